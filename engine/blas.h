@@ -1,0 +1,17 @@
+// Row-major GEMM over CBLAS (OpenBLAS, multi-threaded): C = alpha * op(A) op(B) + beta * C,
+// with op(A) [M,K], op(B) [K,N], C [M,N]. lda/ldb/ldc are row strides in elements. Every CPU
+// matrix product in Ember goes through here, so the BLAS is swapped in one place.
+#pragma once
+
+#include <cstdint>
+
+namespace ember::blas {
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
+
+// Threads the BLAS may use; 0 leaves the library's default (all cores).
+void set_num_threads(int n);
+
+}  // namespace ember::blas

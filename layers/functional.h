@@ -1,0 +1,77 @@
+// Autograd ops: each runs its kernel (kernels/<op>.h: ref:: on the CPU, cuda:: later) and
+// records a graph node whose backward calls the kernel's backward. Float32 and float64 alike;
+// dims: B batch, T time, C input features, H hidden, E embedding, V vocab, U units, K classes.
+// Random ops take (seed, offset) and draw their mask from Philox (engine/rng.h), so the
+// reference, the GPU and a replay draw the same bits.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/graph.h"
+#include "layers/layer_options.h"
+
+namespace ember::fn {
+
+using ag::Var;
+
+// weight [V,E], ids [B,T] int32 in [0,V) -> [B,T,E]. Out-of-range ids throw, naming the id.
+Var embedding(const Var& weight, const Tensor& ids);
+
+// x [B,T,C]: one keep/drop draw per (b, c), shared by every t; kept values scaled 1/(1-rate).
+// Element (b,c) draws Philox index b*C + c of stream (seed, offset).
+Var spatial_dropout1d(const Var& x, double rate, uint64_t seed, uint64_t offset);
+// x any shape: one draw per element (flat index), inverted scaling.
+Var dropout(const Var& x, double rate, uint64_t seed, uint64_t offset);
+
+enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kSoftmax };
+Activation parse_activation(const std::string& name);  // throws listing the known names
+const char* activation_name(Activation a);
+Var activation(const Var& x, Activation a);  // softmax over the last axis
+
+// x [...,C] (2-D or 3-D), kernel [C,U], bias [U] or undefined -> [...,U]
+Var dense(const Var& x, const Var& kernel, const Var& bias);
+
+// x [B,T,C] -> [B,C], max over t (ties: the first maximum gets the gradient)
+Var global_max_pool1d(const Var& x);
+
+// a, b same shape; concat joins the last axis ([...,Ha] ++ [...,Hb]).
+Var merge(const Var& a, const Var& b, const std::string& mode);  // concat|sum|mul|ave
+
+// Keras LSTM over x [B,T,C] with kernel [C,4H], recurrent_kernel [H,4H], bias [4H] (may be
+// undefined); gate order i, f, c, o. mask [B,T] uint8 or undefined: at a masked step h and c
+// carry over, and the output repeats the previous output (or is zero when
+// zero_output_for_mask, as Keras's Bidirectional sets for return_sequences). go_backwards
+// reads the sequence from t=T-1 down; with return_sequences the outputs stay in processing
+// order unless reverse_outputs (Bidirectional's re-reversal). dropout masks: Philox stream
+// (seed, offset) for x ([B,C], index b*C+c) and (seed, offset+1) for h ([B,H]), applied only
+// when training. Returns [B,T,H] with return_sequences, else the last processed output [B,H].
+struct LstmCall {
+  bool return_sequences = false;
+  bool go_backwards = false;
+  bool reverse_outputs = false;
+  bool zero_output_for_mask = false;
+  bool training = false;
+  double dropout = 0.0;
+  double recurrent_dropout = 0.0;
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+};
+Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var& bias,
+         const Tensor& mask, const LstmCall& call);
+
+// ---- losses: scalar mean over samples (and steps), as Keras reduces them ----
+// pred: probabilities (or logits when from_logits) [B,1] or [B,T,1] (one prediction per step;
+// the label y[b] applies to every step). y [B] float 0/1 (float32/float64 as pred).
+// sample_weight [B] or undefined. mask [B,T] or undefined: masked steps count for nothing.
+// Keras clips probabilities to [1e-7, 1-1e-7] (pre-clipping gradient is zero outside).
+Var binary_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_weight,
+                        const Tensor& mask, bool from_logits);
+// pred [B,K] or [B,T,K] probabilities (softmax output) or logits; y [B] int32 class ids.
+Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y,
+                                    const Tensor& sample_weight, const Tensor& mask,
+                                    bool from_logits);
+// Fraction of correct predictions (threshold 0.5 for one output, argmax for several; logits
+// threshold 0). Weighted by mask over steps like the loss. Not differentiable.
+double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits);
+
+}  // namespace ember::fn
