@@ -54,8 +54,12 @@ void Var::backward(bool retain_graph) const {
 void Var::backward(const Tensor& seed, bool retain_graph) const {
   EMBER_CHECK_ARG(p_ && p_->requires_grad, "backward() on a value that does not require grad");
   check_same_shape(seed, p_->value, "backward seed");
-  if (!p_->grad.defined()) p_->grad = seed.clone();
-  else add_inplace(p_->grad, seed);
+  if (is_leaf()) {  // nothing to propagate: the leaf's gradient just accumulates
+    if (!p_->grad.defined()) p_->grad = seed.clone();
+    else add_inplace(p_->grad, seed);
+    return;
+  }
+  p_->grad = seed.clone();  // an intermediate value: its gradient lives for this pass only
 
   std::vector<Node*> order = topo_order(p_->creator.get());
   std::vector<const Tensor*> d_out;
@@ -77,9 +81,9 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
       GradInputs d_in(node->inputs);
       node->backward(d_out, d_in);
     }
-    // Intermediate gradients are spent once their node has run; the root keeps its own.
+    // Intermediate gradients (the root's too) are spent once their node has run.
     for (auto& out : alive)
-      if (out && out != p_) out->grad = Tensor();
+      if (out) out->grad = Tensor();
     if (!retain_graph) node->backward = nullptr;
   }
 }

@@ -1,2 +1,2 @@
-// ember: the command line (train, summary, data, evaluate, predict, bench).
+// ember: the command line (being written).
 int main() { return 0; }
