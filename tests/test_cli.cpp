@@ -1,0 +1,110 @@
+// The `ember` command as a user runs it: exit codes, messages on bad input, the run directory.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "engine/device.h"
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+
+namespace {
+struct Result {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  std::string cmd = std::string(EMBER_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+fs::path temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("ember_cli_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+const char* kTiny = R"(name: tiny
+seed: 1
+data:
+  synthetic: {n_train: 64, n_val: 32, n_test: 32, maxlen: 8}
+sequence: {maxlen: 8}
+model:
+  - Embedding: {input_dim: 48, output_dim: 4}
+  - LSTM: {units: 3}
+  - Dense: {units: 1, activation: sigmoid}
+train: {loss: binary_crossentropy, optimizer: adam, epochs: 2, batch_size: 16}
+)";
+}  // namespace
+
+TEST_CASE("ember summary prints the layer table", "[cli][cpu]") {
+  fs::path d = temp_dir("summary");
+  std::ofstream(d / "tiny.yaml") << kTiny;
+  Result r = run("summary " + (d / "tiny.yaml").string());
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Contains("lstm (LSTM)") && Contains("Total params: 292"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("ember train writes a run directory and one line per epoch", "[cli][cpu]") {
+  fs::path d = temp_dir("train");
+  std::ofstream(d / "tiny.yaml") << kTiny;
+  Result r = run("train " + (d / "tiny.yaml").string() + " --device cpu --out " +
+                 (d / "run").string());
+  INFO(r.out);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Contains("Epoch 1/2") && Contains("Epoch 2/2") && Contains("val_accuracy") &&
+                        Contains("test_accuracy"));
+  CHECK(fs::exists(d / "run" / "config.yaml"));
+  std::ifstream h(d / "run" / "history.csv");
+  std::string header, e1, e2, extra;
+  std::getline(h, header);
+  std::getline(h, e1);
+  std::getline(h, e2);
+  CHECK(header == "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds");
+  CHECK(e1.rfind("1,", 0) == 0);
+  CHECK(e2.rfind("2,", 0) == 0);
+  CHECK_FALSE(std::getline(h, extra));
+  CHECK_FALSE(fs::exists(d / "run" / "history.csv.tmp"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("ember reports bad input with a message and exit code 1", "[cli][cpu]") {
+  fs::path d = temp_dir("bad");
+  Result missing = run("train " + (d / "nope.yaml").string());
+  CHECK(missing.code == 1);
+  CHECK_THAT(missing.out, Contains("nope.yaml"));
+
+  std::string typo = kTiny;
+  typo.replace(typo.find("units: 3"), 8, "unitz: 3");
+  std::ofstream(d / "typo.yaml") << typo;
+  Result t = run("summary " + (d / "typo.yaml").string());
+  CHECK(t.code == 1);
+  CHECK_THAT(t.out, Contains("typo.yaml:8:") && Contains("unitz"));
+
+  Result usage = run("train");
+  CHECK(usage.code != 0);
+  CHECK(usage.code != 1);
+
+  if (ember::cuda_device_count() == 0) {
+    std::ofstream(d / "tiny.yaml") << kTiny;
+    Result cuda = run("train " + (d / "tiny.yaml").string() + " --device cuda");
+    CHECK(cuda.code == 1);
+    CHECK_THAT(cuda.out, Contains("--device cuda"));
+  }
+  fs::remove_all(d);
+}
