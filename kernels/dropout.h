@@ -1,0 +1,34 @@
+// Dropout (one draw per element) and SpatialDropout1D (one draw per (sample, channel), shared
+// by every time step), with inverted scaling: kept values are multiplied by 1/(1-rate).
+// Masks are a pure function of (seed, offset, index) through ember::dropout_keep
+// (engine/rng.h), so the backward regenerates the mask instead of storing it, and the CUDA
+// kernels will draw the same bits. Deterministic; no state.
+//  - rate 0 is the identity; rate 1 drops everything and never divides by zero.
+//  - the scale is computed in double, 1/(1-rate), then rounded to T once.
+#pragma once
+
+#include <cstdint>
+
+namespace ember::ref {
+
+// x, y [N] (any shape, flat index i draws Philox index i of stream (seed, offset)).
+// y OVERWRITTEN; y may alias x (in place).
+template <class T>
+void dropout_forward(const T* x, T* y, int64_t n, double rate, uint64_t seed, uint64_t offset);
+
+// d_y, d_x [N]: d_x ACCUMULATED (+=) with d_y * mask * scale, the same mask as the forward.
+template <class T>
+void dropout_backward(const T* d_y, T* d_x, int64_t n, double rate, uint64_t seed, uint64_t offset);
+
+// x, y [B,T,C]: element (b,t,c) keeps iff Philox index b*C + c keeps, for every t.
+// y OVERWRITTEN; y may alias x.
+template <class T>
+void spatial_dropout1d_forward(const T* x, T* y, int64_t batch, int64_t steps, int64_t channels,
+                               double rate, uint64_t seed, uint64_t offset);
+
+// d_y, d_x [B,T,C]: d_x ACCUMULATED (+=) with d_y * mask * scale.
+template <class T>
+void spatial_dropout1d_backward(const T* d_y, T* d_x, int64_t batch, int64_t steps,
+                                int64_t channels, double rate, uint64_t seed, uint64_t offset);
+
+}  // namespace ember::ref

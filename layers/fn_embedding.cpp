@@ -1,0 +1,38 @@
+// fn::embedding: the autograd op over kernels/embedding.h. weight [V,E] float, ids [B,T] int32
+// -> [B,T,E] in weight's dtype. The backward scatters into d_weight deterministically (the
+// kernel buckets by id). ids are copied at record time (B*T ints), so a caller may reuse its
+// batch buffer before backward() runs.
+#include "kernels/embedding.h"
+#include "layers/functional.h"
+
+namespace ember::fn {
+
+Var embedding(const Var& weight, const Tensor& ids) {
+  EMBER_CHECK_ARG(weight.defined(), "embedding: weight is undefined");
+  const Tensor& w = weight.value();
+  EMBER_CHECK_ARG(w.device().is_cpu() && (!ids.defined() || ids.device().is_cpu()),
+                  "no CUDA kernel yet for embedding (weight " << w.str() << ")");
+  EMBER_CHECK_ARG(w.ndim() == 2, "embedding: weight must be [V,E], got " << w.shape().str());
+  EMBER_CHECK_ARG(ids.defined() && ids.dtype() == DType::kInt32 && ids.ndim() == 2,
+                  "embedding: ids must be int32 [B,T], got "
+                      << (ids.defined() ? ids.str() : std::string("undefined")));
+  const int64_t batch = ids.size(0), steps = ids.size(1), vocab = w.size(0), dim = w.size(1);
+
+  return dispatch_float(w.dtype(), "embedding", [&](auto tag) {
+    using T = decltype(tag);
+    Tensor out = Tensor::empty(Shape{batch, steps, dim}, w.dtype());
+    ref::embedding_forward<T>(w.data<T>(), ids.data<int32_t>(), out.data<T>(), batch, steps, vocab,
+                              dim);
+    Tensor saved_ids = ids.clone();
+    return ag::record1("embedding", {weight}, out,
+                       [saved_ids, batch, steps, vocab, dim](
+                           const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
+                         Tensor* d_weight = d_in.get(0);
+                         if (!d_weight || !d_out[0]) return;
+                         ref::embedding_backward<T>(d_out[0]->data<T>(), saved_ids.data<int32_t>(),
+                                                    d_weight->data<T>(), batch, steps, vocab, dim);
+                       });
+  });
+}
+
+}  // namespace ember::fn
