@@ -1,0 +1,24 @@
+// Gradient clipping as TensorFlow does it (Keras's clipnorm / global_clipnorm). Norms are
+// accumulated in double whatever the gradient's dtype; scaling happens in the gradient's
+// dtype, in place. Params whose grad() is undefined are skipped everywhere.
+#pragma once
+
+#include <vector>
+
+#include "engine/graph.h"
+
+namespace ember {
+
+// sqrt(sum over params with a gradient of sum(grad^2)).
+double global_norm(const std::vector<ag::Var*>& params);
+
+// tf.clip_by_global_norm: every grad *= clip_norm / max(norm, clip_norm). Returns the norm
+// before clipping. A non-finite norm turns every gradient into NaN, as TensorFlow does, so the
+// failure shows up in the loss instead of being silently scaled away. clip_norm > 0.
+double clip_by_global_norm(const std::vector<ag::Var*>& params, double clip_norm);
+
+// tf.clip_by_norm on one tensor: grad *= clip_norm / norm(grad) when norm(grad) > clip_norm,
+// untouched otherwise. clip_norm > 0.
+void clip_by_norm(Tensor& grad, double clip_norm);
+
+}  // namespace ember
