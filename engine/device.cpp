@@ -1,6 +1,8 @@
 // Host allocation and the device dispatch for storage. See device.h.
 #include "engine/device.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -31,6 +33,11 @@ Device resolve_device(const std::string& choice) {
     return Device::cpu();
   }
   throw Error("--device: expected auto, cpu or cuda, got '" + choice + "'");
+}
+
+void tune_host_allocator() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);  // blocks below 1 GiB come from the heap ...
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);  // ... and freed memory is kept for the next step
 }
 
 std::shared_ptr<Storage> allocate_storage(size_t bytes, Device dev) {

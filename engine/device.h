@@ -21,6 +21,10 @@ std::string cuda_device_name(int index);
 Device resolve_device(const std::string& choice);
 
 std::shared_ptr<Storage> allocate_storage(size_t bytes, Device dev);
+// Keeps large host blocks in the heap instead of mapping and unmapping them on every op:
+// training allocates the same tens of megabytes each step, and page faults cost 10-15% of a
+// CPU step otherwise. Called once by programs (ember, benchmarks), not by the library.
+void tune_host_allocator();
 void device_memset_zero(void* ptr, size_t bytes, Device dev);
 void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t bytes);
 
