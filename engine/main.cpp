@@ -20,7 +20,6 @@ int main(int argc, char** argv) {
   ember::TrainOptions topts;
   int64_t epochs = -1;
   int64_t seed = -1;
-  std::string data_dir;
   auto* train = app.add_subcommand("train", "train the model a config describes");
   train->add_option("config", config_path, "config file (YAML)")->required();
   train->add_option("--device", topts.device, "auto, cpu or cuda")->capture_default_str();
@@ -29,7 +28,6 @@ int main(int argc, char** argv) {
   train->add_option("--limit", topts.limit, "train on the first N rows only");
   train->add_option("--max-steps", topts.max_steps, "stop after N training steps");
   train->add_option("--seed", seed, "override the config's seed");
-  train->add_option("--data-dir", data_dir, "data directory (default ./data or $EMBER_DATA)");
 
   auto* summary = app.add_subcommand("summary", "print the model's layers, shapes and parameters");
   summary->add_option("config", config_path, "config file (YAML)")->required();
