@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "engine/blas.h"
 #include "engine/config.h"
 #include "engine/device.h"
@@ -64,8 +65,10 @@ int main(int argc, char** argv) {
               " over %d steps, %u hardware threads\n",
               median, best, steps, std::thread::hardware_concurrency());
   std::printf("{\"bench\":\"train_step\",\"model\":\"seed001_model_b\",\"device\":\"cpu\","
-              "\"batch\":64,\"maxlen\":370,\"embedding\":128,\"units\":100,\"steps\":%d,"
-              "\"median_ms\":%.2f,\"min_ms\":%.2f,\"hw_threads\":%u}\n",
-              steps, median, best, std::thread::hardware_concurrency());
+              "\"cpu\":\"%s\",\"commit\":\"%s\",\"batch\":64,\"maxlen\":370,\"embedding\":128,"
+              "\"units\":100,\"steps\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,\"hw_threads\":%u,"
+              "\"blas_threads\":%d}\n",
+              bench::cpu_model().c_str(), bench::git_commit().c_str(), steps, median, best,
+              std::thread::hardware_concurrency(), threads);
   return 0;
 }
