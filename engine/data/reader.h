@@ -1,0 +1,51 @@
+// Reading text datasets: CSV with real quoting (commas, doubled quotes, tabs and newlines inside
+// quoted fields), TSV split on tabs with no quoting (the Igbo files), and one text per line.
+// Files may be plain, gzip (.gz) or xz (.xz); the compression is recognised by its magic bytes,
+// not the name. Text is UTF-8; encoding latin-1 converts each byte to its code point. A
+// malformed row is an error naming file and line, unless on_bad_row is "skip", in which case it
+// is counted in Table::skipped_rows (and its lines listed in Table::skipped_lines).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ember::data {
+
+struct ReadOptions {
+  std::string format = "csv";        // csv | tsv | lines
+  bool header = true;                // csv/tsv: the first row names the columns
+  std::string encoding = "utf-8";    // utf-8 | latin-1
+  std::string on_bad_row = "error";  // error | skip
+};
+
+struct Table {
+  std::string source;                          // file name, for messages
+  std::vector<std::string> columns;            // header names; "0","1",... without a header;
+                                               // "text" for format lines
+  std::vector<std::vector<std::string>> rows;  // every row has columns.size() fields
+  std::vector<int64_t> line_numbers;           // 1-based line where each row starts
+  int64_t skipped_rows = 0;
+  std::vector<int64_t> skipped_lines;          // first lines of the skipped rows (at most 20)
+
+  // Index of a column given by header name or by number ("5" or 5). Throws listing the
+  // columns that exist.
+  size_t column_index(const std::string& name_or_number) const;
+};
+
+// Whole file, decompressed (magic bytes: 1f 8b gzip, fd 37 7a 58 5a 00 xz). Throws naming the
+// path when it cannot be opened or the stream is corrupt or truncated.
+std::string read_file_bytes(const std::string& path);
+
+// Parses text that is already in memory; `source` names it in errors ("train.csv").
+Table parse_table(std::string_view text, const std::string& source, const ReadOptions& opts);
+// read_file_bytes + encoding conversion + parse_table.
+Table read_table(const std::string& path, const ReadOptions& opts);
+
+// Latin-1 bytes to UTF-8.
+std::string latin1_to_utf8(std::string_view bytes);
+// Throws naming source and line (1-based) of the first byte sequence that is not UTF-8.
+void check_utf8(std::string_view text, const std::string& source);
+
+}  // namespace ember::data
