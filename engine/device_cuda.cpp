@@ -1,10 +1,12 @@
-// CUDA runtime half of engine/device.h. Plain cudaMalloc for now: the caching allocator of the
-// CUDA backend replaces malloc/free here without touching Tensor. A machine with the toolkit
-// but no driver or device reports 0 devices instead of failing.
+// CUDA runtime half of engine/device.h. Device memory comes from the per-device caching
+// allocator (engine/cuda/context.h); memsets run on the context's stream. A machine with the
+// toolkit but no driver or device reports 0 devices instead of failing.
 #include <cuda_runtime.h>
 
 #include <string>
 
+#include "engine/cuda/check.h"
+#include "engine/cuda/context.h"
 #include "engine/device.h"
 
 namespace ember {
@@ -12,20 +14,6 @@ namespace ember {
 bool built_with_cuda() { return true; }
 
 namespace cuda_rt {
-namespace {
-void check(cudaError_t e, const char* call, size_t bytes = 0) {
-  if (e == cudaSuccess) return;
-  std::string msg = std::string(call) + ": " + cudaGetErrorString(e);
-  if (e == cudaErrorMemoryAllocation) {
-    size_t free_b = 0, total_b = 0;
-    cudaGetLastError();
-    cudaMemGetInfo(&free_b, &total_b);
-    msg += " (asked for " + std::to_string(bytes) + " bytes, " + std::to_string(free_b) +
-           " free of " + std::to_string(total_b) + ")";
-  }
-  throw std::runtime_error(msg);
-}
-}  // namespace
 
 int device_count() {
   int n = 0;
@@ -42,29 +30,23 @@ std::string device_name(int index) {
   return p.name;
 }
 
-void* malloc(size_t bytes, int device) {
-  check(cudaSetDevice(device), "cudaSetDevice");
-  void* p = nullptr;
-  if (bytes) check(cudaMalloc(&p, bytes), "cudaMalloc", bytes);
-  return p;
-}
+void* malloc(size_t bytes, int device) { return cuda::Context::get(device).allocator().allocate(bytes); }
 
 void free(void* ptr, int device) {
-  if (!ptr) return;
-  cudaSetDevice(device);
-  cudaFree(ptr);  // destructors never throw
+  if (ptr) cuda::Context::get(device).allocator().release(ptr);  // never throws
 }
 
 void memset_zero(void* ptr, size_t bytes, int device) {
-  check(cudaSetDevice(device), "cudaSetDevice");
-  check(cudaMemset(ptr, 0, bytes), "cudaMemset");
+  cuda::Context& ctx = cuda::Context::get(device);
+  EMBER_CUDA_CHECK(cudaMemsetAsync(ptr, 0, bytes, ctx.stream()));
 }
 
 void copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t bytes) {
   cudaMemcpyKind kind = dst_dev.is_cpu() ? cudaMemcpyDeviceToHost
                         : src_dev.is_cpu() ? cudaMemcpyHostToDevice
                                            : cudaMemcpyDeviceToDevice;
-  check(cudaMemcpy(dst, src, bytes, kind), "cudaMemcpy");
+  // Synchronous on the legacy stream, which the context's blocking streams order against.
+  EMBER_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
 }
 }  // namespace cuda_rt
 

@@ -1,0 +1,48 @@
+// Throwing and logging halves of check.h.
+#include "engine/cuda/check.h"
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+namespace ember::cuda {
+
+namespace {
+std::string where(const char* file, int line) { return std::string(file) + ":" + std::to_string(line); }
+}  // namespace
+
+void throw_cuda(cudaError_t e, const char* call, const char* file, int line) {
+  throw std::runtime_error(std::string(call) + " failed: " + cudaGetErrorName(e) + " (" +
+                           cudaGetErrorString(e) + ") at " + where(file, line));
+}
+
+void throw_cublas(cublasStatus_t s, const char* call, const char* file, int line) {
+  throw std::runtime_error(std::string(call) + " failed: " + cublasGetStatusName(s) + " (" +
+                           cublasGetStatusString(s) + ") at " + where(file, line));
+}
+
+void throw_cudnn(cudnnStatus_t s, const char* call, const char* file, int line) {
+  throw std::runtime_error(std::string(call) + " failed: " + cudnnGetErrorString(s) + " at " +
+                           where(file, line));
+}
+
+void log_cuda(cudaError_t e, const char* call, const char* file, int line) {
+  if (e != cudaSuccess)
+    std::fprintf(stderr, "ember: %s failed: %s at %s\n", call, cudaGetErrorString(e),
+                 where(file, line).c_str());
+}
+
+void check_launch(const char* op, const char* file, int line) {
+  cudaError_t e = cudaGetLastError();
+  if (e == cudaSuccess) {
+#ifdef EMBER_SYNC_CHECK
+    e = cudaDeviceSynchronize();
+#endif
+  }
+  if (e != cudaSuccess)
+    throw std::runtime_error(std::string("kernel launch of ") + op + " failed: " +
+                             cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ") at " +
+                             where(file, line));
+}
+
+}  // namespace ember::cuda
