@@ -28,10 +28,7 @@ Device resolve_device(const std::string& choice) {
       throw Error("--device cuda: no CUDA device is visible on this machine");
     return Device::cuda(0);
   }
-  if (choice == "auto") {
-    // GPU kernels arrive with the CUDA backend; until every op has one, auto stays on the CPU.
-    return Device::cpu();
-  }
+  if (choice == "auto") return cuda_device_count() > 0 ? Device::cuda(0) : Device::cpu();
   throw Error("--device: expected auto, cpu or cuda, got '" + choice + "'");
 }
 

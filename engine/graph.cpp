@@ -48,7 +48,8 @@ Tensor* GradInputs::get(size_t i) {
 void Var::backward(bool retain_graph) const {
   EMBER_CHECK_ARG(p_ && p_->value.numel() == 1,
                   "backward() without a seed needs a scalar, got " << p_->value.str());
-  backward(Tensor::full(p_->value.shape(), p_->value.dtype(), 1.0), retain_graph);
+  backward(Tensor::full(p_->value.shape(), p_->value.dtype(), 1.0).to(p_->value.device()),
+           retain_graph);
 }
 
 void Var::backward(const Tensor& seed, bool retain_graph) const {

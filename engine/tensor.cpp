@@ -148,6 +148,13 @@ Tensor Tensor::to(DType dt) const {
   return t;
 }
 
+Tensor Tensor::to(Device dev) const {
+  if (!defined() || device() == dev) return *this;
+  Tensor t = empty(shape_, dtype_, dev);
+  t.copy_from(*this);
+  return t;
+}
+
 void Tensor::zero_() {
   if (nbytes() == 0) return;
   device_memset_zero(raw(), nbytes(), device());

@@ -115,6 +115,7 @@ class Tensor {
   Tensor reshape(const Shape& s) const;  // shares storage; numel must match
   Tensor clone() const;                  // deep copy, same device
   Tensor to(DType dt) const;             // CPU dtype conversion (copy)
+  Tensor to(Device dev) const;           // copy to another device (itself if already there)
   void zero_();
   void copy_from(const Tensor& src);     // same shape, dtype and device
   bool shares_storage(const Tensor& o) const { return storage_ == o.storage_; }

@@ -1,22 +1,39 @@
-// CPU loops for tensor_ops.h.
+// CPU loops for tensor_ops.h, and the dispatch to engine/cuda/tensor_ops.h for CUDA tensors.
 #include "engine/tensor_ops.h"
 
 #include <cmath>
 
+#ifdef EMBER_HAVE_CUDA
+#include <cuda_runtime.h>
+
+#include "engine/cuda/check.h"
+#include "engine/cuda/context.h"
+#include "engine/cuda/tensor_ops.h"
+#endif
+
 namespace ember {
 
 namespace {
-void require_cpu(const Tensor& t, const char* op) {
-  EMBER_CHECK_ARG(t.device().is_cpu(), op << ": CUDA tensors are not supported yet, got "
-                                          << t.str());
-}
+#ifdef EMBER_HAVE_CUDA
+cudaStream_t stream_of(const Tensor& t) { return cuda::Context::get(t.device().index).stream(); }
+#endif
 }  // namespace
 
 void add_inplace(Tensor& dst, const Tensor& src) { axpy_inplace(dst, 1.0, src); }
 
 void axpy_inplace(Tensor& dst, double a, const Tensor& x) {
   check_same_shape(dst, x, "axpy_inplace");
-  require_cpu(dst, "axpy_inplace");
+  EMBER_CHECK_ARG(dst.device() == x.device(),
+                  "axpy_inplace: " << dst.str() << " and " << x.str() << " are on different devices");
+#ifdef EMBER_HAVE_CUDA
+  if (!dst.device().is_cpu()) {
+    dispatch_float(dst.dtype(), "axpy_inplace", [&](auto tag) {
+      using T = decltype(tag);
+      cuda::axpy<T>(dst.data<T>(), static_cast<T>(a), x.data<T>(), dst.numel(), stream_of(dst));
+    });
+    return;
+  }
+#endif
   dispatch_float(dst.dtype(), "axpy_inplace", [&](auto tag) {
     using T = decltype(tag);
     T* d = dst.data<T>();
@@ -27,7 +44,15 @@ void axpy_inplace(Tensor& dst, double a, const Tensor& x) {
 }
 
 void scale_inplace(Tensor& dst, double a) {
-  require_cpu(dst, "scale_inplace");
+#ifdef EMBER_HAVE_CUDA
+  if (!dst.device().is_cpu()) {
+    dispatch_float(dst.dtype(), "scale_inplace", [&](auto tag) {
+      using T = decltype(tag);
+      cuda::scale<T>(dst.data<T>(), static_cast<T>(a), dst.numel(), stream_of(dst));
+    });
+    return;
+  }
+#endif
   dispatch_float(dst.dtype(), "scale_inplace", [&](auto tag) {
     using T = decltype(tag);
     T* d = dst.data<T>();
@@ -37,7 +62,21 @@ void scale_inplace(Tensor& dst, double a) {
 }
 
 double sum_squares(const Tensor& t) {
-  require_cpu(t, "sum_squares");
+#ifdef EMBER_HAVE_CUDA
+  if (!t.device().is_cpu()) {
+    Tensor scratch = Tensor::empty({cuda::kSumSquaresBlocks + 1}, DType::kFloat64, t.device());
+    double* p = scratch.data<double>();
+    dispatch_float(t.dtype(), "sum_squares", [&](auto tag) {
+      using T = decltype(tag);
+      cuda::sum_squares<T>(t.data<T>(), t.numel(), p, p + cuda::kSumSquaresBlocks, stream_of(t));
+    });
+    double out = 0;
+    EMBER_CUDA_CHECK(cudaMemcpyAsync(&out, p + cuda::kSumSquaresBlocks, sizeof(double),
+                                     cudaMemcpyDeviceToHost, stream_of(t)));
+    EMBER_CUDA_CHECK(cudaStreamSynchronize(stream_of(t)));
+    return out;
+  }
+#endif
   return dispatch_float(t.dtype(), "sum_squares", [&](auto tag) {
     using T = decltype(tag);
     const T* d = t.data<T>();
@@ -47,14 +86,16 @@ double sum_squares(const Tensor& t) {
   });
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  EMBER_CHECK_ARG(a.shape() == b.shape(), "max_abs_diff: " << a.str() << " vs " << b.str());
+double max_abs_diff(const Tensor& a_in, const Tensor& b_in) {
+  EMBER_CHECK_ARG(a_in.shape() == b_in.shape(), "max_abs_diff: " << a_in.str() << " vs " << b_in.str());
+  const Tensor a = a_in.to(Device::cpu()), b = b_in.to(Device::cpu());
   double m = 0;
   for (int64_t i = 0, n = a.numel(); i < n; ++i) m = std::fmax(m, std::fabs(a.item(i) - b.item(i)));
   return m;
 }
 
-bool all_finite(const Tensor& t) {
+bool all_finite(const Tensor& t_in) {
+  const Tensor t = t_in.to(Device::cpu());  // a diagnostic: one copy is fine
   for (int64_t i = 0, n = t.numel(); i < n; ++i)
     if (!std::isfinite(t.item(i))) return false;
   return true;

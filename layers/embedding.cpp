@@ -43,11 +43,14 @@ LayerIO Embedding::forward(const LayerIO& in, const RunContext&) {
   LayerIO out;
   out.x = fn::embedding(params_[0].var, ids);
   if (opts_.mask_zero) {
-    EMBER_CHECK_ARG(ids.device().is_cpu(), "no CUDA kernel yet for the Embedding mask");
-    out.mask = Tensor::empty(ids.shape(), DType::kUInt8);
-    const int32_t* id = ids.data<int32_t>();
-    uint8_t* m = out.mask.data<uint8_t>();
+    // Built on the host and uploaded: [B,T] bytes per step. (A device kernel would save the
+    // synchronising copy of the ids; the performance issue owns that.)
+    const Tensor host_ids = ids.to(Device::cpu());
+    Tensor mask = Tensor::empty(ids.shape(), DType::kUInt8);
+    const int32_t* id = host_ids.data<int32_t>();
+    uint8_t* m = mask.data<uint8_t>();
     for (int64_t i = 0; i < ids.numel(); ++i) m[i] = id[i] != 0 ? 1 : 0;
+    out.mask = mask.to(ids.device());
   }
   return out;
 }

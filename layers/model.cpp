@@ -105,9 +105,17 @@ LayerIO Model::forward(const Tensor& tokens, const RunContext& ctx) {
   EMBER_CHECK_ARG(tokens.ndim() == 2 && tokens.dtype() == DType::kInt32,
                   "Model::forward expects token ids int32 [B,T], got " << tokens.str());
   LayerIO io;
-  io.x = ag::Var(tokens, /*requires_grad=*/false);
+  io.x = ag::Var(tokens.to(device_), /*requires_grad=*/false);  // a no-op when already there
   for (auto& l : layers_) io = l->forward(io, ctx);
   return io;
+}
+
+void Model::to(Device dev) {
+  for (ag::Var* p : parameters()) {
+    p->mutable_value() = p->value().to(dev);
+    p->zero_grad();
+  }
+  device_ = dev;
 }
 
 std::vector<std::pair<std::string, ag::Var*>> Model::named_parameters() {

@@ -28,6 +28,10 @@ class Model {
   // Checks every layer's input shape (the first gets {maxlen}: token ids) and creates the
   // parameters in dtype dt. Once only.
   void build(int64_t maxlen, DType dt, uint64_t seed);
+  // Moves every parameter to `dev` (built on the CPU first, so a seed gives the same weights
+  // on every device). Gradients and optimizer state follow the parameters' device.
+  void to(Device dev);
+  Device device() const { return device_; }
   bool built() const { return built_; }
 
   // tokens [B,T] int32; wrapped in a Var that needs no gradient and run through every layer.
@@ -51,6 +55,7 @@ class Model {
   bool name_taken(const std::string& n) const;
 
   std::string name_;
+  Device device_ = Device::cpu();
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<SourceLoc> locs_;
   std::map<std::string, int> name_counters_;  // Keras's per-base-name counters

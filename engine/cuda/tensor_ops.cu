@@ -1,0 +1,89 @@
+// Kernels for engine/cuda/tensor_ops.h.
+#include "engine/cuda/check.h"
+#include "engine/cuda/tensor_ops.h"
+
+namespace ember::cuda {
+
+namespace {
+constexpr int kThreads = 256;
+
+template <class T>
+__global__ void axpy_kernel(T* dst, T a, const T* x, int64_t n) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    dst[i] += a * x[i];
+}
+
+template <class T>
+__global__ void scale_kernel(T* dst, T a, int64_t n) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    dst[i] *= a;
+}
+
+// Tree reduction of one value per thread in shared memory: the order is fixed by the block
+// shape, so the result is the same on every run.
+__device__ double block_sum(double v) {
+  __shared__ double s[kThreads];
+  s[threadIdx.x] = v;
+  __syncthreads();
+  for (int w = kThreads / 2; w > 0; w /= 2) {
+    if (threadIdx.x < w) s[threadIdx.x] += s[threadIdx.x + w];
+    __syncthreads();
+  }
+  return s[0];
+}
+
+template <class T>
+__global__ void sum_squares_partial_kernel(const T* x, int64_t n, double* partials) {
+  double acc = 0;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    acc += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  double total = block_sum(acc);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
+}
+
+__global__ void sum_partials_kernel(const double* partials, int n, double* out) {
+  double acc = 0;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) acc += partials[i];
+  double total = block_sum(acc);
+  if (threadIdx.x == 0) *out = total;
+}
+
+unsigned grid_for(int64_t n) {
+  int64_t blocks = (n + kThreads - 1) / kThreads;
+  return static_cast<unsigned>(blocks < 4096 ? (blocks > 0 ? blocks : 1) : 4096);
+}
+}  // namespace
+
+template <class T>
+void axpy(T* dst, T a, const T* x, int64_t n, cudaStream_t stream) {
+  if (n <= 0) return;
+  axpy_kernel<<<grid_for(n), kThreads, 0, stream>>>(dst, a, x, n);
+  EMBER_CUDA_CHECK_LAUNCH("axpy_kernel");
+}
+
+template <class T>
+void scale(T* dst, T a, int64_t n, cudaStream_t stream) {
+  if (n <= 0) return;
+  scale_kernel<<<grid_for(n), kThreads, 0, stream>>>(dst, a, n);
+  EMBER_CUDA_CHECK_LAUNCH("scale_kernel");
+}
+
+template <class T>
+void sum_squares(const T* x, int64_t n, double* partials, double* out, cudaStream_t stream) {
+  sum_squares_partial_kernel<<<kSumSquaresBlocks, kThreads, 0, stream>>>(x, n, partials);
+  EMBER_CUDA_CHECK_LAUNCH("sum_squares_partial_kernel");
+  sum_partials_kernel<<<1, kThreads, 0, stream>>>(partials, kSumSquaresBlocks, out);
+  EMBER_CUDA_CHECK_LAUNCH("sum_partials_kernel");
+}
+
+template void axpy<float>(float*, float, const float*, int64_t, cudaStream_t);
+template void axpy<double>(double*, double, const double*, int64_t, cudaStream_t);
+template void scale<float>(float*, float, int64_t, cudaStream_t);
+template void scale<double>(double*, double, int64_t, cudaStream_t);
+template void sum_squares<float>(const float*, int64_t, double*, double*, cudaStream_t);
+template void sum_squares<double>(const double*, int64_t, double*, double*, cudaStream_t);
+
+}  // namespace ember::cuda
