@@ -4,8 +4,11 @@
 // not the name. Text is UTF-8; encoding latin-1 converts each byte to its code point. A
 // malformed row is an error naming file and line, unless on_bad_row is "skip", in which case it
 // is counted in Table::skipped_rows (and its lines listed in Table::skipped_lines).
+// CSV reads as Python's csv does: a record ends at \n, \r\n or a lone \r outside quotes (one
+// line each in line numbers); blank lines and a UTF-8 BOM are skipped. Lines splits on \n only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,7 +18,7 @@ namespace ember::data {
 
 struct ReadOptions {
   std::string format = "csv";        // csv | tsv | lines
-  bool header = true;                // csv/tsv: the first row names the columns
+  bool header = true;                // csv/tsv: the first row names the columns (lines: ignored)
   std::string encoding = "utf-8";    // utf-8 | latin-1
   std::string on_bad_row = "error";  // error | skip
 };
@@ -29,16 +32,25 @@ struct Table {
   int64_t skipped_rows = 0;
   std::vector<int64_t> skipped_lines;          // first lines of the skipped rows (at most 20)
 
-  // Index of a column given by header name or by number ("5" or 5). Throws listing the
+  // Index of a column given by header name or by number ("5" or 5). A header name wins over a
+  // number ("5" is the column named 5 when there is one). Throws ember::Error listing the
   // columns that exist.
   size_t column_index(const std::string& name_or_number) const;
+  size_t column_index(size_t number) const;
 };
 
 // Whole file, decompressed (magic bytes: 1f 8b gzip, fd 37 7a 58 5a 00 xz). Throws naming the
 // path when it cannot be opened or the stream is corrupt or truncated.
 std::string read_file_bytes(const std::string& path);
+// The same on bytes already in memory: plain bytes come back unchanged. The output may not
+// exceed max_bytes (an ember::Error otherwise); a finite max_bytes also caps the xz decoder's
+// memory at max(max_bytes, 256 MiB), so a hostile header cannot ask for gigabytes.
+std::string decompress_bytes(std::string_view data, const std::string& source,
+                             size_t max_bytes = SIZE_MAX);
 
-// Parses text that is already in memory; `source` names it in errors ("train.csv").
+// Parses text that is already in memory and already UTF-8; `source` names it in errors
+// ("train.csv"). opts.encoding is not applied here (read_table applies it); bytes that are not
+// UTF-8 are carried through untouched. Errors are ember::Error.
 Table parse_table(std::string_view text, const std::string& source, const ReadOptions& opts);
 // read_file_bytes + encoding conversion + parse_table.
 Table read_table(const std::string& path, const ReadOptions& opts);
