@@ -1,6 +1,7 @@
 // Config loading: YAML text -> the typed Config of engine/config.h. This file holds the entry
-// points and the top-level, data, tokenizer and sequence sections; the model list is in
-// config_layers.cpp and the train section in config_train.cpp. Every error is a ConfigError
+// points and the top-level, tokenizer and sequence sections; the data section is in
+// config_data.cpp, the model list in config_layers.cpp and the train section in
+// config_train.cpp. Every error is a ConfigError
 // that starts with "file:line:column:" (1-based) and names the key path. Checks that span
 // sections (sequence.maxlen needed by a model) run after all sections are read.
 #include "engine/config.h"
@@ -18,114 +19,6 @@ std::string SourceLoc::str() const {
 
 namespace config_detail {
 namespace {
-
-SyntheticConfig parse_synthetic(const Reader& r, const Entry& s) {
-  SyntheticConfig c;
-  for (const Entry& e :
-       r.entries(s.value, s.where(), s.path, {"n_train", "n_val", "n_test", "maxlen", "seed"})) {
-    if (e.key == "n_train") c.n_train = r.positive_int(e);
-    else if (e.key == "n_val") c.n_val = r.integer(e, 0);
-    else if (e.key == "n_test") c.n_test = r.integer(e, 0);
-    else if (e.key == "maxlen") c.maxlen = r.integer(e, 4);  // texts are 4..maxlen tokens
-    else if (e.key == "seed") c.seed = static_cast<uint64_t>(r.integer(e, 0));
-  }
-  return c;
-}
-
-std::map<std::string, std::string> parse_filter(const Reader& r, const Entry& f) {
-  std::map<std::string, std::string> out;
-  if (!f.value.IsMap()) r.type_error(f, "a map {column: value}");
-  for (auto it = f.value.begin(); it != f.value.end(); ++it) {
-    Entry e{it->first.Scalar(), it->first, it->second, f.path + "." + it->first.Scalar()};
-    if (out.count(e.key)) r.fail(e.key_node.Mark(), e.path, "key given twice");
-    out[e.key] = r.str(e);
-  }
-  return out;
-}
-
-void parse_labels(const Reader& r, const Entry& l, DataConfig& d) {
-  if (l.value.IsSequence()) {
-    for (const Entry& item : r.items(l)) {
-      std::string s = r.str(item);
-      for (const std::string& prev : d.labels)
-        if (prev == s) r.fail(item, "label \"" + s + "\" is listed twice");
-      d.labels.push_back(s);
-    }
-    if (d.labels.empty()) r.fail(l, "expected at least one label");
-    return;
-  }
-  if (!l.value.IsMap()) r.type_error(l, "a list of labels or a map {label: class id}");
-  for (auto it = l.value.begin(); it != l.value.end(); ++it) {
-    Entry e{it->first.Scalar(), it->first, it->second, l.path + "." + it->first.Scalar()};
-    if (d.label_map.count(e.key)) r.fail(e.key_node.Mark(), e.path, "key given twice");
-    d.label_map[e.key] = r.integer(e, 0);
-  }
-  if (d.label_map.empty()) r.fail(l, "expected at least one label");
-}
-
-void parse_test(const Reader& r, const Entry& t, DataConfig& d) {
-  if (t.value.IsScalar()) {
-    d.test = r.str(t);
-    return;
-  }
-  if (!t.value.IsMap()) r.type_error(t, "a file path or a map {file, filter}");
-  for (const Entry& e : r.entries(t.value, t.where(), t.path, {"file", "filter"})) {
-    if (e.key == "file") d.test = r.str(e);
-    else d.test_filter = parse_filter(r, e);
-  }
-}
-
-DataConfig parse_data(const Reader& r, const Entry& s) {
-  DataConfig d;
-  d.loc = r.loc(s.where());
-  const std::vector<std::string> keys = {
-      "synthetic", "train",      "format",   "filter", "text_column", "label_column",
-      "labels",    "test",       "test_split", "validation", "clean", "encoding",
-      "on_bad_row", "label"};
-  std::vector<Entry> all = r.entries(s.value, s.where(), s.path, keys, /*allow_null=*/false);
-  const Entry* synthetic = nullptr;
-  const Entry* test = nullptr;
-  const Entry* test_split = nullptr;
-  bool has_train = false;
-  for (const Entry& e : all) {
-    if (e.key == "synthetic") {
-      synthetic = &e;
-      d.synthetic = parse_synthetic(r, e);
-    } else if (e.key == "train") {
-      d.train = r.str(e);
-      has_train = true;
-    } else if (e.key == "format") d.format = r.choice(e, {"csv", "tsv", "lines"});
-    else if (e.key == "filter") d.filter = parse_filter(r, e);
-    else if (e.key == "text_column") d.text_column = r.str(e);
-    else if (e.key == "label_column") d.label_column = r.str(e);
-    else if (e.key == "labels") parse_labels(r, e, d);
-    else if (e.key == "test") {
-      test = &e;
-      parse_test(r, e, d);
-    } else if (e.key == "test_split") {
-      test_split = &e;
-      d.test_split = r.number(e, kRate);
-    } else if (e.key == "validation") d.validation = r.str(e);
-    else if (e.key == "clean") d.clean = r.str_list(e);
-    else if (e.key == "encoding") d.encoding = r.str(e);
-    else if (e.key == "on_bad_row") d.on_bad_row = r.choice(e, {"error", "skip"});
-    else if (e.key == "label") d.label = r.integer(e, 0);
-  }
-  if (synthetic) {
-    for (const Entry& e : all)
-      if (e.key != "synthetic")
-        r.fail(e.key_node.Mark(), e.path,
-               "a synthetic dataset takes no other data keys (remove '" + e.key +
-                   "' or 'synthetic')");
-  } else if (!has_train) {
-    r.fail(s.where(), s.path + ".train",
-           "missing required value (a data file path, or `synthetic: {}`)");
-  }
-  if (test && test_split)
-    r.fail(test_split->key_node.Mark(), test_split->path,
-           "give either data.test or data.test_split, not both");
-  return d;
-}
 
 TokenizerConfig parse_tokenizer(const Reader& r, const Entry& s) {
   TokenizerConfig t;

@@ -37,25 +37,38 @@ struct SyntheticConfig {
   uint64_t seed = 7;
 };
 
+// One file (or the rows of one file that a filter keeps). Top-level data keys are defaults:
+// the parser copies them into every source that does not set its own, so a DataSource is
+// complete and the loader never looks at the defaults again.
+struct DataSource {
+  std::string file;                 // relative to the data directory (or absolute)
+  std::string format = "csv";       // csv | tsv | lines
+  bool header = true;               // default: true for csv/tsv, false for lines
+  std::string text_column = "text";    // a header name, or a column number ("5")
+  std::string label_column = "label";  // the same; unused when `label` is set
+  std::optional<std::string> label;    // the raw label of every row (needed by format lines)
+  std::map<std::string, std::string> filter;  // keep rows whose column equals the value
+  std::string encoding = "utf-8";    // utf-8 | latin-1
+  std::string on_bad_row = "error";  // error | skip
+  std::string path;                  // key path for messages: "data.train[1]"
+  SourceLoc loc;
+};
+
 struct DataConfig {
   std::optional<SyntheticConfig> synthetic;
-  // Real datasets (read by the text pipeline): paths relative to the data directory.
-  std::string train;
-  std::string format = "csv";  // csv | tsv | lines
-  std::map<std::string, std::string> filter;
-  std::string text_column = "text";
-  std::string label_column = "label";
-  std::vector<std::string> labels;              // class ids in this order ...
-  std::map<std::string, int64_t> label_map;     // ... or an explicit map
-  std::string test;                             // a file of its own
-  std::map<std::string, std::string> test_filter;
-  double test_split = 0.0;                      // stratified split of train
-  std::string validation;                       // a file of its own (e.g. Igbo dev)
-  std::vector<std::string> clean;
-  std::string encoding = "utf-8";
-  std::string on_bad_row = "error";             // error | skip
-  std::optional<int64_t> label;                 // for format: lines
-  SourceLoc loc;
+  // Real datasets. A test or validation map without `file` holds copies of the train sources
+  // with its own keys (usually just a filter) laid over them.
+  std::vector<DataSource> train;
+  std::vector<DataSource> test;
+  std::vector<DataSource> validation;
+  double test_split = 0.0;                   // stratified fraction of train held out as test
+  std::vector<std::string> labels;           // class names in id order ...
+  std::map<std::string, int64_t> label_map;  // ... or raw label -> class id
+  std::vector<std::string> drop_labels;      // raw labels whose rows are dropped (and counted)
+  std::vector<std::string> clean;            // data::Cleaner step names, validated
+  SourceLoc loc;                             // the `data:` section
+  SourceLoc labels_loc;                      // `labels` (or the section when absent)
+  bool real() const { return !train.empty(); }
 };
 
 struct TokenizerConfig {
@@ -115,6 +128,7 @@ struct TrainConfig {
   int64_t batch_size = 32;
   double validation_split = 0.0;
   bool shuffle = true;
+  bool bucket_by_length = false;  // batch rows of similar length together (engine/data/batches.h)
   std::vector<std::string> metrics{"accuracy"};
   std::vector<CallbackConfig> callbacks;
   std::string class_weight;  // "" | balanced

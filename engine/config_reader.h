@@ -89,6 +89,7 @@ bool is_plain(const YAML::Node& n);  // a plain (unquoted, untagged) scalar
 std::string closest(const std::string& word, const std::vector<std::string>& known);
 
 // Sections, one per file.
+DataConfig parse_data(const Reader& r, const Entry& data);
 std::vector<LayerConfig> parse_model(const Reader& r, const Entry& model);
 TrainConfig parse_train(const Reader& r, const Entry& train);
 

@@ -1,5 +1,6 @@
-// The `train:` section: loss, optimizer, epochs, batch size, validation split, metrics,
-// callbacks and class weights. Loss and optimizer take Keras's short form (a name) or a map.
+// The `train:` section: loss, optimizer, epochs, batch size, validation split, shuffling and
+// length bucketing, metrics, callbacks and class weights. Loss and optimizer take Keras's
+// short form (a name) or a map.
 // Callback arguments are kept as strings for the trainer, but each is type-checked here
 // (patience an integer, min_delta a number, ...) because only here is its line known;
 // booleans are stored as "true"/"false" and numbers as written.
@@ -188,14 +189,15 @@ TrainConfig parse_train(const Reader& r, const Entry& s) {
   TrainConfig t;
   for (const Entry& e : r.entries(s.value, s.where(), s.path,
                                   {"loss", "optimizer", "epochs", "batch_size",
-                                   "validation_split", "shuffle", "metrics", "callbacks",
-                                   "class_weight"})) {
+                                   "validation_split", "shuffle", "bucket_by_length", "metrics",
+                                   "callbacks", "class_weight"})) {
     if (e.key == "loss") t.loss = parse_loss(r, e);
     else if (e.key == "optimizer") t.optimizer = parse_optimizer(r, e);
     else if (e.key == "epochs") t.epochs = r.positive_int(e);
     else if (e.key == "batch_size") t.batch_size = r.positive_int(e);
     else if (e.key == "validation_split") t.validation_split = r.number(e, kRate);
     else if (e.key == "shuffle") t.shuffle = r.boolean(e);
+    else if (e.key == "bucket_by_length") t.bucket_by_length = r.boolean(e);
     else if (e.key == "metrics") {
       t.metrics.clear();
       if (e.value.IsNull()) continue;

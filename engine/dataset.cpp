@@ -49,17 +49,20 @@ Dataset head(const Dataset& d, int64_t limit) {
   return slice_rows(d, 0, limit);
 }
 
-std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, uint64_t epoch) {
+std::vector<int64_t> permutation(int64_t n, uint64_t seed, uint64_t stream) {
   std::vector<int64_t> p(n);
   std::iota(p.begin(), p.end(), 0);
-  // Stream id 2^63 + epoch keeps shuffles apart from dropout streams.
-  const uint64_t stream = (1ULL << 63) | epoch;
   for (int64_t i = n - 1; i > 0; --i) {
     uint64_t r = (static_cast<uint64_t>(philox_bits(seed, stream, 2 * i)) << 32) |
                  philox_bits(seed, stream, 2 * i + 1);
     std::swap(p[i], p[r % static_cast<uint64_t>(i + 1)]);
   }
   return p;
+}
+
+std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, uint64_t epoch) {
+  // Stream id 2^63 + epoch keeps shuffles apart from dropout streams.
+  return permutation(n, seed, (1ULL << 63) | epoch);
 }
 
 std::vector<int64_t> class_counts(const Tensor& labels, int64_t num_classes) {

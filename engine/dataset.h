@@ -33,7 +33,9 @@ void split_validation(const Dataset& all, double fraction, Dataset* train, Datas
 // The first `limit` rows (limit <= 0: all).
 Dataset head(const Dataset& d, int64_t limit);
 
-// Permutation of [0, n) for epoch `epoch` under `seed` (Fisher-Yates on Philox draws).
+// Permutation of [0, n) from Philox stream (seed, stream) (Fisher-Yates, 64-bit draws).
+std::vector<int64_t> permutation(int64_t n, uint64_t seed, uint64_t stream);
+// The training shuffle of epoch `epoch`: permutation() on stream 2^63 + epoch.
 std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, uint64_t epoch);
 
 // Per-class counts of labels [N] for K classes; throws naming a label outside [0, K).

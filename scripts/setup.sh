@@ -12,6 +12,8 @@ packages=(
   nlohmann-json3-dev     # run metadata, JSON output
   libcli11-dev           # command line
   libbenchmark-dev       # bench/
+  zlib1g-dev liblzma-dev # gzip and xz data files
+  libutf8proc-dev        # Unicode classes and case mapping (cleaning, tokenizer)
 )
 
 missing=()

@@ -81,18 +81,26 @@ train:
   CHECK(c.seed == 1234);
 
   CHECK_FALSE(c.data.synthetic.has_value());
-  CHECK(c.data.train == "imdb/imdb_50k.csv.xz");
-  CHECK(c.data.format == "csv");
-  CHECK(c.data.filter == std::map<std::string, std::string>{{"split", "train"}});
-  CHECK(c.data.text_column == "review");
-  CHECK(c.data.label_column == "sentiment");
+  REQUIRE(c.data.train.size() == 1);
+  const DataSource& tr = c.data.train[0];
+  CHECK(tr.file == "imdb/imdb_50k.csv.xz");
+  CHECK(tr.format == "csv");
+  CHECK(tr.header);
+  CHECK(tr.filter == std::map<std::string, std::string>{{"split", "train"}});
+  CHECK(tr.text_column == "review");
+  CHECK(tr.label_column == "sentiment");
+  CHECK(tr.encoding == "latin-1");
+  CHECK(tr.on_bad_row == "skip");
   CHECK(c.data.labels == std::vector<std::string>{"negative", "positive"});
-  CHECK(c.data.test.empty());
-  CHECK(c.data.test_filter == std::map<std::string, std::string>{{"split", "test"}});
+  // test: {filter: ...} is the train file with the test filter in place of the train one.
+  REQUIRE(c.data.test.size() == 1);
+  CHECK(c.data.test[0].file == "imdb/imdb_50k.csv.xz");
+  CHECK(c.data.test[0].filter == std::map<std::string, std::string>{{"split", "test"}});
+  CHECK(c.data.test[0].text_column == "review");
+  CHECK(c.data.test[0].encoding == "latin-1");
+  CHECK(c.data.test[0].path == "data.test");
   CHECK(c.data.clean.size() == 5);
   CHECK(c.data.clean[4] == "remove_stopwords");
-  CHECK(c.data.encoding == "latin-1");
-  CHECK(c.data.on_bad_row == "skip");
   CHECK(c.data.loc.str() == "configs/x.yaml:4:3");
 
   CHECK(c.tokenizer.num_words == 6000);
@@ -203,12 +211,16 @@ TEST_CASE("real-data variants: label maps, test files, lines format", "[config]"
 )",
                           kFile);
   CHECK(c.data.label_map == std::map<std::string, int64_t>{{"-1", 0}, {"0", 1}, {"1", 2}});
-  CHECK(c.data.test == "igbo/test.tsv");
-  CHECK(c.data.validation == "igbo/dev.tsv");
+  REQUIRE(c.data.test.size() == 1);
+  CHECK(c.data.test[0].file == "igbo/test.tsv");
+  CHECK(c.data.test[0].format == "tsv");
+  REQUIRE(c.data.validation.size() == 1);
+  CHECK(c.data.validation[0].file == "igbo/dev.tsv");
   Config l = parse_config("data: {train: pos.txt, format: lines, label: 1, test_split: 0.2}\n",
                           kFile);
-  CHECK(l.data.format == "lines");
-  CHECK(l.data.label == 1);
+  CHECK(l.data.train.at(0).format == "lines");
+  CHECK_FALSE(l.data.train.at(0).header);
+  CHECK(l.data.train.at(0).label == std::optional<std::string>("1"));
   CHECK(l.data.test_split == 0.2);
 }
 
