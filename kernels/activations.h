@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "engine/cuda_fwd.h"
+
 namespace ember::ref {
 
 // Forward: x, y [N] (softmax: [R,K], rows of K contiguous). y OVERWRITTEN; may alias x.
@@ -33,3 +35,28 @@ template <class T>
 void softmax_backward(const T* y, const T* d_y, T* d_x, int64_t rows, int64_t classes);
 
 }  // namespace ember::ref
+
+namespace ember::cuda {
+
+// Same contracts as ref:: above, on device pointers, queued on `stream`. Elementwise kernels
+// use the reference's formulas (sigmoid through exp(-|x|)); softmax runs one warp per row, the
+// row maximum and the sums reduced by fixed warp trees in double, so results are deterministic.
+template <class T>
+void relu_forward(const T* x, T* y, int64_t n, cudaStream_t stream);
+template <class T>
+void relu_backward(const T* y, const T* d_y, T* d_x, int64_t n, cudaStream_t stream);
+template <class T>
+void sigmoid_forward(const T* x, T* y, int64_t n, cudaStream_t stream);
+template <class T>
+void sigmoid_backward(const T* y, const T* d_y, T* d_x, int64_t n, cudaStream_t stream);
+template <class T>
+void tanh_forward(const T* x, T* y, int64_t n, cudaStream_t stream);
+template <class T>
+void tanh_backward(const T* y, const T* d_y, T* d_x, int64_t n, cudaStream_t stream);
+template <class T>
+void softmax_forward(const T* x, T* y, int64_t rows, int64_t classes, cudaStream_t stream);
+template <class T>
+void softmax_backward(const T* y, const T* d_y, T* d_x, int64_t rows, int64_t classes,
+                      cudaStream_t stream);
+
+}  // namespace ember::cuda

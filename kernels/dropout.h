@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "engine/cuda_fwd.h"
+
 namespace ember::ref {
 
 // x, y [N] (any shape, flat index i draws Philox index i of stream (seed, offset)).
@@ -32,3 +34,25 @@ void spatial_dropout1d_backward(const T* d_y, T* d_x, int64_t batch, int64_t ste
                                 int64_t channels, double rate, uint64_t seed, uint64_t offset);
 
 }  // namespace ember::ref
+
+namespace ember::cuda {
+
+// Same contracts as ref:: above (overwrite / accumulate, aliasing, rate in [0, 1] checked),
+// on device pointers, queued on `stream`. The masks are bit-identical to the reference's: each
+// thread evaluates one Philox block and uses its 4 lanes for 4 consecutive draws, exactly the
+// indexing of ember::dropout_keep. Deterministic (elementwise, no reductions).
+template <class T>
+void dropout_forward(const T* x, T* y, int64_t n, double rate, uint64_t seed, uint64_t offset,
+                     cudaStream_t stream);
+template <class T>
+void dropout_backward(const T* d_y, T* d_x, int64_t n, double rate, uint64_t seed,
+                      uint64_t offset, cudaStream_t stream);
+template <class T>
+void spatial_dropout1d_forward(const T* x, T* y, int64_t batch, int64_t steps, int64_t channels,
+                               double rate, uint64_t seed, uint64_t offset, cudaStream_t stream);
+template <class T>
+void spatial_dropout1d_backward(const T* d_y, T* d_x, int64_t batch, int64_t steps,
+                                int64_t channels, double rate, uint64_t seed, uint64_t offset,
+                                cudaStream_t stream);
+
+}  // namespace ember::cuda

@@ -5,7 +5,10 @@
 // race and two runs give identical bits (no float atomics; no O(B*T*V) scan).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+
+#include "engine/cuda_fwd.h"
 
 namespace ember::ref {
 
@@ -27,3 +30,33 @@ void embedding_backward(const T* d_out, const int32_t* ids, T* d_weight, int64_t
                         int64_t steps, int64_t vocab, int64_t dim);
 
 }  // namespace ember::ref
+
+namespace ember::cuda {
+
+// Same contracts as ref:: above, on device pointers, queued on `stream` (never synchronized).
+// ids are NOT checked on the device (that would need a host round trip): callers validate
+// host-side ids with ref::embedding_check_ids before uploading them. An out-of-range id on the
+// device gives a row of NaN in the forward and is skipped by the backward; nothing reads or
+// writes out of bounds. Rows are gathered with 16-byte vector loads when E allows it
+// (float: E % 4 == 0, double: E % 2 == 0, pointers 16-byte aligned).
+template <class T>
+void embedding_forward(const T* weight, const int32_t* ids, T* out, int64_t batch, int64_t steps,
+                       int64_t vocab, int64_t dim, cudaStream_t stream);
+
+// Deterministic backward without float atomics: (id, position) pairs are radix-sorted by id
+// (stable, so positions stay ascending within an id); the sorted list is cut into fixed chunks
+// of kEmbeddingChunk positions, each chunk sums (in double) the rows of each id run it holds,
+// and a second pass adds, per id, its chunk partials in order and then adds the total to
+// d_weight once. The summation order depends only on the ids, so runs are bitwise repeatable;
+// long runs (padding id 0) are summed in parallel chunks. d_weight ACCUMULATED (+=).
+// `workspace` is device memory of embedding_backward_workspace_bytes(batch, steps, vocab, dim)
+// bytes (scratch; contents undefined before and after). B*T must be below 2^31.
+constexpr int64_t kEmbeddingChunk = 32;
+size_t embedding_backward_workspace_bytes(int64_t batch, int64_t steps, int64_t vocab,
+                                          int64_t dim);
+template <class T>
+void embedding_backward(const T* d_out, const int32_t* ids, T* d_weight, int64_t batch,
+                        int64_t steps, int64_t vocab, int64_t dim, void* workspace,
+                        size_t workspace_bytes, cudaStream_t stream);
+
+}  // namespace ember::cuda

@@ -7,7 +7,10 @@
 // gives loss 0 and zero gradients. Not divided by sum(w): Keras's sum_over_batch_size.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+
+#include "engine/cuda_fwd.h"
 
 namespace ember::ref {
 
@@ -74,3 +77,57 @@ void sparse_accuracy_counts(const T* pred, const int32_t* y, const uint8_t* mask
                             int64_t steps, int64_t K, double* correct, double* total);
 
 }  // namespace ember::ref
+
+namespace ember::cuda {
+
+// Same formulas as ref:: above, on device pointers, queued on `stream`; nothing synchronizes.
+// Per element the loss and gradient are computed in T with the reference's expressions (one
+// thread per (b,t), looping over K in class order, so the probability renormalization sums in
+// the reference's order); the weighted mean and the mask count are reduced in double by
+// kLossBlocks fixed blocks, then one block adds their partials in order: deterministic.
+// Targets are NOT validated on the device (that needs a host round trip): callers check
+// host-side labels with the reference's rules before uploading. A target outside [0, 1] or a
+// class id outside [0, K) makes that element's loss and gradient NaN; nothing is read out of
+// bounds. mask: uint8, nonzero = counts. sample_weight and mask may be null.
+//   loss   [1] T       OVERWRITTEN (0 when everything is masked)
+//   denom  [1] double  OVERWRITTEN with D (B*T, or the mask count); the backward reads it
+//   d_loss [1] T       the loss's incoming gradient, read on the device
+//   d_pred            ACCUMULATED (+=); untouched when D = 0
+// `workspace`: loss_workspace_bytes() bytes of device scratch.
+constexpr int kLossBlocks = 128;
+size_t loss_workspace_bytes();
+
+template <class T>
+void binary_crossentropy_forward(const T* pred, const T* y, const T* sample_weight,
+                                 const uint8_t* mask, int64_t B, int64_t steps, bool from_logits,
+                                 T* loss, double* denom, void* workspace, size_t workspace_bytes,
+                                 cudaStream_t stream);
+template <class T>
+void binary_crossentropy_backward(const T* pred, const T* y, const T* sample_weight,
+                                  const uint8_t* mask, int64_t B, int64_t steps, bool from_logits,
+                                  const T* d_loss, const double* denom, T* d_pred,
+                                  cudaStream_t stream);
+template <class T>
+void sparse_categorical_crossentropy_forward(const T* pred, const int32_t* y,
+                                             const T* sample_weight, const uint8_t* mask, int64_t B,
+                                             int64_t steps, int64_t K, bool from_logits, T* loss,
+                                             double* denom, void* workspace,
+                                             size_t workspace_bytes, cudaStream_t stream);
+template <class T>
+void sparse_categorical_crossentropy_backward(const T* pred, const int32_t* y,
+                                              const T* sample_weight, const uint8_t* mask,
+                                              int64_t B, int64_t steps, int64_t K, bool from_logits,
+                                              const T* d_loss, const double* denom, T* d_pred,
+                                              cudaStream_t stream);
+
+// counts [2] double OVERWRITTEN: {correct, total} over the unmasked (b,t), as the ref counts.
+template <class T>
+void binary_accuracy_counts(const T* pred, const T* y, const uint8_t* mask, int64_t B,
+                            int64_t steps, bool from_logits, double* counts, void* workspace,
+                            size_t workspace_bytes, cudaStream_t stream);
+template <class T>
+void sparse_accuracy_counts(const T* pred, const int32_t* y, const uint8_t* mask, int64_t B,
+                            int64_t steps, int64_t K, double* counts, void* workspace,
+                            size_t workspace_bytes, cudaStream_t stream);
+
+}  // namespace ember::cuda

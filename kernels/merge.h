@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "engine/cuda_fwd.h"
+
 namespace ember {
 
 enum class MergeMode { kConcat, kSum, kMul, kAve };
@@ -33,3 +35,24 @@ void merge_elementwise_backward(MergeMode mode, const T* a, const T* b, const T*
                                 T* d_b, int64_t n);
 
 }  // namespace ember::ref
+
+namespace ember::cuda {
+
+// Same contracts as ref:: above, on device pointers, queued on `stream`. Backward keeps the
+// reference's order of additions when d_a and d_b are one buffer: concat adds d_a's slice in
+// one kernel and then d_b's in a second (same stream, so never concurrently); the elementwise
+// backward adds d_a's then d_b's contribution within one thread. Deterministic.
+template <class T>
+void merge_concat_forward(const T* a, const T* b, T* y, int64_t rows, int64_t width_a,
+                          int64_t width_b, cudaStream_t stream);
+template <class T>
+void merge_concat_backward(const T* d_y, T* d_a, T* d_b, int64_t rows, int64_t width_a,
+                           int64_t width_b, cudaStream_t stream);
+template <class T>
+void merge_elementwise_forward(MergeMode mode, const T* a, const T* b, T* y, int64_t n,
+                               cudaStream_t stream);
+template <class T>
+void merge_elementwise_backward(MergeMode mode, const T* a, const T* b, const T* d_y, T* d_a,
+                                T* d_b, int64_t n, cudaStream_t stream);
+
+}  // namespace ember::cuda

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "engine/cuda_fwd.h"
+
 namespace ember::ref {
 
 // x [B,T,C] -> y [B,C] OVERWRITTEN, argmax [B,C] int32 OVERWRITTEN (the t of the maximum).
@@ -21,3 +23,17 @@ void global_max_pool1d_backward(const T* d_y, const int32_t* argmax, T* d_x, int
                                 int64_t steps, int64_t channels);
 
 }  // namespace ember::ref
+
+namespace ember::cuda {
+
+// Same contracts as ref:: above (first maximum wins, same NaN behaviour), on device pointers,
+// queued on `stream`. One thread per (b, c) walks the steps, reading x coalesced over c; the
+// backward writes one element per (b, c), so it needs no atomics. Deterministic.
+template <class T>
+void global_max_pool1d_forward(const T* x, T* y, int32_t* argmax, int64_t batch, int64_t steps,
+                               int64_t channels, cudaStream_t stream);
+template <class T>
+void global_max_pool1d_backward(const T* d_y, const int32_t* argmax, T* d_x, int64_t batch,
+                                int64_t steps, int64_t channels, cudaStream_t stream);
+
+}  // namespace ember::cuda

@@ -1,9 +1,18 @@
 // Bidirectional over two LSTM layers. The sub-layers own their parameters; this layer lists
 // the same Vars under prefixed names (so optimizers and the bundle see one flat list) and
-// forwards through LSTM::forward_with with Keras's flags for each direction.
+// forwards through LSTM::forward_with with Keras's flags for each direction. On CUDA the two
+// directions overlap: the backward one is queued first on the device's side stream, the
+// forward one then on the main stream, and the main stream waits for the side stream
+// (Context::join, an event, no host sync) before the merge.
 #include "layers/bidirectional.h"
 
+#include <vector>
+
 #include "layers/functional.h"
+
+#ifdef EMBER_HAVE_CUDA
+#include "engine/cuda/context.h"
+#endif
 
 namespace ember {
 
@@ -57,10 +66,36 @@ LayerIO Bidirectional::forward(const LayerIO& in, const RunContext& ctx) {
         params_[i].var;
   // Keras: zero_output_for_mask = return_sequences for both; the backward output is reversed
   // back to the input's time order when it is a sequence.
-  LayerIO fwd = forward_lstm_.forward_with(in, ctx, o.go_backwards, /*reverse_outputs=*/false,
-                                           /*zero_output_for_mask=*/seq, layer, 0);
-  LayerIO bwd = backward_lstm_.forward_with(in, ctx, !o.go_backwards, /*reverse_outputs=*/seq,
-                                            /*zero_output_for_mask=*/seq, layer, 2);
+  LayerIO fwd, bwd;
+  const Device dev = in.x.defined() ? in.x.value().device() : Device::cpu();
+  if (dev.is_cpu()) {
+    fwd = forward_lstm_.forward_with(in, ctx, o.go_backwards, /*reverse_outputs=*/false,
+                                     /*zero_output_for_mask=*/seq, layer, 0);
+    bwd = backward_lstm_.forward_with(in, ctx, !o.go_backwards, /*reverse_outputs=*/seq,
+                                      /*zero_output_for_mask=*/seq, layer, 2);
+  } else {
+#ifdef EMBER_HAVE_CUDA
+    // The side stream's temporaries live until the main stream has waited for it, also when
+    // the forward direction throws.
+    struct JoinSide {
+      cuda::Context& cuda_ctx;
+      std::vector<Tensor> temps;
+      ~JoinSide() {
+        try {
+          cuda_ctx.join(cuda_ctx.stream(), cuda_ctx.side_stream());
+        } catch (...) {  // a failed join has already made the device unusable
+        }
+      }
+    } side{cuda::Context::get(dev.index), {}};
+    bwd = backward_lstm_.forward_with(in, ctx, !o.go_backwards, /*reverse_outputs=*/seq,
+                                      /*zero_output_for_mask=*/seq, layer, 2, &side.temps);
+    fwd = forward_lstm_.forward_with(in, ctx, o.go_backwards, /*reverse_outputs=*/false,
+                                     /*zero_output_for_mask=*/seq, layer, 0);
+#else
+    EMBER_CHECK_ARG(false, "Bidirectional: input on " << dev.str()
+                                                      << " but this build has no CUDA support");
+#endif
+  }
   LayerIO out;
   out.x = fn::merge(fwd.x, bwd.x, options_.merge_mode);
   if (seq) out.mask = in.mask;

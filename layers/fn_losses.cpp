@@ -3,10 +3,19 @@
 // 2-D prediction is T = 1. Labels, weights and masks are plain tensors (no gradient) and are
 // normalized here once: y and sample_weight to the prediction's dtype (sparse ids to int32),
 // masks to uint8 0/1 (any nonzero value counts). The node keeps pred and these, not the loss.
+// CUDA predictions: host labels, weights and masks are normalized and validated on the host,
+// then uploaded; ones already on the prediction's device must be in their final form (labels
+// and weights in pred's dtype, sparse ids int32, mask uint8) and are not validated (see
+// kernels/losses.h). The loss's backward reads its incoming gradient on the device.
 #include <cmath>
 
 #include "kernels/losses.h"
+#include "layers/fn_device.h"
 #include "layers/functional.h"
+
+#ifdef EMBER_HAVE_CUDA
+#include "engine/cuda/context.h"
+#endif
 
 namespace ember::fn {
 
@@ -18,7 +27,9 @@ struct LossDims {
 
 void check_cpu(const Tensor& t, const char* op, const char* what) {
   EMBER_CHECK_ARG(!t.defined() || t.device().is_cpu(),
-                  "no CUDA kernel yet for " << op << " (" << what << " " << t.str() << ")");
+                  op << ": " << what << " " << t.str()
+                     << " is on a CUDA device; with predictions on the cpu, labels, weights and "
+                        "masks must be on the cpu too");
 }
 
 LossDims prediction_dims(const Tensor& pred, const char* op) {
@@ -82,6 +93,168 @@ const T* ptr_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
+#ifdef EMBER_HAVE_CUDA
+// The references validate labels as they read them; for the GPU path the same checks run here
+// on the host copies before they are uploaded.
+void check_binary_targets(const Tensor& yt, const char* op) {
+  for (int64_t b = 0; b < yt.numel(); ++b) {
+    const double v = yt.item(b);
+    EMBER_CHECK_ARG(v >= 0.0 && v <= 1.0,
+                    op << ": target " << v << " in row " << b << " is outside [0, 1]");
+  }
+}
+
+void check_class_range(const Tensor& yt, int64_t classes, const char* op) {
+  for (int64_t b = 0; b < yt.numel(); ++b) {
+    const int32_t label = yt.data<int32_t>()[b];
+    EMBER_CHECK_ARG(label >= 0 && label < classes, op << ": label " << label << " in row " << b
+                                                      << " is outside [0, " << classes << ")");
+  }
+}
+
+// A per-sample tensor already on the device: [B] or [B,1] of dtype dt, returned as [B].
+Tensor device_per_sample(const Tensor& t, DType dt, int64_t batch, const char* op,
+                         const char* what, const Tensor& pred) {
+  if (!t.defined()) return t;
+  detail::check_same_device(pred, t, op, "predictions", what);
+  check_per_sample(t, batch, op, what, pred);
+  EMBER_CHECK_ARG(t.dtype() == dt, op << ": " << what << " " << t.str() << " on the device must be "
+                                      << dtype_name(dt) << " (host tensors of any dtype are "
+                                                           "converted)");
+  return t.reshape(Shape{batch});
+}
+
+// Labels, weights and mask for predictions on a CUDA device, each on that device.
+struct DeviceTargets {
+  Tensor y, weight, mask;
+};
+
+DeviceTargets device_targets(const Tensor& pv, const Tensor& y, const Tensor& sample_weight,
+                             const Tensor& mask, const LossDims& d, bool sparse, const char* op) {
+  const Device dev = pv.device();
+  DeviceTargets out;
+  EMBER_CHECK_ARG(y.defined(), op << ": labels are undefined");
+  if (y.device().is_cpu()) {
+    if (sparse) {
+      Tensor ids = class_ids(y, d.batch, op, pv);
+      check_class_range(ids, d.classes, op);
+      out.y = ids.to(dev);
+    } else {
+      Tensor yt = per_sample(y, pv.dtype(), d.batch, op, "labels", pv);
+      check_binary_targets(yt, op);
+      out.y = yt.to(dev);
+    }
+  } else {
+    out.y = device_per_sample(y, sparse ? DType::kInt32 : pv.dtype(), d.batch, op, "labels", pv);
+  }
+  if (sample_weight.defined()) {
+    if (sample_weight.device().is_cpu())
+      out.weight = per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv).to(dev);
+    else
+      out.weight =
+          device_per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv);
+  }
+  if (mask.defined()) {
+    if (mask.device().is_cpu()) {
+      out.mask = normalize_mask(mask, d, op, pv).to(dev);
+    } else {
+      detail::check_same_device(pv, mask, op, "predictions", "mask");
+      const bool ok = (mask.ndim() == 2 && mask.size(0) == d.batch && mask.size(1) == d.steps) ||
+                      (d.steps == 1 && mask.ndim() == 1 && mask.size(0) == d.batch);
+      EMBER_CHECK_ARG(ok && mask.dtype() == DType::kUInt8,
+                      op << ": a device mask must be uint8 [B,T] = [" << d.batch << ", "
+                         << d.steps << "] for predictions " << pv.shape().str() << ", got "
+                         << mask.str());
+      out.mask = mask.reshape(Shape{d.batch * d.steps});
+    }
+  }
+  return out;
+}
+
+cudaStream_t stream_of(Device dev) { return cuda::Context::get(dev.index).stream(); }
+
+Var binary_crossentropy_cuda(const Var& pred, const DeviceTargets& t, const LossDims& d,
+                             bool from_logits) {
+  const char* op = "binary_crossentropy";
+  const Tensor& pv = pred.value();
+  const Device dev = pv.device();
+  return dispatch_float(pv.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    Tensor loss = Tensor::empty(Shape{}, pv.dtype(), dev);
+    Tensor denom = Tensor::empty(Shape{1}, DType::kFloat64, dev);
+    Tensor ws = detail::scratch(cuda::loss_workspace_bytes(), dev);
+    cuda::binary_crossentropy_forward<T>(pv.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight),
+                                         ptr_or_null<uint8_t>(t.mask), d.batch, d.steps,
+                                         from_logits, loss.data<T>(), denom.data<double>(),
+                                         ws.raw(), cuda::loss_workspace_bytes(), stream_of(dev));
+    Tensor pred_saved = pv;
+    return ag::record1(op, {pred}, loss,
+                       [pred_saved, t, denom, d, from_logits, dev](
+                           const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
+                         Tensor* d_pred = d_in.get(0);
+                         if (!d_pred || !d_out[0]) return;
+                         cuda::binary_crossentropy_backward<T>(
+                             pred_saved.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight),
+                             ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, from_logits,
+                             d_out[0]->data<T>(), denom.data<double>(), d_pred->data<T>(),
+                             stream_of(dev));
+                       });
+  });
+}
+
+Var sparse_categorical_crossentropy_cuda(const Var& pred, const DeviceTargets& t,
+                                         const LossDims& d, bool from_logits) {
+  const char* op = "sparse_categorical_crossentropy";
+  const Tensor& pv = pred.value();
+  const Device dev = pv.device();
+  return dispatch_float(pv.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    Tensor loss = Tensor::empty(Shape{}, pv.dtype(), dev);
+    Tensor denom = Tensor::empty(Shape{1}, DType::kFloat64, dev);
+    Tensor ws = detail::scratch(cuda::loss_workspace_bytes(), dev);
+    cuda::sparse_categorical_crossentropy_forward<T>(
+        pv.data<T>(), t.y.data<int32_t>(), ptr_or_null<T>(t.weight), ptr_or_null<uint8_t>(t.mask),
+        d.batch, d.steps, d.classes, from_logits, loss.data<T>(), denom.data<double>(), ws.raw(),
+        cuda::loss_workspace_bytes(), stream_of(dev));
+    Tensor pred_saved = pv;
+    return ag::record1(op, {pred}, loss,
+                       [pred_saved, t, denom, d, from_logits, dev](
+                           const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
+                         Tensor* d_pred = d_in.get(0);
+                         if (!d_pred || !d_out[0]) return;
+                         cuda::sparse_categorical_crossentropy_backward<T>(
+                             pred_saved.data<T>(), t.y.data<int32_t>(), ptr_or_null<T>(t.weight),
+                             ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, d.classes,
+                             from_logits, d_out[0]->data<T>(), denom.data<double>(),
+                             d_pred->data<T>(), stream_of(dev));
+                       });
+  });
+}
+
+double accuracy_cuda(const Tensor& pred, const DeviceTargets& t, const LossDims& d,
+                     bool from_logits) {
+  const Device dev = pred.device();
+  Tensor counts = Tensor::empty(Shape{2}, DType::kFloat64, dev);
+  Tensor ws = detail::scratch(cuda::loss_workspace_bytes(), dev);
+  dispatch_float(pred.dtype(), "accuracy", [&](auto tag) {
+    using T = decltype(tag);
+    if (d.classes == 1) {
+      cuda::binary_accuracy_counts<T>(pred.data<T>(), t.y.data<T>(), ptr_or_null<uint8_t>(t.mask),
+                                      d.batch, d.steps, from_logits, counts.data<double>(),
+                                      ws.raw(), cuda::loss_workspace_bytes(), stream_of(dev));
+    } else {
+      cuda::sparse_accuracy_counts<T>(pred.data<T>(), t.y.data<int32_t>(),
+                                      ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, d.classes,
+                                      counts.data<double>(), ws.raw(),
+                                      cuda::loss_workspace_bytes(), stream_of(dev));
+    }
+  });
+  const Tensor host = counts.to(Device::cpu());  // waits for the stream (blocking copy)
+  const double correct = host.data<double>()[0], total = host.data<double>()[1];
+  return total > 0.0 ? correct / total : 0.0;
+}
+#endif
+
 }  // namespace
 
 Var binary_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_weight,
@@ -89,12 +262,17 @@ Var binary_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_w
   const char* op = "binary_crossentropy";
   EMBER_CHECK_ARG(pred.defined(), op << ": predictions are undefined");
   const Tensor& pv = pred.value();
-  check_cpu(pv, op, "predictions");
   const LossDims d = prediction_dims(pv, op);
   EMBER_CHECK_ARG(d.classes == 1, op << ": predictions must be [B,1] or [B,T,1] (one "
                                         "probability per sample or step), got "
                                      << pv.shape().str());
   EMBER_CHECK_ARG(y.defined(), op << ": labels are undefined");
+#ifdef EMBER_HAVE_CUDA
+  if (!pv.device().is_cpu())
+    return binary_crossentropy_cuda(
+        pred, device_targets(pv, y, sample_weight, mask, d, false, op), d, from_logits);
+#endif
+  check_cpu(pv, op, "predictions");
   const Tensor yt = per_sample(y, pv.dtype(), d.batch, op, "labels", pv);
   const Tensor wt = per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv);
   const Tensor mt = normalize_mask(mask, d, op, pv);
@@ -123,8 +301,13 @@ Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y, const Tens
   const char* op = "sparse_categorical_crossentropy";
   EMBER_CHECK_ARG(pred.defined(), op << ": predictions are undefined");
   const Tensor& pv = pred.value();
-  check_cpu(pv, op, "predictions");
   const LossDims d = prediction_dims(pv, op);
+#ifdef EMBER_HAVE_CUDA
+  if (!pv.device().is_cpu())
+    return sparse_categorical_crossentropy_cuda(
+        pred, device_targets(pv, y, sample_weight, mask, d, true, op), d, from_logits);
+#endif
+  check_cpu(pv, op, "predictions");
   const Tensor yt = class_ids(y, d.batch, op, pv);
   const Tensor wt = per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv);
   const Tensor mt = normalize_mask(mask, d, op, pv);
@@ -151,8 +334,13 @@ Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y, const Tens
 double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits) {
   const char* op = "accuracy";
   EMBER_CHECK_ARG(pred.defined(), op << ": predictions are undefined");
-  check_cpu(pred, op, "predictions");
   const LossDims d = prediction_dims(pred, op);
+#ifdef EMBER_HAVE_CUDA
+  if (!pred.device().is_cpu())
+    return accuracy_cuda(pred, device_targets(pred, y, Tensor(), mask, d, d.classes > 1, op), d,
+                         from_logits);
+#endif
+  check_cpu(pred, op, "predictions");
   const Tensor mt = normalize_mask(mask, d, op, pred);
   double correct = 0.0, total = 0.0;
   dispatch_float(pred.dtype(), op, [&](auto tag) {

@@ -2,25 +2,182 @@
 // recurrent_kernel [H,4H], bias [4H] (optional: an undefined Var is left out of the node's
 // inputs, since the graph needs every input to be a real Var). The forward saves activations
 // only when a gradient will be needed; the backward skips gradients nobody asked for.
+// CPU tensors run the reference; CUDA tensors run call.implementation (auto = fused, cudnn,
+// or the reference through host copies), the forward on the main stream or, for a
+// Bidirectional's second direction, on the side stream; the backward on the main stream.
 #include <memory>
 #include <vector>
 
 #include "kernels/lstm.h"
+#include "layers/fn_device.h"
 #include "layers/functional.h"
+
+#ifdef EMBER_HAVE_CUDA
+#include "engine/cuda/check.h"
+#include "engine/cuda/context.h"
+#include "kernels/cudnn_rnn.h"
+#endif
 
 namespace ember::fn {
 
+LstmImpl parse_lstm_impl(const std::string& name) {
+  if (name == "auto") return LstmImpl::kAuto;
+  if (name == "reference") return LstmImpl::kReference;
+  if (name == "fused") return LstmImpl::kFused;
+  if (name == "cudnn") return LstmImpl::kCudnn;
+  EMBER_CHECK_ARG(false, "LSTM: unknown implementation '" << name
+                                                          << "'; known: auto, reference, fused, cudnn");
+  return LstmImpl::kAuto;  // unreachable
+}
+
+const char* lstm_impl_name(LstmImpl impl) {
+  switch (impl) {
+    case LstmImpl::kAuto: return "auto";
+    case LstmImpl::kReference: return "reference";
+    case LstmImpl::kFused: return "fused";
+    case LstmImpl::kCudnn: return "cudnn";
+  }
+  return "?";
+}
+
+namespace {
+
+// The reference on the host: CPU tensors, or CUDA tensors through host copies (kReference).
+Var lstm_reference(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
+                   const LstmConfig& cfg, const Shape& out_shape, bool needs_grad) {
+  const Device dev = inputs[0].value().device();
+  auto host = [](const Tensor& t) { return t.defined() ? t.to(Device::cpu()) : t; };
+  const Tensor xv = host(inputs[0].value());
+  const Tensor kv = host(inputs[1].value());
+  const Tensor rv = host(inputs[2].value());
+  const Tensor bv = has_bias ? host(inputs[3].value()) : Tensor();
+  const Tensor mv = host(mask);
+  const DType dt = xv.dtype();
+  Tensor out = Tensor::empty(out_shape, dt);
+  auto saved = std::make_shared<LstmSaved>();
+  dispatch_float(dt, "lstm", [&](auto tag) {
+    using T = decltype(tag);
+    ref::lstm_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
+                         bv.defined() ? bv.data<T>() : nullptr,
+                         mv.defined() ? mv.data<uint8_t>() : nullptr, out.data<T>(),
+                         needs_grad ? saved.get() : nullptr);
+  });
+  if (!dev.is_cpu()) out = out.to(dev);
+  if (!needs_grad) return Var(out);
+
+  return ag::record1(
+      "lstm", inputs, out,
+      [cfg, saved, xv, kv, rv, mv, has_bias, dev](const std::vector<const Tensor*>& d_out,
+                                                  ag::GradInputs& d_in) {
+        if (!d_out[0]) return;
+        // On the host the accumulators are used as they are; for a device, the gradients are
+        // computed into host copies of them and copied back.
+        std::vector<Tensor*> dev_grads(4, nullptr);
+        std::vector<Tensor> grads(4);
+        for (size_t i = 0; i < (has_bias ? 4u : 3u); ++i) {
+          dev_grads[i] = d_in.get(i);
+          if (dev_grads[i]) grads[i] = dev.is_cpu() ? *dev_grads[i] : dev_grads[i]->to(Device::cpu());
+        }
+        const Tensor g = dev.is_cpu() ? *d_out[0] : d_out[0]->to(Device::cpu());
+        dispatch_float(xv.dtype(), "lstm backward", [&](auto tag) {
+          using T = decltype(tag);
+          auto ptr = [&](size_t i) { return grads[i].defined() ? grads[i].data<T>() : nullptr; };
+          ref::lstm_backward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
+                                mv.defined() ? mv.data<uint8_t>() : nullptr, *saved,
+                                g.data<T>(), ptr(0), ptr(1), ptr(2), ptr(3));
+        });
+        if (!dev.is_cpu())
+          for (size_t i = 0; i < 4; ++i)
+            if (dev_grads[i]) dev_grads[i]->copy_from(grads[i]);
+      });
+}
+
+#ifdef EMBER_HAVE_CUDA
+// The fused kernels or cuDNN on CUDA tensors.
+Var lstm_cuda(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
+              const LstmConfig& cfg, const LstmCall& call, const Shape& out_shape,
+              bool needs_grad) {
+  const Tensor& xv = inputs[0].value();
+  const Tensor& kv = inputs[1].value();
+  const Tensor& rv = inputs[2].value();
+  const Tensor bv = has_bias ? inputs[3].value() : Tensor();
+  const int device = xv.device().index;
+  const bool use_cudnn = call.implementation == LstmImpl::kCudnn;
+  if (use_cudnn) {
+    const std::string why = cuda::cudnn_lstm_unsupported(cfg);
+    EMBER_CHECK_ARG(why.empty(), "lstm: implementation 'cudnn' cannot honour " << why);
+  }
+  EMBER_CUDA_CHECK(cudaSetDevice(device));
+  cuda::Context& ctx = cuda::Context::get(device);
+  const bool side = call.side_stream_keep_alive != nullptr;
+  const cuda::LstmRun run{device, side ? ctx.side_stream() : ctx.stream(),
+                          call.side_stream_keep_alive};
+  // The side stream starts after everything the main stream has queued (x, the mask, and the
+  // last users of any cached block this call is handed).
+  if (side) ctx.join(ctx.side_stream(), ctx.stream());
+
+  Tensor out = Tensor::empty(out_shape, xv.dtype(), xv.device());
+  auto saved = std::make_shared<LstmSaved>();
+  std::shared_ptr<cuda::CudnnLstmSaved> cudnn_saved;
+  dispatch_float(xv.dtype(), "lstm", [&](auto tag) {
+    using T = decltype(tag);
+    const T* b = bv.defined() ? bv.data<T>() : nullptr;
+    const uint8_t* m = mask.defined() ? mask.data<uint8_t>() : nullptr;
+    if (use_cudnn)
+      cudnn_saved = cuda::cudnn_lstm_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(), b,
+                                                m, out.data<T>(), needs_grad, run);
+    else
+      cuda::lstm_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(), b, m, out.data<T>(),
+                            needs_grad ? saved.get() : nullptr, run);
+  });
+  if (!needs_grad) return Var(out);
+  if (use_cudnn) saved.reset();
+  // Saved tensors written on the side stream are released after the backward, on the main
+  // stream, which the caller's join has ordered after the side stream's work.
+
+  return ag::record1(
+      "lstm", inputs, out,
+      [cfg, saved, cudnn_saved, xv, kv, rv, mask, has_bias, device](
+          const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
+        if (!d_out[0]) return;
+        Tensor* d_x = d_in.get(0);
+        Tensor* d_k = d_in.get(1);
+        Tensor* d_r = d_in.get(2);
+        Tensor* d_b = has_bias ? d_in.get(3) : nullptr;
+        EMBER_CUDA_CHECK(cudaSetDevice(device));
+        const cuda::LstmRun brun{device, cuda::Context::get(device).stream(), nullptr};
+        dispatch_float(xv.dtype(), "lstm backward", [&](auto tag) {
+          using T = decltype(tag);
+          auto ptr = [](Tensor* t) { return t ? t->data<T>() : nullptr; };
+          if (cudnn_saved)
+            cuda::cudnn_lstm_backward<T>(cfg, xv.data<T>(), *cudnn_saved, d_out[0]->data<T>(),
+                                         ptr(d_x), ptr(d_k), ptr(d_r), ptr(d_b), brun);
+          else
+            cuda::lstm_backward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
+                                   mask.defined() ? mask.data<uint8_t>() : nullptr, *saved,
+                                   d_out[0]->data<T>(), ptr(d_x), ptr(d_k), ptr(d_r), ptr(d_b),
+                                   brun);
+        });
+      });
+}
+#endif
+
+}  // namespace
+
 Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var& bias,
-         const Tensor& mask, const LstmCall& call) {
+         const Tensor& mask_in, const LstmCall& call) {
   EMBER_CHECK_ARG(x.defined() && kernel.defined() && recurrent_kernel.defined(),
                   "lstm: x, kernel and recurrent_kernel must be defined");
   const Tensor& xv = x.value();
   const Tensor& kv = kernel.value();
   const Tensor& rv = recurrent_kernel.value();
-  EMBER_CHECK_ARG(xv.device().is_cpu() && kv.device().is_cpu() && rv.device().is_cpu() &&
-                      (!bias.defined() || bias.value().device().is_cpu()) &&
-                      (!mask.defined() || mask.device().is_cpu()),
-                  "no CUDA kernel yet for lstm (x is " << xv.str() << ")");
+  detail::check_same_device(xv, kv, "lstm", "x", "kernel");
+  detail::check_same_device(xv, rv, "lstm", "x", "recurrent_kernel");
+  if (bias.defined()) detail::check_same_device(xv, bias.value(), "lstm", "x", "bias");
+#ifndef EMBER_HAVE_CUDA
+  EMBER_CHECK_ARG(xv.device().is_cpu(), "lstm: x " << xv.str() << " is on a CUDA device, but "
+                                                      "this build has no CUDA support");
+#endif
   EMBER_CHECK_ARG(xv.ndim() == 3, "lstm: x must be [B,T,C], got " << xv.shape().str());
   EMBER_CHECK_ARG(rv.ndim() == 2 && rv.size(1) == 4 * rv.size(0),
                   "lstm: recurrent_kernel must be [H,4H], got " << rv.shape().str());
@@ -29,8 +186,10 @@ Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var
   check_tensor(kv, dt, Shape{nc, 4 * nh}, "lstm: kernel (expected [C,4H] for x [B,T,C])");
   check_tensor(rv, dt, Shape{nh, 4 * nh}, "lstm: recurrent_kernel");
   if (bias.defined()) check_tensor(bias.value(), dt, Shape{4 * nh}, "lstm: bias");
-  if (mask.defined())
-    check_tensor(mask, DType::kUInt8, Shape{nb, nt}, "lstm: mask (expected [B,T] for x)");
+  if (mask_in.defined())
+    check_tensor(mask_in, DType::kUInt8, Shape{nb, nt}, "lstm: mask (expected [B,T] for x)");
+  // A host mask beside device tensors is copied over (the mask is small).
+  const Tensor mask = detail::to_device(mask_in, xv.device());
 
   LstmConfig cfg;
   cfg.batch = nb;
@@ -53,35 +212,11 @@ Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var
     for (const Var& v : inputs) needs_grad = needs_grad || v.requires_grad();
 
   const Shape out_shape = call.return_sequences ? Shape{nb, nt, nh} : Shape{nb, nh};
-  Tensor out = Tensor::empty(out_shape, dt);
-  auto saved = std::make_shared<LstmSaved>();
-  dispatch_float(dt, "lstm", [&](auto tag) {
-    using T = decltype(tag);
-    ref::lstm_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
-                         bias.defined() ? bias.value().data<T>() : nullptr,
-                         mask.defined() ? mask.data<uint8_t>() : nullptr, out.data<T>(),
-                         needs_grad ? saved.get() : nullptr);
-  });
-  if (!needs_grad) return Var(out);
-
-  const bool has_bias = bias.defined();
-  return ag::record1(
-      "lstm", inputs, out,
-      [cfg, saved, xv, kv, rv, mask, has_bias](const std::vector<const Tensor*>& d_out,
-                                               ag::GradInputs& d_in) {
-        Tensor* d_x = d_in.get(0);
-        Tensor* d_k = d_in.get(1);
-        Tensor* d_r = d_in.get(2);
-        Tensor* d_b = has_bias ? d_in.get(3) : nullptr;
-        dispatch_float(xv.dtype(), "lstm backward", [&](auto tag) {
-          using T = decltype(tag);
-          ref::lstm_backward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
-                                mask.defined() ? mask.data<uint8_t>() : nullptr, *saved,
-                                d_out[0]->data<T>(), d_x ? d_x->data<T>() : nullptr,
-                                d_k ? d_k->data<T>() : nullptr, d_r ? d_r->data<T>() : nullptr,
-                                d_b ? d_b->data<T>() : nullptr);
-        });
-      });
+#ifdef EMBER_HAVE_CUDA
+  if (!xv.device().is_cpu() && call.implementation != LstmImpl::kReference)
+    return lstm_cuda(inputs, bias.defined(), mask, cfg, call, out_shape, needs_grad);
+#endif
+  return lstm_reference(inputs, bias.defined(), mask, cfg, out_shape, needs_grad);
 }
 
 }  // namespace ember::fn

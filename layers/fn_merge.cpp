@@ -5,7 +5,12 @@
 #include <string>
 
 #include "kernels/merge.h"
+#include "layers/fn_device.h"
 #include "layers/functional.h"
+
+#ifdef EMBER_HAVE_CUDA
+#include "engine/cuda/context.h"
+#endif
 
 namespace ember::fn {
 
@@ -42,8 +47,11 @@ Var merge(const Var& a, const Var& b, const std::string& mode) {
   EMBER_CHECK_ARG(a.defined() && b.defined(), "merge: an input is undefined");
   const Tensor& av = a.value();
   const Tensor& bv = b.value();
-  EMBER_CHECK_ARG(av.device().is_cpu() && bv.device().is_cpu(),
-                  "no CUDA kernel yet for merge (" << av.str() << ", " << bv.str() << ")");
+  detail::check_same_device(av, bv, "merge", "first input", "second input");
+#ifndef EMBER_HAVE_CUDA
+  EMBER_CHECK_ARG(av.device().is_cpu(), "merge: inputs " << av.str() << " are on a CUDA device, "
+                                                             "but this build has no CUDA support");
+#endif
   EMBER_CHECK_ARG(av.dtype() == bv.dtype(),
                   "merge: inputs differ in dtype: " << av.str() << " vs " << bv.str());
   Shape out_shape = av.shape();
@@ -63,6 +71,48 @@ Var merge(const Var& a, const Var& b, const std::string& mode) {
                                                        << bv.shape().str());
   }
 
+#ifdef EMBER_HAVE_CUDA
+  if (!av.device().is_cpu()) {
+    const Device dev = av.device();
+    return dispatch_float(av.dtype(), "merge", [&](auto tag) {
+      using T = decltype(tag);
+      Tensor y = Tensor::empty(out_shape, av.dtype(), dev);
+      cudaStream_t stream = cuda::Context::get(dev.index).stream();
+      if (m == MergeMode::kConcat) {
+        cuda::merge_concat_forward<T>(av.data<T>(), bv.data<T>(), y.data<T>(), rows, width_a,
+                                      width_b, stream);
+        return ag::record1("merge_concat", {a, b}, y,
+                           [rows, width_a, width_b, dev](const std::vector<const Tensor*>& d_out,
+                                                         ag::GradInputs& d_in) {
+                             if (!d_out[0]) return;
+                             Tensor* d_a = d_in.get(0);
+                             Tensor* d_b = d_in.get(1);
+                             cuda::merge_concat_backward<T>(
+                                 d_out[0]->data<T>(), d_a ? d_a->data<T>() : nullptr,
+                                 d_b ? d_b->data<T>() : nullptr, rows, width_a, width_b,
+                                 cuda::Context::get(dev.index).stream());
+                           });
+      }
+      const int64_t n = av.numel();
+      cuda::merge_elementwise_forward<T>(m, av.data<T>(), bv.data<T>(), y.data<T>(), n, stream);
+      Tensor saved_a = m == MergeMode::kMul ? av : Tensor();
+      Tensor saved_b = m == MergeMode::kMul ? bv : Tensor();
+      return ag::record1(
+          "merge", {a, b}, y,
+          [m, n, saved_a, saved_b, dev](const std::vector<const Tensor*>& d_out,
+                                        ag::GradInputs& d_in) {
+            if (!d_out[0]) return;
+            Tensor* d_a = d_in.get(0);
+            Tensor* d_b = d_in.get(1);
+            cuda::merge_elementwise_backward<T>(
+                m, saved_a.defined() ? saved_a.data<T>() : nullptr,
+                saved_b.defined() ? saved_b.data<T>() : nullptr, d_out[0]->data<T>(),
+                d_a ? d_a->data<T>() : nullptr, d_b ? d_b->data<T>() : nullptr, n,
+                cuda::Context::get(dev.index).stream());
+          });
+    });
+  }
+#endif
   return dispatch_float(av.dtype(), "merge", [&](auto tag) {
     using T = decltype(tag);
     Tensor y = Tensor::empty(out_shape, av.dtype());

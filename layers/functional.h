@@ -37,6 +37,13 @@ Var global_max_pool1d(const Var& x);
 // a, b same shape; concat joins the last axis ([...,Ha] ++ [...,Hb]).
 Var merge(const Var& a, const Var& b, const std::string& mode);  // concat|sum|mul|ave
 
+// Which LSTM kernels run on CUDA tensors (CPU tensors always run the reference). kAuto picks
+// kFused; kReference copies to the host and back (slow; for debugging parity); kCudnn throws
+// std::invalid_argument naming the option it cannot honour (recurrent_dropout while training).
+enum class LstmImpl { kAuto, kReference, kFused, kCudnn };
+LstmImpl parse_lstm_impl(const std::string& name);  // auto|reference|fused|cudnn, else throws
+const char* lstm_impl_name(LstmImpl impl);
+
 // Keras LSTM over x [B,T,C] with kernel [C,4H], recurrent_kernel [H,4H], bias [4H] (may be
 // undefined); gate order i, f, c, o. mask [B,T] uint8 or undefined: at a masked step h and c
 // carry over, and the output repeats the previous output (or is zero when
@@ -55,6 +62,13 @@ struct LstmCall {
   double recurrent_dropout = 0.0;
   uint64_t seed = 0;
   uint64_t offset = 0;
+  LstmImpl implementation = LstmImpl::kAuto;
+  // CUDA only: queue the forward on the device context's side stream (a Bidirectional's second
+  // direction) instead of its main stream. It first waits for the main stream's queued work,
+  // and appends its temporaries here; the caller must make the main stream wait for the side
+  // stream (cuda::Context::join) before using the output, then release them. The backward
+  // always runs on the main stream. Null: main stream.
+  std::vector<Tensor>* side_stream_keep_alive = nullptr;
 };
 Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var& bias,
          const Tensor& mask, const LstmCall& call);

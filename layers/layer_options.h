@@ -45,7 +45,7 @@ struct LstmOptions {
   std::string kernel_initializer = "glorot_uniform";
   std::string recurrent_initializer = "orthogonal";
   std::string bias_initializer = "zeros";
-  std::string implementation = "auto";  // auto | reference | fused | cudnn (GPU paths later)
+  std::string implementation = "auto";  // auto | reference | fused | cudnn: layers/lstm.h
 };
 
 struct BidirectionalOptions {

@@ -22,10 +22,12 @@ LSTM::LSTM(const LstmOptions& options) : options_(options) {
   EMBER_CHECK_ARG(options_.recurrent_dropout >= 0.0 && options_.recurrent_dropout < 1.0,
                   "LSTM: recurrent_dropout must be in [0, 1), got "
                       << options_.recurrent_dropout);
-  const std::string& impl = options_.implementation;
-  EMBER_CHECK_ARG(impl == "auto" || impl == "reference" || impl == "fused" || impl == "cudnn",
-                  "LSTM: unknown implementation '" << impl
-                                                   << "'; known: auto, reference, fused, cudnn");
+  impl_ = fn::parse_lstm_impl(options_.implementation);  // throws listing the known ones
+  EMBER_CHECK_ARG(impl_ != fn::LstmImpl::kCudnn || options_.recurrent_dropout == 0.0,
+                  "LSTM: implementation 'cudnn' cannot honour recurrent_dropout "
+                      << options_.recurrent_dropout
+                      << " (cuDNN's LSTM has no recurrent dropout); use implementation 'fused' "
+                         "or 'auto', or set recurrent_dropout to 0");
   for (const std::string* init : {&options_.kernel_initializer,
                                   &options_.recurrent_initializer, &options_.bias_initializer})
     EMBER_CHECK_ARG(is_known_initializer(*init), "LSTM: unknown initializer '" << *init << "'");
@@ -74,7 +76,8 @@ LayerIO LSTM::forward(const LayerIO& in, const RunContext& ctx) {
 
 LayerIO LSTM::forward_with(const LayerIO& in, const RunContext& ctx, bool go_backwards,
                            bool reverse_outputs, bool zero_output_for_mask, uint32_t layer,
-                           uint32_t first_slot) const {
+                           uint32_t first_slot,
+                           std::vector<Tensor>* side_stream_keep_alive) const {
   EMBER_CHECK_ARG(params_.size() >= 2, "LSTM '" << name << "': forward before build");
   fn::LstmCall call;
   call.return_sequences = options_.return_sequences;
@@ -86,6 +89,8 @@ LayerIO LSTM::forward_with(const LayerIO& in, const RunContext& ctx, bool go_bac
   call.recurrent_dropout = options_.recurrent_dropout;
   call.seed = ctx.seed;
   call.offset = dropout_offset(ctx.step, layer, first_slot);  // fn::lstm also uses offset+1
+  call.implementation = impl_;
+  call.side_stream_keep_alive = side_stream_keep_alive;
   const ag::Var bias = params_.size() > 2 ? params_[2].var : ag::Var();
   LayerIO out;
   out.x = fn::lstm(in.x, params_[0].var, params_[1].var, bias, in.mask, call);

@@ -3,7 +3,8 @@
 //   alpha = lr sqrt(1 - b2^t) / (1 - b1^t),  p -= alpha m / (sqrt(v) + eps)
 // The (g - m)(1 - b1) arrangement is TensorFlow's (ApplyAdam and Keras's Adam), kept so float32
 // rounding matches. Slots "adam/m/<i>" and "adam/v/<i>". ref::adam_update is the flat-array
-// update a fused CUDA kernel will mirror: all in T, p, m, v OVERWRITTEN in place, no aliasing.
+// update, mirrored bit for bit by cuda::adam_update (optim/fused_update.h): all in T, p, m, v
+// OVERWRITTEN in place, no aliasing.
 #pragma once
 
 #include <cstdint>

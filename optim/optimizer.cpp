@@ -40,17 +40,19 @@ void Optimizer::step(const std::vector<ag::Var*>& params) {
                                                            << ": param " << i << " is undefined");
     const Tensor& p = params[i]->value();
     const Tensor& g = params[i]->grad();
-    EMBER_CHECK_ARG(p.device().is_cpu() && (!g.defined() || g.device().is_cpu()),
-                    name() << ": no CUDA update kernel yet (param " << i << " " << p.str() << ")");
+    const Tensor& p0 = params[0]->value();
+    EMBER_CHECK_ARG(p.device() == p0.device(),
+                    name() << ": params on different devices (param 0 " << p0.str() << ", param "
+                           << i << " " << p.str() << ")");
     EMBER_CHECK_ARG(p.dtype() == DType::kFloat32 || p.dtype() == DType::kFloat64,
                     name() << ": param " << i << " must be float32/float64, got " << p.str());
     if (g.defined()) {
       EMBER_CHECK_ARG(
-          g.shape() == p.shape() && g.dtype() == p.dtype(),
+          g.shape() == p.shape() && g.dtype() == p.dtype() && g.device() == p.device(),
           name() << ": param " << i << " is " << p.str() << " but its gradient is " << g.str());
     }
   }
-  if (global_clipnorm_) clip_by_global_norm(params, *global_clipnorm_);
+  if (global_clipnorm_) apply_global_clipnorm(params, *global_clipnorm_);
   if (clipnorm_) {
     for (ag::Var* p : params)
       if (p->grad().defined()) clip_by_norm(p->mutable_grad(), *clipnorm_);
@@ -112,12 +114,14 @@ Tensor& Optimizer::slot_for(std::vector<Tensor>& slots, size_t i, const ag::Var&
   if (slots.size() <= i) slots.resize(i + 1);
   const Tensor& p = param.value();
   if (!slots[i].defined()) {
-    slots[i] = Tensor::zeros(p.shape(), p.dtype());
+    slots[i] = Tensor::zeros(p.shape(), p.dtype(), p.device());
   } else {
     EMBER_CHECK_ARG(slots[i].shape() == p.shape() && slots[i].dtype() == p.dtype(),
                     name() << ": state '" << name() << "/" << slot_name << "/" << i << "' is "
                            << slots[i].str() << " but param " << i << " is " << p.str()
                            << " (was the state saved for another model?)");
+    // Loaded state arrives on the cpu; it moves to the param's device on first use.
+    if (slots[i].device() != p.device()) slots[i] = slots[i].to(p.device());
   }
   return slots[i];
 }
@@ -125,7 +129,10 @@ Tensor& Optimizer::slot_for(std::vector<Tensor>& slots, size_t i, const ag::Var&
 void Optimizer::append_slot_list(NamedTensors& out, const std::string& prefix,
                                  const std::vector<Tensor>& slots) {
   for (size_t i = 0; i < slots.size(); ++i)
-    if (slots[i].defined()) out.emplace_back(prefix + std::to_string(i), slots[i].clone());
+    if (slots[i].defined())  // host copies, whatever device the slot lives on
+      out.emplace_back(prefix + std::to_string(i), slots[i].device().is_cpu()
+                                                       ? slots[i].clone()
+                                                       : slots[i].to(Device::cpu()));
 }
 
 void Optimizer::store_slot(std::vector<Tensor>& slots, size_t index, const Tensor& value) {

@@ -4,8 +4,9 @@
 // None gradients) and counts the iteration. Per-parameter state (momentum, Adam's m and v) is
 // keyed by the parameter's position in the list given to step(), so callers pass the same
 // list in the same order every time; it is created lazily (zeros) on a parameter's first
-// update, in the parameter's dtype. CPU only for now; the updates are loops over flat arrays
-// (see sgd.h, adam.h) so a fused CUDA kernel can replace each one.
+// update, in the parameter's dtype and on its device. Params may live on a CUDA device (all on
+// the same one, with their gradients): the updates then run as fused multi-tensor kernels
+// (optim/fused_update.h) and clipping stays on the device; state() still returns host copies.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +29,8 @@ class Optimizer {
   virtual const char* name() const = 0;
 
   // Clips the gradients (in place: the grads are modified), then updates every param whose
-  // grad() is defined, then increments iterations(). Params and grads must be CPU float
-  // tensors of equal shape and dtype.
+  // grad() is defined, then increments iterations(). Params and grads must be float tensors
+  // of equal shape, dtype and device, every param on the same device.
   void step(const std::vector<ag::Var*>& params);
 
   double learning_rate() const { return lr_; }

@@ -1,8 +1,9 @@
 // Keras SGD: p -= lr g without momentum; with momentum m, the velocity v = m v - lr g and
 // p += v, or with nesterov p += m v - lr g (v already updated). The velocity slot exists only
 // when momentum > 0 (Keras creates it only then), named "sgd/momentum/<param index>".
-// ref::sgd_update is the flat-array update a fused CUDA kernel will mirror: n elements,
-// everything in T, p and velocity OVERWRITTEN in place, deterministic, no aliasing.
+// ref::sgd_update is the flat-array update; cuda::sgd_update (optim/fused_update.h) mirrors it
+// bit for bit on the device: n elements, everything in T, p and velocity OVERWRITTEN in place,
+// deterministic, no aliasing.
 #pragma once
 
 #include <cstdint>

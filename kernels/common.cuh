@@ -1,0 +1,68 @@
+// Helpers shared by the CUDA kernels in kernels/*.cu and optim/*.cu: grid sizing, grid-stride
+// index ranges and fixed-shape reductions. Every reduction here adds in an order fixed by the
+// block shape alone (warp shuffles down a tree, then the warps' results in warp order), so a
+// kernel that uses them gives the same bits on every run: no float atomics anywhere.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace ember::cuda {
+
+constexpr int kBlockThreads = 256;  // default block size of the elementwise kernels
+constexpr int kWarp = 32;
+
+inline int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+// Blocks for a grid-stride loop over n items with `threads` per block: enough to cover n, at
+// least 1, at most `max_blocks` (the loops stride over the rest).
+inline unsigned grid_for(int64_t n, int threads = kBlockThreads, int64_t max_blocks = 8192) {
+  int64_t blocks = ceil_div(n, threads);
+  if (blocks < 1) blocks = 1;
+  if (blocks > max_blocks) blocks = max_blocks;
+  return static_cast<unsigned>(blocks);
+}
+
+__device__ __forceinline__ int64_t global_thread_index() {
+  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+__device__ __forceinline__ int64_t grid_stride() {
+  return static_cast<int64_t>(gridDim.x) * blockDim.x;
+}
+
+// Sum over the 32 lanes of a warp (all lanes must take part); every lane gets the result.
+template <class A>
+__device__ __forceinline__ A warp_sum(A v) {
+  for (int off = kWarp / 2; off > 0; off /= 2) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+
+template <class A>
+__device__ __forceinline__ A warp_max(A v) {
+  for (int off = kWarp / 2; off > 0; off /= 2) {
+    const A o = __shfl_xor_sync(0xffffffffu, v, off);
+    v = o > v ? o : v;
+  }
+  return v;
+}
+
+// Sum over a whole block of Threads threads (a multiple of 32, at most 1024); every thread must
+// call it, and every thread gets the result. `scratch` holds Threads/32 values of shared memory.
+template <int Threads, class A>
+__device__ __forceinline__ A block_sum(A v, A* scratch) {
+  static_assert(Threads % kWarp == 0 && Threads <= 1024, "block_sum: bad block size");
+  constexpr int kWarps = Threads / kWarp;
+  v = warp_sum(v);
+  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+  __syncthreads();  // scratch may still be read by a previous call
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  A total = scratch[0];
+  for (int w = 1; w < kWarps; ++w) total += scratch[w];  // same order in every thread
+  return total;
+}
+
+}  // namespace ember::cuda
