@@ -73,6 +73,19 @@ SyntheticText synthetic_text(uint64_t seed, uint64_t index, int64_t max_tokens) 
   return t;
 }
 
+data::Tokenizer synthetic_tokenizer() {
+  // Fitting on word i repeated (V - i) times gives counts in vocabulary order, and Keras's
+  // descending-count ordering then hands out exactly the synthetic ids.
+  const auto& vocab = synthetic_vocab();
+  const size_t v = vocab.size();
+  std::string text;
+  for (size_t i = 1; i < v; ++i)
+    for (size_t k = 0; k < v - i; ++k) (text += vocab[i]) += ' ';
+  data::Tokenizer tok;
+  tok.fit_on_texts({text});
+  return tok;
+}
+
 DataSplits make_synthetic(const SyntheticConfig& cfg, const SequenceConfig& seq) {
   EMBER_CHECK_ARG(cfg.n_train > 0, "synthetic.n_train must be positive");
   auto make = [&](int64_t first, int64_t n) {

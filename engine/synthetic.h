@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/config.h"
+#include "engine/data/tokenizer.h"
 #include "engine/dataset.h"
 
 namespace ember {
@@ -24,6 +25,10 @@ struct SyntheticText {
   bool negated;
 };
 SyntheticText synthetic_text(uint64_t seed, uint64_t index, int64_t max_tokens);
+
+// A Keras tokenizer whose word_index is exactly synthetic_vocab() (word i -> id i), so a
+// bundle of a synthetic model predicts on typed text ("the movie was not good").
+data::Tokenizer synthetic_tokenizer();
 
 // Train/val/test sets padded to sequence.maxlen with sequence.padding / truncating.
 DataSplits make_synthetic(const SyntheticConfig& cfg, const SequenceConfig& seq);

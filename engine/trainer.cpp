@@ -1,15 +1,22 @@
 // Training loop, evaluation and the run directory (see trainer.h).
 #include "engine/trainer.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
+#include <iterator>
 #include <ostream>
 #include <sstream>
 
+#include "engine/data/batches.h"
+#include "engine/evaluate.h"
+#include "engine/run_outputs.h"
 #include "engine/device.h"
 #include "engine/synthetic.h"
 #include "engine/tensor_ops.h"
@@ -22,45 +29,60 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Writes `text` to `path` through a temporary file and a rename, so a reader (or a crash)
-// never sees a half-written file.
-void write_atomically(const fs::path& path, const std::string& text) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error("cannot write " + tmp.string() + ": check that the run directory is writable");
-    f << text;
-    if (!f.flush()) throw Error("writing " + tmp.string() + " failed (disk full?)");
-  }
-  fs::rename(tmp, path);
-}
-
-std::string history_csv(const std::vector<EpochStats>& h) {
-  std::ostringstream s;
-  s << "epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds\n";
-  s << std::setprecision(9);
-  for (const EpochStats& e : h) {
-    s << e.epoch << ',' << e.loss << ',' << e.accuracy << ',';
-    if (e.has_val) s << e.val_loss << ',' << e.val_accuracy;
-    else s << ',';
-    s << ',' << e.learning_rate << ',' << std::setprecision(4) << e.seconds
-      << std::setprecision(9) << '\n';
-  }
-  return s.str();
-}
-
 std::string last_layer_desc(const Model& m) {
   const Layer& l = *m.layers().back();
   return "'" + l.name + "' (" + l.type() + ") outputs " + feature_shape_str(m.output_shape());
 }
 
+// "train 25000 rows (12500 negative / 12500 positive), test 25000 rows, 6000 token ids".
+std::string data_summary(const DataSplits& d, const data::LoadReport& rep) {
+  std::ostringstream s;
+  auto split = [&](const char* name, const data::SplitReport& r, bool classes) {
+    s << name << ' ' << r.rows << " rows";
+    if (classes && !r.class_counts.empty()) {
+      s << " (";
+      for (size_t c = 0; c < r.class_counts.size(); ++c)
+        s << (c ? " / " : "") << r.class_counts[c] << ' ' << d.class_names[c];
+      s << ')';
+    }
+  };
+  split("train", rep.train, true);
+  if (rep.validation.rows) split(", validation", rep.validation, false);
+  if (rep.test.rows) split(", test", rep.test, false);
+  s << ", " << d.vocab.size() << " token ids, maxlen " << rep.maxlen;
+  int64_t dropped = rep.train.dropped_by_clean + rep.test.dropped_by_clean +
+                    rep.validation.dropped_by_clean;
+  for (const data::SplitReport* r : {&rep.train, &rep.test, &rep.validation})
+    for (const auto& kv : r->dropped_labels) dropped += kv.second;
+  int64_t bad = 0;
+  for (const data::FileReport& f : rep.files) bad += f.skipped_rows;
+  if (dropped || bad) s << "; dropped " << dropped << " rows (labels, cleaning), skipped " << bad
+                        << " bad rows (ember data CONFIG shows details)";
+  return s.str();
+}
+
 }  // namespace
 
-DataSplits load_data(const Config& cfg) {
-  if (cfg.data.synthetic) return make_synthetic(*cfg.data.synthetic, cfg.sequence);
-  throw Error(cfg.data.loc.str() + ": data: reading dataset files ('" + cfg.data.train +
-              "') is not available in this build yet; use data.synthetic");
+DataSplits load_data(const Config& cfg, const std::string& data_dir, data::LoadReport* report) {
+  if (cfg.data.synthetic) {
+    DataSplits s = make_synthetic(*cfg.data.synthetic, cfg.sequence);
+    data::check_embedding_fits(cfg, static_cast<int64_t>(s.vocab.size()),
+                               "the synthetic vocabulary has " + std::to_string(s.vocab.size()) +
+                                   " ids including padding");
+    return s;
+  }
+  data::LoadReport local;
+  data::LoadReport& rep = report ? *report : local;
+  DataSplits s = data::load_dataset(cfg, data::resolve_data_dir(data_dir), &rep);
+  const data::Tokenizer& tok = rep.tokenizer;
+  const int64_t v = tok.vocab_size();
+  data::check_embedding_fits(
+      cfg, v,
+      cfg.tokenizer.num_words
+          ? "tokenizer.num_words is " + std::to_string(*cfg.tokenizer.num_words)
+          : "the tokenizer's word_index has " + std::to_string(tok.index_word().size()) +
+                " entries and no num_words is set");
+  return s;
 }
 
 Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
@@ -93,10 +115,7 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
   }
   if (train_.empty()) throw Error("no training rows left (limit or validation_split too large)");
 
-  if (!cfg.train.callbacks.empty())
-    throw Error(cfg.train.callbacks.front().loc.str() + ": train.callbacks: callbacks (" +
-                cfg.train.callbacks.front().type +
-                ", ...) are not implemented in this build yet; remove them to train");
+  callbacks_ = make_callbacks(cfg.train.callbacks);
 
   // Class weights scale each sample's loss: 'balanced' is n / (K * count_c), as scikit-learn.
   if (cfg.train.class_weight == "balanced") {
@@ -150,7 +169,7 @@ EvalResult Trainer::evaluate(const Dataset& d) const {
     Dataset batch = slice_rows(d, b, std::min(d.size(), b + bs));
     LayerIO out = model_.forward(batch.tokens, ctx);
     const double n = static_cast<double>(batch.size());
-    r.loss += batch_loss(out, batch).value().item() * n;
+    r.loss += batch_loss(out, batch).value().to(Device::cpu()).item() * n;
     Tensor mask = out.x.value().ndim() == 3 ? out.mask : Tensor();
     r.accuracy += fn::accuracy(out.x.value(), batch.labels, mask, from_logits_) * n;
   }
@@ -161,6 +180,27 @@ EvalResult Trainer::evaluate(const Dataset& d) const {
   return r;
 }
 
+std::atomic<bool>& interrupt_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+namespace {
+// Keras-like progress line, redrawn in place on a terminal.
+void draw_progress(std::ostream& log, int64_t done, int64_t total, double seconds, double loss,
+                   double acc) {
+  constexpr int kWidth = 30;
+  const int filled = total > 0 ? static_cast<int>(kWidth * done / total) : kWidth;
+  std::string bar(static_cast<size_t>(filled), '=');
+  if (filled < kWidth) bar += '>' + std::string(static_cast<size_t>(kWidth - filled - 1), '.');
+  char line[256];
+  std::snprintf(line, sizeof line, "\r%lld/%lld [%s] - %.0fs %.0fms/step - loss: %.4f - accuracy: %.4f",
+                static_cast<long long>(done), static_cast<long long>(total), bar.c_str(), seconds,
+                done ? 1000.0 * seconds / done : 0.0, loss, acc);
+  log << line << std::flush;
+}
+}  // namespace
+
 TrainResult Trainer::fit(std::ostream& log) {
   TrainResult result;
   fs::path run_dir;
@@ -168,61 +208,131 @@ TrainResult Trainer::fit(std::ostream& log) {
     run_dir = opts_.out_dir.empty() ? fs::path("runs") / cfg_.name : fs::path(opts_.out_dir);
     std::error_code ec;
     fs::create_directories(run_dir, ec);
-    if (ec) throw Error("cannot create run directory " + run_dir.string() + ": " + ec.message());
+    if (ec) throw Error("cannot create run directory " + run_dir.string() + ": " + ec.message() +
+                        " (pass --out DIR with a writable DIR)");
     // Fail before training, not after an hour of it, if nothing can be written there.
-    write_atomically(run_dir / "history.csv", history_csv({}));
-    if (!cfg_.path.empty()) fs::copy_file(cfg_.path, run_dir / "config.yaml",
-                                          fs::copy_options::overwrite_existing);
+    write_history(run_dir.string(), {});
+    if (!cfg_.path.empty() && fs::exists(cfg_.path))
+      fs::copy_file(cfg_.path, run_dir / "config.yaml", fs::copy_options::overwrite_existing);
     result.run_dir = run_dir.string();
   }
 
   const int64_t epochs = opts_.epochs.value_or(cfg_.train.epochs);
-  const int64_t bs = cfg_.train.batch_size;
-  const int64_t steps_per_epoch = (train_.size() + bs - 1) / bs;
+  data::BatchOptions bo;
+  bo.batch_size = cfg_.train.batch_size;
+  bo.shuffle = cfg_.train.shuffle;
+  bo.bucket_by_length = cfg_.train.bucket_by_length;
+  bo.seed = cfg_.seed;
+  bo.pad_value = static_cast<int32_t>(cfg_.sequence.value);
+  data::BatchIterator batches(train_, bo);
+  const int64_t steps_per_epoch = (train_.size() + bo.batch_size - 1) / bo.batch_size;
   std::vector<ag::Var*> params = model_.parameters();
   std::ostringstream losses_csv;
   losses_csv << "step,loss\n" << std::setprecision(9);
-  uint64_t step = 0;
+  const bool bar = opts_.progress == 1 || (opts_.progress < 0 && &log == &std::cout &&
+                                           isatty(STDOUT_FILENO));
+
+  TrainControl ctl;
+  ctl.log = &log;
+  ctl.get_lr = [&] { return optimizer_->learning_rate(); };
+  ctl.set_lr = [&](double v) { optimizer_->set_learning_rate(v); };
+  ctl.get_weights = [&] {
+    std::vector<Tensor> w;
+    for (ag::Var* p : params) w.push_back(p->value().to(Device::cpu()).clone());
+    return w;
+  };
+  ctl.set_weights = [&](const std::vector<Tensor>& w) {
+    EMBER_CHECK(w.size() == params.size(), "set_weights: " << w.size() << " tensors for "
+                                                           << params.size() << " parameters");
+    for (size_t i = 0; i < w.size(); ++i) params[i]->mutable_value().copy_from(w[i]);
+  };
+  RunPosition pos;
+  auto checkpoint = [&](const std::string& name_or_path) {
+    fs::path p(name_or_path);
+    if (p.is_relative() && opts_.write_run_dir) p = run_dir / p;
+    if (!p.parent_path().empty()) fs::create_directories(p.parent_path());
+    save_checkpoint(p.string(), model_, contents_, *optimizer_, callbacks_, pos);
+    result.checkpoint = p.string();
+  };
+  ctl.save = checkpoint;
+
+  if (!opts_.resume.empty()) {
+    pos = load_checkpoint(opts_.resume, model_, *optimizer_, callbacks_);
+    log << "ember: resumed from " << opts_.resume << " at epoch " << pos.epoch + 1 << ", batch "
+        << pos.batch << " (step " << pos.step << ")" << std::endl;
+  } else {
+    for (auto& cb : callbacks_) cb->on_train_begin(ctl);
+  }
+  result.history = pos.history;
   bool stop = false;
 
-  for (int64_t epoch = 0; epoch < epochs && !stop; ++epoch) {
+  for (int64_t epoch = pos.epoch; epoch < epochs && !stop; ++epoch) {
     auto t0 = std::chrono::steady_clock::now();
-    std::vector<int64_t> order = epoch_permutation(train_.size(), cfg_.seed, epoch);
-    if (!cfg_.train.shuffle)
-      for (int64_t i = 0; i < train_.size(); ++i) order[i] = i;
-    double loss_sum = 0, acc_sum = 0;
-    int64_t seen = 0;
-    for (int64_t s = 0; s < steps_per_epoch; ++s) {
-      const int64_t begin = s * bs, n = std::min(bs, train_.size() - begin);
-      Dataset batch = gather_rows(train_, order.data() + begin, n);
-      RunContext ctx{/*training=*/true, cfg_.seed, step};
+    auto elapsed = [&] {
+      return pos.epoch_seconds +
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    batches.start_epoch(static_cast<uint64_t>(epoch));
+    data::Batch b;
+    for (int64_t skip = 0; skip < pos.batch; ++skip) batches.next(&b);  // resumed mid-epoch
+    pos.epoch = epoch;
+    auto last_draw = std::chrono::steady_clock::now();
+    while (batches.next(&b)) {
+      Dataset batch{b.tokens, b.labels};
+      const int64_t n = batch.size();
+      RunContext ctx{/*training=*/true, cfg_.seed, pos.step};
       LayerIO out = model_.forward(batch.tokens, ctx);
       ag::Var loss = batch_loss(out, batch);
-      const double lv = loss.value().item();
-      if (!std::isfinite(lv))
-        throw Error("loss is " + std::to_string(lv) + " at step " + std::to_string(step) +
-                    " (epoch " + std::to_string(epoch + 1) + "); lower the learning rate or " +
-                    "set optimizer.global_clipnorm");
+      const double lv = loss.value().to(Device::cpu()).item();  // the step's one host sync
+      if (!std::isfinite(lv)) {
+        std::string msg = "loss is " + std::to_string(lv) + " at step " +
+                          std::to_string(pos.step) + " (epoch " + std::to_string(epoch + 1) +
+                          ", batch " + std::to_string(pos.batch + 1) + "); lower the learning " +
+                          "rate or set optimizer.global_clipnorm.";
+        if (!result.checkpoint.empty())
+          msg += " The last good checkpoint is " + result.checkpoint + " (ember train --resume).";
+        throw Error(msg);
+      }
       for (ag::Var* p : params) p->zero_grad();
       loss.backward();
       optimizer_->step(params);
 
       Tensor mask = out.x.value().ndim() == 3 ? out.mask : Tensor();
-      acc_sum += fn::accuracy(out.x.value(), batch.labels, mask, from_logits_) * n;
-      loss_sum += lv * n;
-      seen += n;
+      pos.acc_sum += fn::accuracy(out.x.value(), batch.labels, mask, from_logits_) * n;
+      pos.loss_sum += lv * n;
+      pos.seen += n;
+      ++pos.batch;
       result.step_losses.push_back(lv);
-      losses_csv << step << ',' << lv << '\n';
-      ++step;
-      if (opts_.max_steps > 0 && static_cast<int64_t>(step) >= opts_.max_steps) {
+      losses_csv << pos.step << ',' << lv << '\n';
+      ++pos.step;
+      if (bar && std::chrono::steady_clock::now() - last_draw > std::chrono::milliseconds(200)) {
+        draw_progress(log, pos.batch, steps_per_epoch, elapsed(), pos.loss_sum / pos.seen,
+                      pos.acc_sum / pos.seen);
+        last_draw = std::chrono::steady_clock::now();
+      }
+      if (interrupt_requested().load()) {
+        pos.epoch_seconds = elapsed();
+        if (opts_.write_run_dir) checkpoint("interrupted.ckpt");
+        if (bar) log << '\n';
+        log << "ember: interrupted at epoch " << epoch + 1 << ", batch " << pos.batch
+            << "; checkpoint " << result.checkpoint << " (continue with --resume)" << std::endl;
+        result.interrupted = true;
+        return result;
+      }
+      if (opts_.max_steps > 0 && static_cast<int64_t>(pos.step) >= opts_.max_steps) {
         stop = true;
         break;
       }
     }
-    EpochStats e;
+    if (bar) {
+      draw_progress(log, pos.batch, steps_per_epoch, elapsed(), pos.loss_sum / pos.seen,
+                    pos.acc_sum / pos.seen);
+      log << '\n';
+    }
+    EpochRow e;
     e.epoch = epoch + 1;
-    e.loss = loss_sum / seen;
-    e.accuracy = acc_sum / seen;
+    e.loss = pos.loss_sum / pos.seen;
+    e.accuracy = pos.acc_sum / pos.seen;
     e.learning_rate = optimizer_->learning_rate();
     if (!val_.empty()) {
       EvalResult v = evaluate(val_);
@@ -230,7 +340,7 @@ TrainResult Trainer::fit(std::ostream& log) {
       e.val_loss = v.loss;
       e.val_accuracy = v.accuracy;
     }
-    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    e.seconds = elapsed();
     result.history.push_back(e);
 
     char line[256];
@@ -241,29 +351,74 @@ TrainResult Trainer::fit(std::ostream& log) {
       std::snprintf(line + len, sizeof line - len, " - val_loss: %.4f - val_accuracy: %.4f",
                     e.val_loss, e.val_accuracy);
     log << line << std::endl;
+
+    Logs logs{{"loss", e.loss}, {"accuracy", e.accuracy}, {"lr", e.learning_rate}};
+    if (e.has_val) {
+      logs["val_loss"] = e.val_loss;
+      logs["val_accuracy"] = e.val_accuracy;
+    }
+    for (auto& cb : callbacks_) cb->on_epoch_end(epoch, logs, ctl);
+    if (ctl.stop_training) stop = true;
+
+    pos.epoch = epoch + 1;  // the next checkpoint starts the next epoch
+    pos.batch = 0;
+    pos.loss_sum = pos.acc_sum = 0;
+    pos.seen = 0;
+    pos.epoch_seconds = 0;
+    pos.history = result.history;
     if (opts_.write_run_dir) {
-      write_atomically(run_dir / "history.csv", history_csv(result.history));
-      write_atomically(run_dir / "losses.csv", losses_csv.str());
+      write_history(run_dir.string(), result.history);
+      write_file_atomically((run_dir / "losses.csv").string(), losses_csv.str());
+      checkpoint("last.ckpt");
     }
   }
   return result;
 }
 
 TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::ostream& log) {
-  Device dev = resolve_device(opts.device);
-  if (!dev.is_cpu())
-    throw Error("--device cuda: GPU training is not available in this build yet; use --device cpu");
-  DataSplits data = load_data(cfg);
+  const Device dev = resolve_device(opts.device);
+  data::LoadReport rep;
+  DataSplits data = load_data(cfg, opts.data_dir, &rep);
+  if (cfg.data.real()) log << "ember: data: " << data_summary(data, rep) << std::endl;
+  for (const std::string& w : rep.warnings) log << "ember: warning: " << w << std::endl;
   Model model = build_model(cfg, DType::kFloat32);
+  model.to(dev);  // weights are drawn on the CPU, so a seed gives the same model everywhere
   Trainer trainer(cfg, model, data, opts);
-  log << "ember: training '" << cfg.name << "' on cpu: " << data.train.size() << " rows, "
-      << model.param_count() << " parameters" << std::endl;
+  BundleContents contents;
+  if (!cfg.path.empty() && fs::exists(cfg.path)) {
+    std::ifstream f(cfg.path, std::ios::binary);
+    contents.config_text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    contents.config_name = cfg.path;
+  }
+  const data::Tokenizer synthetic_tok =
+      cfg.data.synthetic ? synthetic_tokenizer() : data::Tokenizer();
+  contents.tokenizer = cfg.data.real() ? &rep.tokenizer : &synthetic_tok;
+  contents.clean_steps = cfg.data.clean;
+  contents.class_names = data.class_names;
+  contents.maxlen = data.train.tokens.size(1);
+  trainer.set_contents(contents);
+
+  const int64_t rows = opts.limit > 0 ? std::min(opts.limit, data.train.size()) : data.train.size();
+  log << "ember: training '" << cfg.name << "' on "
+      << (dev.is_cpu() ? std::string("cpu") : dev.str() + " (" + cuda_device_name(dev.index) + ")")
+      << ": " << rows << " rows, " << model.param_count() << " parameters" << std::endl;
   TrainResult r = trainer.fit(log);
+  if (r.interrupted) return r;
+  if (!r.run_dir.empty()) {
+    const std::string bundle = (fs::path(r.run_dir) / "model.ember").string();
+    save_bundle(bundle, model, contents);
+    log << "ember: model saved to " << bundle << std::endl;
+  }
   if (!data.test.empty()) {
     EvalResult t = trainer.evaluate(data.test);
-    char line[128];
-    std::snprintf(line, sizeof line, "test_loss: %.4f - test_accuracy: %.4f", t.loss, t.accuracy);
-    log << line << std::endl;
+    Scores sc = model_scores(model, data.test.tokens, cfg.train.loss.from_logits,
+                             cfg.train.batch_size);
+    Evaluation ev = evaluate_scores(sc, data.test.labels);
+    char line[160];
+    std::snprintf(line, sizeof line, "test_loss: %.4f - test_accuracy: %.4f - test_auc: %.4f",
+                  t.loss, t.accuracy, ev.auc);
+    log << line << std::endl << metrics::format_report(ev.report, data.class_names, 4);
+    if (!r.run_dir.empty()) write_evaluation(r.run_dir, "test", ev, data.class_names, t.loss);
   }
   if (!r.run_dir.empty()) log << "ember: run directory " << r.run_dir << std::endl;
   return r;

@@ -1,9 +1,13 @@
-// Minibatch training on the CPU reference path (GPU later): per-epoch shuffles from the seed,
-// Keras-style epoch lines, a run directory with the config copy, history.csv and losses.csv.
-// The dropout stream of step s is dropout_offset(s, layer, slot) under the config's seed, so
-// the same config and seed give the same losses bit for bit.
+// Minibatch training on the model's device (CPU reference or CUDA): per-epoch shuffles from
+// the seed (engine/data/batches.h, optionally bucketed by length), Keras callbacks, a progress
+// bar on a terminal or one line per epoch otherwise, and a run directory (config copy,
+// history.csv, losses.csv, curves, last.ckpt after every epoch, model.ember and the test
+// metrics at the end). The dropout stream of step s is dropout_offset(s, layer, slot) under
+// the config's seed, so the same config and seed give the same losses bit for bit, and a run
+// resumed from a checkpoint continues exactly as if it had not stopped.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -11,7 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "engine/callbacks.h"
+#include "engine/checkpoint.h"
 #include "engine/config.h"
+#include "engine/data/loader.h"
 #include "engine/dataset.h"
 #include "layers/model.h"
 #include "optim/optimizer.h"
@@ -21,38 +28,43 @@ namespace ember {
 struct TrainOptions {
   std::string device = "auto";  // auto | cpu | cuda
   std::string out_dir;          // run directory; "" = runs/<config name>
+  std::string data_dir;         // data directory; "" = $EMBER_DATA, else ./data
   std::optional<int64_t> epochs;
   int64_t limit = 0;            // > 0: train on the first `limit` rows only
   int64_t max_steps = -1;       // > 0: stop after this many steps (tests, smoke runs)
   bool write_run_dir = true;
+  std::string resume;           // a checkpoint to continue from
+  int progress = -1;            // 1: progress bar, 0: one line per epoch, -1: bar on a terminal
 };
 
-struct EpochStats {
-  int64_t epoch = 0;  // 1-based
-  double loss = 0, accuracy = 0;
-  bool has_val = false;
-  double val_loss = 0, val_accuracy = 0;
-  double learning_rate = 0;
-  double seconds = 0;
-};
+using EpochStats = EpochRow;
 
 struct EvalResult {
   double loss = 0, accuracy = 0;
 };
 
 struct TrainResult {
-  std::vector<EpochStats> history;
-  std::vector<double> step_losses;  // every training step, in order
+  std::vector<EpochRow> history;
+  std::vector<double> step_losses;  // every training step of this process, in order
   std::string run_dir;
+  bool interrupted = false;         // Ctrl-C: a checkpoint was written, see checkpoint
+  std::string checkpoint;           // the last checkpoint written ("" if none)
 };
+
+// Set by the CLI's SIGINT handler; the trainer checks it after every step, writes
+// interrupted.ckpt and returns.
+std::atomic<bool>& interrupt_requested();
 
 class Trainer {
  public:
   // Checks the model's output against the loss and the data's classes before anything runs.
   Trainer(const Config& cfg, Model& model, const DataSplits& data, const TrainOptions& opts);
   ~Trainer();
+  // What checkpoints and the final bundle carry besides weights (config text, tokenizer...).
+  void set_contents(BundleContents contents) { contents_ = std::move(contents); }
   TrainResult fit(std::ostream& log);
   EvalResult evaluate(const Dataset& d) const;
+  const Optimizer& optimizer() const { return *optimizer_; }
 
  private:
   ag::Var batch_loss(const LayerIO& out, const Dataset& batch) const;
@@ -64,6 +76,8 @@ class Trainer {
   int64_t num_classes_;
   TrainOptions opts_;
   std::unique_ptr<Optimizer> optimizer_;
+  std::vector<std::unique_ptr<Callback>> callbacks_;
+  BundleContents contents_;
   std::vector<double> class_weight_;  // empty: none
   bool from_logits_;
   bool binary_;
@@ -73,7 +87,11 @@ class Trainer {
 // message for the user on bad input.
 TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::ostream& log);
 
-// The data a config asks for (synthetic now; the text pipeline adds real files).
-DataSplits load_data(const Config& cfg);
+// The data a config asks for: the synthetic set, or the files of data.train/test/validation
+// through the text pipeline (engine/data/loader.h), read from `data_dir` (resolved as
+// data::resolve_data_dir). Also checks that the model's Embedding holds every token id.
+// `report`, when given, receives what loading read, dropped and fitted.
+DataSplits load_data(const Config& cfg, const std::string& data_dir = "",
+                     data::LoadReport* report = nullptr);
 
 }  // namespace ember

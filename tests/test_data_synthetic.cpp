@@ -139,3 +139,11 @@ TEST_CASE("make_synthetic builds padded splits", "[data][cpu]") {
   SyntheticText first_val = synthetic_text(cfg.seed, 50, cfg.maxlen);
   CHECK(s.val.labels.at<int32_t>(0) == first_val.label);
 }
+
+TEST_CASE("the synthetic tokenizer maps each word to its synthetic id", "[data][cpu]") {
+  data::Tokenizer tok = synthetic_tokenizer();
+  const auto& vocab = synthetic_vocab();
+  for (size_t i = 1; i < vocab.size(); ++i) CHECK(tok.index_of(vocab[i]) == static_cast<int32_t>(i));
+  CHECK(tok.text_to_sequence("not good") ==
+        std::vector<int32_t>{tok.index_of("not"), tok.index_of("good")});
+}

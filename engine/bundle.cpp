@@ -1,0 +1,103 @@
+// Bundles (see bundle.h).
+#include "engine/bundle.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "engine/evaluate.h"
+#include "engine/sequence.h"
+#include "layers/builder.h"
+
+namespace ember {
+
+namespace {
+using json = nlohmann::json;
+
+[[noreturn]] void bad_bundle(const std::string& path, const std::string& what) {
+  throw Error(path + ": not a usable Ember bundle: " + what);
+}
+}  // namespace
+
+void save_bundle(const std::string& path, Model& model, const BundleContents& c) {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& [name, var] : model.named_parameters()) tensors.emplace_back(name, var->value());
+  for (const auto& t : c.extra_tensors) tensors.push_back(t);
+  std::map<std::string, std::string> meta = c.extra_metadata;
+  meta["ember.format"] = kBundleFormat;
+  meta["ember.config"] = c.config_text;
+  meta["ember.config_name"] = c.config_name;
+  meta["ember.clean"] = json(c.clean_steps).dump();
+  meta["ember.class_names"] = json(c.class_names).dump();
+  meta["ember.maxlen"] = std::to_string(c.maxlen > 0 ? c.maxlen : model.maxlen());
+  if (c.tokenizer) meta["ember.tokenizer"] = c.tokenizer->to_json();
+  save_safetensors(path, tensors, meta);
+}
+
+Bundle load_bundle(const std::string& path) {
+  Bundle b;
+  b.file = load_safetensors(path);
+  const auto& meta = b.file.metadata;
+  auto get = [&](const char* key) -> const std::string& {
+    auto it = meta.find(key);
+    if (it == meta.end()) bad_bundle(path, std::string("metadata '") + key + "' is missing");
+    return it->second;
+  };
+  if (get("ember.format") != kBundleFormat)
+    bad_bundle(path, "format '" + get("ember.format") + "', this Ember reads " + kBundleFormat);
+  b.config = parse_config(get("ember.config"), path + " (embedded config)");
+  try {
+    b.class_names = json::parse(get("ember.class_names")).get<std::vector<std::string>>();
+    b.cleaner = std::make_unique<data::Cleaner>(
+        json::parse(get("ember.clean")).get<std::vector<std::string>>());
+  } catch (const json::exception& e) {
+    bad_bundle(path, std::string("class names or cleaning steps are malformed: ") + e.what());
+  }
+  try {
+    b.maxlen = std::stoll(get("ember.maxlen"));
+  } catch (const std::logic_error&) {
+    bad_bundle(path, "ember.maxlen is not a number");
+  }
+  if (meta.count("ember.tokenizer"))
+    b.tokenizer = std::make_unique<data::Tokenizer>(
+        data::Tokenizer::from_json(meta.at("ember.tokenizer")));
+
+  b.model = std::make_unique<Model>(build_model(b.config, DType::kFloat32));
+  for (auto& [name, var] : b.model->named_parameters()) {
+    const Tensor* t = b.file.find(name);
+    if (!t) bad_bundle(path, "weight '" + name + "' is missing");
+    if (t->shape() != var->value().shape() || t->dtype() != var->value().dtype())
+      bad_bundle(path, "weight '" + name + "' is " + t->str() + ", the config builds " +
+                           var->value().str());
+    var->mutable_value().copy_from(*t);
+  }
+  return b;
+}
+
+std::vector<Prediction> predict(Bundle& b, const std::vector<std::string>& texts) {
+  std::vector<std::vector<int32_t>> seqs;
+  seqs.reserve(texts.size());
+  std::string cleaned;
+  for (const std::string& t : texts) {
+    // A text a cleaning step would drop (too short) is still answered, from no tokens.
+    if (!b.cleaner->apply(t, &cleaned)) cleaned.clear();
+    seqs.push_back(b.tokenizer ? b.tokenizer->text_to_sequence(cleaned) : std::vector<int32_t>{});
+  }
+  std::vector<Prediction> out;
+  if (texts.empty()) return out;
+  Tensor tokens = pad_sequences(seqs, b.maxlen, b.config.sequence.padding,
+                                b.config.sequence.truncating,
+                                static_cast<int32_t>(b.config.sequence.value));
+  Scores sc = model_scores(*b.model, tokens, b.config.train.loss.from_logits,
+                           std::max<int64_t>(1, b.config.train.batch_size));
+  for (int64_t i = 0; i < sc.rows; ++i) {
+    Prediction p;
+    p.label = sc.pred[i];
+    p.probabilities.assign(sc.probs.begin() + i * sc.classes,
+                           sc.probs.begin() + (i + 1) * sc.classes);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace ember

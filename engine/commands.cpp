@@ -1,0 +1,131 @@
+// evaluate, predict and compare (see commands.h).
+#include "engine/commands.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "engine/bundle.h"
+#include "engine/evaluate.h"
+#include "engine/plots.h"
+#include "engine/trainer.h"
+
+namespace ember {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::ostream& out) {
+  Bundle b = load_bundle(path);
+  Config cfg = opts.config.empty() ? b.config : load_config(opts.config);
+  data::LoadReport rep;
+  rep.fitted = b.tokenizer.get();
+  DataSplits data = load_data(cfg, opts.data_dir, &rep);
+  const bool use_test = !data.test.empty();
+  const Dataset& split = use_test ? data.test : data.val;
+  if (split.empty())
+    throw Error((opts.config.empty() ? path : opts.config) +
+                ": the config has neither a test nor a validation split to evaluate on");
+  if (data.class_names != b.class_names)
+    throw Error(path + ": the bundle's classes differ from the data's (was it trained on this "
+                       "config's data?)");
+  TrainOptions topts;
+  topts.write_run_dir = false;
+  Trainer trainer(cfg, *b.model, data, topts);
+  EvalResult r = trainer.evaluate(split);
+  Scores sc = model_scores(*b.model, split.tokens, cfg.train.loss.from_logits,
+                           cfg.train.batch_size);
+  Evaluation ev = evaluate_scores(sc, split.labels);
+  if (opts.json) {
+    out << evaluation_json(ev, b.class_names, {{"loss", r.loss}}) << "\n";
+  } else {
+    out << (use_test ? "test" : "validation") << ": " << split.size() << " rows, loss "
+        << std::setprecision(4) << std::fixed << r.loss << ", accuracy " << ev.report.accuracy
+        << ", AUC " << ev.auc << "\n\n"
+        << metrics::format_report(ev.report, b.class_names, 4);
+  }
+  return 0;
+}
+
+int predict_command(const std::string& path, const std::vector<std::string>& texts, bool as_json,
+                    std::ostream& out) {
+  Bundle b = load_bundle(path);
+  std::vector<Prediction> preds = predict(b, texts);
+  for (size_t i = 0; i < preds.size(); ++i) {
+    const Prediction& p = preds[i];
+    const std::string label = p.label < static_cast<int32_t>(b.class_names.size())
+                                  ? b.class_names[p.label]
+                                  : std::to_string(p.label);
+    if (as_json) {
+      json probs = json::object();
+      for (size_t c = 0; c < p.probabilities.size(); ++c)
+        probs[c < b.class_names.size() ? b.class_names[c] : std::to_string(c)] = p.probabilities[c];
+      json line = {{"text", texts[i]}, {"label", label}, {"probabilities", probs}};
+      // Invalid UTF-8 in a text must not abort the answer: replace it in the echo.
+      out << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      out << label << '\t';
+      for (size_t c = 0; c < p.probabilities.size(); ++c) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%s%.4f", c ? " " : "", p.probabilities[c]);
+        out << buf;
+      }
+      out << "\n";
+    }
+  }
+  return 0;
+}
+
+int compare_command(const std::vector<std::string>& runs, const std::string& svg_path,
+                    std::ostream& out) {
+  if (runs.empty()) throw Error("compare: name at least one run directory");
+  std::vector<std::string> names, series{"accuracy", "macro F1"};
+  std::vector<std::vector<double>> values;
+  std::vector<std::string> class_names;
+  for (const std::string& run : runs) {
+    const fs::path m = fs::path(run) / "metrics.json";
+    std::ifstream f(m);
+    if (!f) throw Error(m.string() + ": cannot open (did that run finish with a test split?)");
+    json j;
+    try {
+      j = json::parse(f);
+    } catch (const json::exception& e) {
+      throw Error(m.string() + ": not valid JSON: " + e.what());
+    }
+    try {
+      std::vector<std::string> cls;
+      for (auto it = j.at("per_class").begin(); it != j.at("per_class").end(); ++it)
+        cls.push_back(it.key());
+      if (class_names.empty()) {
+        class_names = cls;
+        for (const auto& c : cls) series.push_back("F1 " + c);
+      } else if (cls != class_names) {
+        throw Error(m.string() + ": its classes differ from " + runs.front() + "'s");
+      }
+      std::vector<double> row{j.at("accuracy").get<double>(), j.at("macro").at("f1").get<double>()};
+      for (const auto& c : cls) row.push_back(j.at("per_class").at(c).at("f1").get<double>());
+      values.push_back(row);
+    } catch (const json::exception& e) {
+      throw Error(m.string() + ": missing fields: " + e.what());
+    }
+    names.push_back(fs::path(run).filename().empty() ? fs::path(run).parent_path().filename().string()
+                                                     : fs::path(run).filename().string());
+  }
+  write_file_atomically(svg_path, plots::bar_chart("Model comparison", names, series, values));
+  out << std::left << std::setw(24) << "run";
+  for (const auto& s : series) out << std::right << std::setw(14) << s;
+  out << "\n";
+  for (size_t r = 0; r < names.size(); ++r) {
+    out << std::left << std::setw(24) << names[r];
+    for (double v : values[r]) out << std::right << std::setw(14) << std::fixed << std::setprecision(4) << v;
+    out << "\n";
+  }
+  out << "chart written to " << svg_path << "\n";
+  return 0;
+}
+
+}  // namespace ember
