@@ -8,27 +8,13 @@
 #include "engine/cuda/check.h"
 #include "kernels/activations.h"
 #include "kernels/common.cuh"
+#include "kernels/common.cuh"
 
 namespace ember::cuda {
 
 namespace {
 
 enum class Act { kRelu, kSigmoid, kTanh };
-
-template <class T>
-__device__ __forceinline__ T dev_exp(T v) {
-  if constexpr (std::is_same_v<T, float>)
-    return expf(v);
-  else
-    return exp(v);
-}
-template <class T>
-__device__ __forceinline__ T dev_tanh(T v) {
-  if constexpr (std::is_same_v<T, float>)
-    return tanhf(v);
-  else
-    return tanh(v);
-}
 
 template <class T, Act A>
 __global__ void activation_forward_kernel(const T* x, T* y, int64_t n) {

@@ -26,6 +26,29 @@ inline unsigned grid_for(int64_t n, int threads = kBlockThreads, int64_t max_blo
   return static_cast<unsigned>(blocks);
 }
 
+// Device math for float and double under one name, so templated kernels call the float
+// functions (expf, ...) in float, not the double ones through promotion.
+template <class T>
+__device__ __forceinline__ T dev_exp(T v) {
+  if constexpr (sizeof(T) == sizeof(float)) return expf(v);
+  else return exp(v);
+}
+template <class T>
+__device__ __forceinline__ T dev_log(T v) {
+  if constexpr (sizeof(T) == sizeof(float)) return logf(v);
+  else return log(v);
+}
+template <class T>
+__device__ __forceinline__ T dev_log1p(T v) {
+  if constexpr (sizeof(T) == sizeof(float)) return log1pf(v);
+  else return log1p(v);
+}
+template <class T>
+__device__ __forceinline__ T dev_tanh(T v) {
+  if constexpr (sizeof(T) == sizeof(float)) return tanhf(v);
+  else return tanh(v);
+}
+
 __device__ __forceinline__ int64_t global_thread_index() {
   return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
 }

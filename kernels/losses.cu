@@ -15,27 +15,6 @@ namespace ember::cuda {
 namespace {
 
 template <class T>
-__device__ __forceinline__ T dexp(T v) {
-  if constexpr (std::is_same_v<T, float>)
-    return expf(v);
-  else
-    return exp(v);
-}
-template <class T>
-__device__ __forceinline__ T dlog(T v) {
-  if constexpr (std::is_same_v<T, float>)
-    return logf(v);
-  else
-    return log(v);
-}
-template <class T>
-__device__ __forceinline__ T dlog1p(T v) {
-  if constexpr (std::is_same_v<T, float>)
-    return log1pf(v);
-  else
-    return log1p(v);
-}
-template <class T>
 __device__ __forceinline__ T dnan() {
   return std::numeric_limits<T>::quiet_NaN();
 }
@@ -69,15 +48,15 @@ __device__ void bce_element(T p, T y, bool from_logits, T* loss, T* grad) {
   }
   if (from_logits) {
     const T z = p;
-    *loss = ref_max(z, T(0)) - z * y + dlog1p(dexp(-fabs(z)));
-    const T sig = z >= T(0) ? T(1) / (T(1) + dexp(-z)) : dexp(z) / (T(1) + dexp(z));
+    *loss = ref_max(z, T(0)) - z * y + dev_log1p(dev_exp(-fabs(z)));
+    const T sig = z >= T(0) ? T(1) / (T(1) + dev_exp(-z)) : dev_exp(z) / (T(1) + dev_exp(z));
     *grad = sig - y;
     return;
   }
   const T eps = static_cast<T>(ref::kLossEpsilon);
   const T lo = eps, hi = T(1) - eps;
   const T pc = ref_min(ref_max(p, lo), hi);
-  *loss = -(y * dlog(pc + eps) + (T(1) - y) * dlog(T(1) - pc + eps));
+  *loss = -(y * dev_log(pc + eps) + (T(1) - y) * dev_log(T(1) - pc + eps));
   const bool clipped = p < lo || p > hi;
   *grad = clipped ? T(0) : -y / (pc + eps) + (T(1) - y) / (T(1) - pc + eps);
 }
@@ -119,7 +98,7 @@ __device__ T scce_row(const T* p, int32_t label, int64_t K, bool from_logits, do
       d_row[k] += static_cast<T>(scale * static_cast<double>(g));
     }
   }
-  return -dlog(qc);
+  return -dev_log(qc);
 }
 
 // ---- reductions: per element a pair (value, count), summed over the grid ----

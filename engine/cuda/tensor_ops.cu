@@ -1,11 +1,12 @@
 // Kernels for engine/cuda/tensor_ops.h.
 #include "engine/cuda/check.h"
 #include "engine/cuda/tensor_ops.h"
+#include "kernels/common.cuh"
 
 namespace ember::cuda {
 
 namespace {
-constexpr int kThreads = 256;
+constexpr int kThreads = kBlockThreads;
 
 template <class T>
 __global__ void axpy_kernel(T* dst, T a, const T* x, int64_t n) {
@@ -21,53 +22,38 @@ __global__ void scale_kernel(T* dst, T a, int64_t n) {
     dst[i] *= a;
 }
 
-// Tree reduction of one value per thread in shared memory: the order is fixed by the block
-// shape, so the result is the same on every run.
-__device__ double block_sum(double v) {
-  __shared__ double s[kThreads];
-  s[threadIdx.x] = v;
-  __syncthreads();
-  for (int w = kThreads / 2; w > 0; w /= 2) {
-    if (threadIdx.x < w) s[threadIdx.x] += s[threadIdx.x + w];
-    __syncthreads();
-  }
-  return s[0];
-}
-
 template <class T>
 __global__ void sum_squares_partial_kernel(const T* x, int64_t n, double* partials) {
   double acc = 0;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     acc += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  double total = block_sum(acc);
+  __shared__ double scratch[kThreads / kWarp];
+  const double total = block_sum<kThreads>(acc, scratch);  // fixed order: reproducible
   if (threadIdx.x == 0) partials[blockIdx.x] = total;
 }
 
 __global__ void sum_partials_kernel(const double* partials, int n, double* out) {
   double acc = 0;
   for (int i = threadIdx.x; i < n; i += blockDim.x) acc += partials[i];
-  double total = block_sum(acc);
+  __shared__ double scratch[kThreads / kWarp];
+  const double total = block_sum<kThreads>(acc, scratch);
   if (threadIdx.x == 0) *out = total;
 }
 
-unsigned grid_for(int64_t n) {
-  int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < 4096 ? (blocks > 0 ? blocks : 1) : 4096);
-}
 }  // namespace
 
 template <class T>
 void axpy(T* dst, T a, const T* x, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  axpy_kernel<<<grid_for(n), kThreads, 0, stream>>>(dst, a, x, n);
+  axpy_kernel<<<grid_for(n, kThreads, 4096), kThreads, 0, stream>>>(dst, a, x, n);
   EMBER_CUDA_CHECK_LAUNCH("axpy_kernel");
 }
 
 template <class T>
 void scale(T* dst, T a, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  scale_kernel<<<grid_for(n), kThreads, 0, stream>>>(dst, a, n);
+  scale_kernel<<<grid_for(n, kThreads, 4096), kThreads, 0, stream>>>(dst, a, n);
   EMBER_CUDA_CHECK_LAUNCH("scale_kernel");
 }
 
