@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "engine/device.h"
@@ -19,8 +20,7 @@ struct Result {
   std::string out;  // stdout and stderr together
 };
 
-Result run(const std::string& args) {
-  std::string cmd = std::string(EMBER_BINARY) + " " + args + " 2>&1";
+Result run_shell(const std::string& cmd) {
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p);
   std::string out;
@@ -29,6 +29,10 @@ Result run(const std::string& args) {
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+Result run(const std::string& args) {
+  return run_shell(std::string(EMBER_BINARY) + " " + args + " 2>&1");
 }
 
 fs::path temp_dir(const std::string& name) {
@@ -106,5 +110,28 @@ TEST_CASE("ember reports bad input with a message and exit code 1", "[cli][cpu]"
     CHECK(cuda.code == 1);
     CHECK_THAT(cuda.out, Contains("--device cuda"));
   }
+  fs::remove_all(d);
+}
+
+TEST_CASE("Ctrl-C writes a checkpoint, exits 130, and --resume continues", "[cli][cpu]") {
+  fs::path d = temp_dir("sigint");
+  std::string cfg = kTiny;
+  cfg.replace(cfg.find("epochs: 2"), 9, "epochs: 100000");
+  std::ofstream(d / "long.yaml") << cfg;
+  const std::string train = std::string(EMBER_BINARY) + " train " + (d / "long.yaml").string() +
+                            " --device cpu --out " + (d / "run").string();
+  // The shell waits a second (the run is far from done then), sends SIGINT, reports the code.
+  Result r = run_shell(train + " > " + (d / "log").string() + " 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo rc=$?");
+  CHECK_THAT(r.out, Contains("rc=130"));
+  CHECK(fs::exists(d / "run" / "interrupted.ckpt"));
+  std::ifstream log(d / "log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Contains("interrupted at epoch") && Contains("--resume"));
+  // The checkpoint continues the run: resume it for one more epoch's worth and stop.
+  Result resumed = run("train " + (d / "long.yaml").string() + " --device cpu --out " +
+                       (d / "run").string() + " --resume " + (d / "run" / "interrupted.ckpt").string() +
+                       " --max-steps 2");
+  CHECK(resumed.code == 0);
+  CHECK_THAT(resumed.out, Contains("resumed from"));
   fs::remove_all(d);
 }
