@@ -36,9 +36,8 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
   TrainOptions topts;
   topts.write_run_dir = false;
   Trainer trainer(cfg, *b.model, data, topts);
-  EvalResult r = trainer.evaluate(split);
-  Scores sc = model_scores(*b.model, split.tokens, cfg.train.loss.from_logits,
-                           cfg.train.batch_size);
+  Scores sc;
+  EvalResult r = trainer.evaluate(split, &sc);
   Evaluation ev = evaluate_scores(sc, split.labels);
   if (opts.json) {
     out << evaluation_json(ev, b.class_names, {{"loss", r.loss}}) << "\n";

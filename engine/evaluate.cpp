@@ -9,39 +9,42 @@
 
 namespace ember {
 
+void append_scores(const Tensor& output, bool from_logits, Scores* s) {
+  Tensor y = output.to(Device::cpu()).to(DType::kFloat64);
+  const int64_t n = y.size(0), k = y.size(-1), steps = y.ndim() == 3 ? y.size(1) : 1;
+  s->classes = k == 1 ? 2 : k;
+  s->rows += n;
+  for (int64_t i = 0; i < n; ++i) {
+    const double* row = y.data<double>() + (i * steps + (steps - 1)) * k;
+    if (k == 1) {
+      const double q = from_logits ? 1.0 / (1.0 + std::exp(-row[0])) : row[0];
+      s->probs.push_back(1.0 - q);
+      s->probs.push_back(q);
+      s->pred.push_back(q > 0.5 ? 1 : 0);
+      continue;
+    }
+    std::vector<double> p(row, row + k);
+    if (from_logits) {
+      const double m = *std::max_element(p.begin(), p.end());
+      double z = 0;
+      for (double& v : p) z += (v = std::exp(v - m));
+      for (double& v : p) v /= z;
+    }
+    s->pred.push_back(static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin()));
+    s->probs.insert(s->probs.end(), p.begin(), p.end());
+  }
+}
+
 Scores model_scores(Model& model, const Tensor& tokens, bool from_logits, int64_t batch_size) {
   EMBER_CHECK_ARG(tokens.ndim() == 2, "model_scores: tokens must be [N,T], got " << tokens.str());
   ag::NoGradGuard no_grad;
   Scores s;
-  s.rows = tokens.size(0);
-  const int64_t t = tokens.size(1);
-  for (int64_t b = 0; b < s.rows; b += batch_size) {
-    const int64_t n = std::min(batch_size, s.rows - b);
+  const int64_t rows = tokens.size(0), t = tokens.size(1);
+  for (int64_t b = 0; b < rows; b += batch_size) {
+    const int64_t n = std::min(batch_size, rows - b);
     Tensor chunk = Tensor::empty({n, t}, DType::kInt32);
     std::copy_n(tokens.data<int32_t>() + b * t, n * t, chunk.data<int32_t>());
-    LayerIO io = model.forward(chunk, RunContext{});
-    Tensor y = io.x.value().to(Device::cpu()).to(DType::kFloat64);
-    const int64_t k = y.size(-1), steps = y.ndim() == 3 ? y.size(1) : 1;
-    s.classes = k == 1 ? 2 : k;
-    for (int64_t i = 0; i < n; ++i) {
-      const double* row = y.data<double>() + (i * steps + (steps - 1)) * k;
-      if (k == 1) {
-        const double q = from_logits ? 1.0 / (1.0 + std::exp(-row[0])) : row[0];
-        s.probs.push_back(1.0 - q);
-        s.probs.push_back(q);
-        s.pred.push_back(q > 0.5 ? 1 : 0);
-        continue;
-      }
-      std::vector<double> p(row, row + k);
-      if (from_logits) {
-        const double m = *std::max_element(p.begin(), p.end());
-        double z = 0;
-        for (double& v : p) z += (v = std::exp(v - m));
-        for (double& v : p) v /= z;
-      }
-      s.pred.push_back(static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin()));
-      s.probs.insert(s.probs.end(), p.begin(), p.end());
-    }
+    append_scores(model.forward(chunk, RunContext{}).x.value(), from_logits, &s);
   }
   return s;
 }

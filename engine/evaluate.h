@@ -19,6 +19,9 @@ struct Scores {
   std::vector<int32_t> pred;  // argmax (binary: p > 0.5)
 };
 
+// Appends the rows of one batch's model output ([B,K] or per-step [B,T,K], any device) to s.
+void append_scores(const Tensor& output, bool from_logits, Scores* s);
+
 // Inference over tokens [N,T] int32 in batches of batch_size, dropout off, no graph.
 Scores model_scores(Model& model, const Tensor& tokens, bool from_logits, int64_t batch_size);
 

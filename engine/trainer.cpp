@@ -29,6 +29,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A per-step output [B,T,K] carries its time mask into the loss and accuracy, as Keras does;
+// a per-sample output has no time axis to mask.
+Tensor step_mask(const LayerIO& out) {
+  return out.x.value().ndim() == 3 ? out.mask : Tensor();
+}
+
 std::string last_layer_desc(const Model& m) {
   const Layer& l = *m.layers().back();
   return "'" + l.name + "' (" + l.type() + ") outputs " + feature_shape_str(m.output_shape());
@@ -145,8 +151,7 @@ Tensor Trainer::sample_weights(const Dataset& batch) const {
 }
 
 ag::Var Trainer::batch_loss(const LayerIO& out, const Dataset& batch) const {
-  // A per-step output [B,T,K] carries its time mask into the loss, as Keras does.
-  Tensor mask = out.x.value().ndim() == 3 ? out.mask : Tensor();
+  const Tensor mask = step_mask(out);
   Tensor sw = sample_weights(batch);
   // A probability loss on sigmoid/softmax output is computed from the logits, as tf.keras's
   // fit() does: same value away from saturation, and no clipping or dead gradient near it.
@@ -160,7 +165,7 @@ ag::Var Trainer::batch_loss(const LayerIO& out, const Dataset& batch) const {
   return fn::sparse_categorical_crossentropy(pred, batch.labels, sw, mask, logits);
 }
 
-EvalResult Trainer::evaluate(const Dataset& d) const {
+EvalResult Trainer::evaluate(const Dataset& d, Scores* scores) const {
   ag::NoGradGuard no_grad;
   EvalResult r;
   const int64_t bs = cfg_.train.batch_size;
@@ -170,8 +175,8 @@ EvalResult Trainer::evaluate(const Dataset& d) const {
     LayerIO out = model_.forward(batch.tokens, ctx);
     const double n = static_cast<double>(batch.size());
     r.loss += batch_loss(out, batch).value().to(Device::cpu()).item() * n;
-    Tensor mask = out.x.value().ndim() == 3 ? out.mask : Tensor();
-    r.accuracy += fn::accuracy(out.x.value(), batch.labels, mask, from_logits_) * n;
+    r.accuracy += fn::accuracy(out.x.value(), batch.labels, step_mask(out), from_logits_) * n;
+    if (scores) append_scores(out.x.value(), from_logits_, scores);
   }
   if (d.size()) {
     r.loss /= d.size();
@@ -297,8 +302,7 @@ TrainResult Trainer::fit(std::ostream& log) {
       loss.backward();
       optimizer_->step(params);
 
-      Tensor mask = out.x.value().ndim() == 3 ? out.mask : Tensor();
-      pos.acc_sum += fn::accuracy(out.x.value(), batch.labels, mask, from_logits_) * n;
+      pos.acc_sum += fn::accuracy(out.x.value(), batch.labels, step_mask(out), from_logits_) * n;
       pos.loss_sum += lv * n;
       pos.seen += n;
       ++pos.batch;
@@ -410,9 +414,8 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
     log << "ember: model saved to " << bundle << std::endl;
   }
   if (!data.test.empty()) {
-    EvalResult t = trainer.evaluate(data.test);
-    Scores sc = model_scores(model, data.test.tokens, cfg.train.loss.from_logits,
-                             cfg.train.batch_size);
+    Scores sc;
+    EvalResult t = trainer.evaluate(data.test, &sc);
     Evaluation ev = evaluate_scores(sc, data.test.labels);
     char line[160];
     std::snprintf(line, sizeof line, "test_loss: %.4f - test_accuracy: %.4f - test_auc: %.4f",

@@ -20,6 +20,7 @@
 #include "engine/config.h"
 #include "engine/data/loader.h"
 #include "engine/dataset.h"
+#include "engine/evaluate.h"
 #include "layers/model.h"
 #include "optim/optimizer.h"
 
@@ -63,7 +64,9 @@ class Trainer {
   // What checkpoints and the final bundle carry besides weights (config text, tokenizer...).
   void set_contents(BundleContents contents) { contents_ = std::move(contents); }
   TrainResult fit(std::ostream& log);
-  EvalResult evaluate(const Dataset& d) const;
+  // Loss and accuracy over d in inference mode; when `scores` is given, the per-row class
+  // probabilities of the same pass are appended to it (for the metrics of evaluate.h).
+  EvalResult evaluate(const Dataset& d, Scores* scores = nullptr) const;
   const Optimizer& optimizer() const { return *optimizer_; }
 
  private:
