@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/config.h"
+#include "tests/test_util.h"
 
 using namespace ember;
 
@@ -16,15 +17,6 @@ namespace {
 
 const char* kFile = "configs/x.yaml";
 
-// The message of the ConfigError parse_config throws, or "" when it parses.
-std::string error_of(const std::string& yaml) {
-  try {
-    parse_config(yaml, kFile);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // A valid prefix for model tests: the error lines below count from here (model on line 2).
 const std::string kModelHead =
@@ -225,150 +217,150 @@ TEST_CASE("real-data variants: label maps, test files, lines format", "[config]"
 }
 
 TEST_CASE("unknown top-level key names its position and suggests", "[config]") {
-  CHECK(error_of("name: x\ntrian:\n  epochs: 3\n") ==
+  CHECK(test::config_error_of("name: x\ntrian:\n  epochs: 3\n") ==
         "configs/x.yaml:2:1: trian: unknown key 'trian'; did you mean 'train'?");
   // Far from every key: the message lists the known ones instead.
-  CHECK(error_of("name: x\nzzzzzz: 1\n") ==
+  CHECK(test::config_error_of("name: x\nzzzzzz: 1\n") ==
         "configs/x.yaml:2:1: zzzzzz: unknown key 'zzzzzz' (known keys: name, seed, data, "
         "tokenizer, sequence, model, train)");
 }
 
 TEST_CASE("unknown layer key suggests the closest", "[config]") {
-  CHECK(error_of(kModelHead + "  - LSTM: {unit: 4}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {unit: 4}\n") ==
         "configs/x.yaml:4:12: model[1].LSTM.unit: unknown key 'unit'; did you mean 'units'?");
-  CHECK(error_of(kModelHead + "  - LSTM:\n      units: 4\n      dropuot: 0.1\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM:\n      units: 4\n      dropuot: 0.1\n") ==
         "configs/x.yaml:6:7: model[1].LSTM.dropuot: unknown key 'dropuot'; "
         "did you mean 'dropout'?");
-  CHECK(error_of(kModelHead + "  - Bidirectional: {layer: {LSTM: {units: 4, retrun_sequences: "
+  CHECK(test::config_error_of(kModelHead + "  - Bidirectional: {layer: {LSTM: {units: 4, retrun_sequences: "
                               "true}}}\n") ==
         "configs/x.yaml:4:46: model[1].Bidirectional.layer.LSTM.retrun_sequences: unknown key "
         "'retrun_sequences'; did you mean 'return_sequences'?");
 }
 
 TEST_CASE("unknown layer type", "[config]") {
-  CHECK(error_of(kModelHead + "  - LTSM: {units: 4}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LTSM: {units: 4}\n") ==
         "configs/x.yaml:4:5: model[1]: unknown layer type 'LTSM'; did you mean 'LSTM'?");
-  CHECK(error_of(kModelHead + "  - Bidirectional: {layer: {GRU: {units: 4}}}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - Bidirectional: {layer: {GRU: {units: 4}}}\n") ==
         "configs/x.yaml:4:29: model[1].Bidirectional.layer: only an LSTM can be wrapped, "
         "got 'GRU'");
 }
 
 TEST_CASE("wrong types are errors, numbers in quotes included", "[config]") {
-  CHECK(error_of(kModelHead + "  - LSTM: {units: abc}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: abc}\n") ==
         "configs/x.yaml:4:19: model[1].LSTM.units: expected a positive integer, got \"abc\"");
-  CHECK(error_of(kModelHead + "  - LSTM: {units: 1.5}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: 1.5}\n") ==
         "configs/x.yaml:4:19: model[1].LSTM.units: expected a positive integer, got \"1.5\"");
-  CHECK(error_of(kModelHead + "  - LSTM: {units: \"64\"}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: \"64\"}\n") ==
         "configs/x.yaml:4:19: model[1].LSTM.units: expected a positive integer, got \"64\" "
         "(a quoted value is a string; write numbers without quotes)");
-  CHECK(error_of(kModelHead + "  - LSTM: {units: 0}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: 0}\n") ==
         "configs/x.yaml:4:19: model[1].LSTM.units: expected a positive integer, got \"0\"");
-  CHECK(error_of(kModelHead + "  - LSTM: {units: 4, return_sequences: yes}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: 4, return_sequences: yes}\n") ==
         "configs/x.yaml:4:40: model[1].LSTM.return_sequences: expected true or false, "
         "got \"yes\"");
-  CHECK(error_of("train: {epochs: [1, 2]}\n") ==
+  CHECK(test::config_error_of("train: {epochs: [1, 2]}\n") ==
         "configs/x.yaml:1:17: train.epochs: expected a positive integer, got a list");
-  CHECK(error_of("train: {validation_split: \"0.2\"}\n") ==
+  CHECK(test::config_error_of("train: {validation_split: \"0.2\"}\n") ==
         "configs/x.yaml:1:27: train.validation_split: expected a number in [0, 1), got \"0.2\" "
         "(a quoted value is a string; write numbers without quotes)");
-  CHECK(error_of("train:\n  callbacks:\n    - EarlyStopping: {patience: three}\n") ==
+  CHECK(test::config_error_of("train:\n  callbacks:\n    - EarlyStopping: {patience: three}\n") ==
         "configs/x.yaml:3:33: train.callbacks[0].EarlyStopping.patience: expected a "
         "non-negative integer, got \"three\"");
 }
 
 TEST_CASE("out-of-range values", "[config]") {
-  CHECK(error_of(kModelHead + "  - Dropout: {rate: -0.2}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - Dropout: {rate: -0.2}\n") ==
         "configs/x.yaml:4:21: model[1].Dropout.rate: expected a number in [0, 1), got \"-0.2\"");
-  CHECK(error_of(kModelHead + "  - SpatialDropout1D: {rate: 1}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - SpatialDropout1D: {rate: 1}\n") ==
         "configs/x.yaml:4:30: model[1].SpatialDropout1D.rate: expected a number in [0, 1), "
         "got \"1\"");
-  CHECK(error_of(kModelHead + "  - LSTM: {units: 4, recurrent_dropout: 1.5}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: 4, recurrent_dropout: 1.5}\n") ==
         "configs/x.yaml:4:41: model[1].LSTM.recurrent_dropout: expected a number in [0, 1), "
         "got \"1.5\"");
-  CHECK(error_of("train: {optimizer: {name: adam, learning_rate: -1}}\n") ==
+  CHECK(test::config_error_of("train: {optimizer: {name: adam, learning_rate: -1}}\n") ==
         "configs/x.yaml:1:48: train.optimizer.learning_rate: expected a number > 0, got \"-1\"");
-  CHECK(error_of("train: {optimizer: {name: sgd, beta_1: 0.9}}\n") ==
+  CHECK(test::config_error_of("train: {optimizer: {name: sgd, beta_1: 0.9}}\n") ==
         "configs/x.yaml:1:32: train.optimizer.beta_1: 'beta_1' is not an argument of the sgd "
         "optimizer");
 }
 
 TEST_CASE("missing required values", "[config]") {
   // Pointed at the argument map, or at the type when the layer has no arguments.
-  CHECK(error_of(kModelHead + "  - LSTM: {dropout: 0.5}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {dropout: 0.5}\n") ==
         "configs/x.yaml:4:11: model[1].LSTM.units: missing required value (the number of "
         "hidden units, e.g. units: 64)");
-  CHECK(error_of(kModelHead + "  - Dense\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - Dense\n") ==
         "configs/x.yaml:4:5: model[1].Dense.units: missing required value (the number of "
         "outputs, e.g. units: 1)");
-  CHECK(error_of("sequence: {maxlen: 10}\nmodel:\n  - Embedding: {output_dim: 8}\n") ==
+  CHECK(test::config_error_of("sequence: {maxlen: 10}\nmodel:\n  - Embedding: {output_dim: 8}\n") ==
         "configs/x.yaml:3:16: model[0].Embedding.input_dim: missing required value (the "
         "vocabulary size, e.g. input_dim: 6000)");
-  CHECK(error_of(kModelHead + "  - Dropout: {}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - Dropout: {}\n") ==
         "configs/x.yaml:4:14: model[1].Dropout.rate: missing required value (the fraction to "
         "drop, e.g. rate: 0.2)");
-  CHECK(error_of("model:\n  - Embedding: {input_dim: 100, output_dim: 8}\n") ==
+  CHECK(test::config_error_of("model:\n  - Embedding: {input_dim: 100, output_dim: 8}\n") ==
         "configs/x.yaml:1:1: sequence.maxlen: missing required value: a model needs "
         "`sequence: {maxlen: N}`");
-  CHECK(error_of("sequence: {padding: post}\nmodel:\n  - Embedding: {input_dim: 1, output_dim: "
+  CHECK(test::config_error_of("sequence: {padding: post}\nmodel:\n  - Embedding: {input_dim: 1, output_dim: "
                  "8}\n") ==
         "configs/x.yaml:1:11: sequence.maxlen: missing required value (the padded sequence "
         "length the model reads)");
-  CHECK(error_of("train:\n  callbacks:\n    - ModelCheckpoint: {monitor: val_loss}\n") ==
+  CHECK(test::config_error_of("train:\n  callbacks:\n    - ModelCheckpoint: {monitor: val_loss}\n") ==
         "configs/x.yaml:3:24: train.callbacks[0].ModelCheckpoint.filepath: missing required "
         "value");
-  CHECK(error_of("data: {format: csv}\n") ==
+  CHECK(test::config_error_of("data: {format: csv}\n") ==
         "configs/x.yaml:1:7: data.train: missing required value (a data file path, or "
         "`synthetic: {}`)");
 }
 
 TEST_CASE("bad names of activations, initializers and options", "[config]") {
-  CHECK(error_of(kModelHead + "  - Dense: {units: 1, activation: sigmoidd}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - Dense: {units: 1, activation: sigmoidd}\n") ==
         "configs/x.yaml:4:35: model[1].Dense.activation: expected one of linear, relu, sigmoid, "
         "tanh, softmax, None, got \"sigmoidd\"; did you mean 'sigmoid'?");
-  CHECK(error_of(kModelHead + "  - Activation: {activation: gelu}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - Activation: {activation: gelu}\n") ==
         "configs/x.yaml:4:30: model[1].Activation.activation: expected one of linear, relu, "
         "sigmoid, tanh, softmax, None, got \"gelu\"; did you mean 'relu'?");
-  CHECK(error_of(kModelHead + "  - LSTM: {units: 4, activation: relu}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: 4, activation: relu}\n") ==
         "configs/x.yaml:4:34: model[1].LSTM.activation: only tanh is supported for an LSTM's "
         "activation");
-  CHECK(error_of(kModelHead + "  - Dense: {units: 1, kernel_initializer: glorot_unifrom}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - Dense: {units: 1, kernel_initializer: glorot_unifrom}\n") ==
         "configs/x.yaml:4:43: model[1].Dense.kernel_initializer: unknown initializer "
         "\"glorot_unifrom\"; did you mean 'glorot_uniform'?");
-  CHECK(error_of(kModelHead + "  - LSTM: {units: 4, implementation: cudnnn}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: 4, implementation: cudnnn}\n") ==
         "configs/x.yaml:4:38: model[1].LSTM.implementation: expected one of auto, reference, "
         "fused, cudnn, got \"cudnnn\"; did you mean 'cudnn'?");
-  CHECK(error_of("train: {loss: mse}\n") ==
+  CHECK(test::config_error_of("train: {loss: mse}\n") ==
         "configs/x.yaml:1:15: train.loss: expected one of binary_crossentropy, "
         "sparse_categorical_crossentropy, got \"mse\"");
-  CHECK(error_of("sequence: {padding: left}\n") ==
+  CHECK(test::config_error_of("sequence: {padding: left}\n") ==
         "configs/x.yaml:1:21: sequence.padding: expected one of pre, post, got \"left\"");
-  CHECK(error_of("train:\n  callbacks:\n    - EarlyStoping: {}\n") ==
+  CHECK(test::config_error_of("train:\n  callbacks:\n    - EarlyStoping: {}\n") ==
         "configs/x.yaml:3:7: train.callbacks[0]: unknown callback 'EarlyStoping'; did you "
         "mean 'EarlyStopping'?");
 }
 
 TEST_CASE("structural mistakes", "[config]") {
-  CHECK(error_of("name: a\nname: b\n") == "configs/x.yaml:2:1: name: key given twice");
-  CHECK(error_of("- a\n- b\n") ==
+  CHECK(test::config_error_of("name: a\nname: b\n") == "configs/x.yaml:2:1: name: key given twice");
+  CHECK(test::config_error_of("- a\n- b\n") ==
         "configs/x.yaml:1:1: expected a map of keys (name, seed, data, tokenizer, sequence, "
         "model, train), got a list");
-  CHECK(error_of("") == "configs/x.yaml:1:1: the config is empty");
-  CHECK(error_of(kModelHead + "  - {LSTM: {units: 4}, Dense: {units: 1}}\n") ==
+  CHECK(test::config_error_of("") == "configs/x.yaml:1:1: the config is empty");
+  CHECK(test::config_error_of(kModelHead + "  - {LSTM: {units: 4}, Dense: {units: 1}}\n") ==
         "configs/x.yaml:4:5: model[1]: expected a layer written as a single-key map "
         "({Type: {args}}), got a map with 2 keys");
-  CHECK(error_of("data: {synthetic: {}, train: a.csv}\n") ==
+  CHECK(test::config_error_of("data: {synthetic: {}, train: a.csv}\n") ==
         "configs/x.yaml:1:23: data.train: a synthetic dataset takes no other data keys "
         "(remove 'train' or 'synthetic')");
-  CHECK(error_of("data: {train: a.csv, test: b.csv, test_split: 0.1}\n") ==
+  CHECK(test::config_error_of("data: {train: a.csv, test: b.csv, test_split: 0.1}\n") ==
         "configs/x.yaml:1:35: data.test_split: give either data.test or data.test_split, not "
         "both");
-  CHECK(error_of(kModelHead + "  - Dense: {units: 1, name: \"my layer\"}\n") ==
+  CHECK(test::config_error_of(kModelHead + "  - Dense: {units: 1, name: \"my layer\"}\n") ==
         "configs/x.yaml:4:29: model[1].Dense.name: a layer name may use letters, digits, '_', "
         "'.' and '-' only, got \"my layer\"");
 }
 
 TEST_CASE("YAML syntax errors carry file:line:column", "[config]") {
-  std::string msg = error_of("name: x\nmodel: [a, b\nseed: 3\n");
+  std::string msg = test::config_error_of("name: x\nmodel: [a, b\nseed: 3\n");
   INFO(msg);
   CHECK(msg.rfind("configs/x.yaml:", 0) == 0);
   CHECK(msg.find("YAML syntax error") != std::string::npos);

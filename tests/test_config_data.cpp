@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/config.h"
+#include "tests/test_util.h"
 
 using namespace ember;
 
@@ -14,14 +15,6 @@ namespace {
 
 const char* kFile = "configs/x.yaml";
 
-std::string error_of(const std::string& yaml) {
-  try {
-    parse_config(yaml, kFile);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -98,38 +91,38 @@ TEST_CASE("data sources: header defaults and explicit filters", "[config]") {
 }
 
 TEST_CASE("data section mistakes name their place", "[config]") {
-  CHECK(error_of("data: {train: a.txt, format: lines}\n") ==
+  CHECK(test::config_error_of("data: {train: a.txt, format: lines}\n") ==
         "configs/x.yaml:1:15: data.train.label: missing required value: a `format: lines` file "
         "has no label column, so give the label of its rows (e.g. label: positive)");
-  CHECK(error_of("data: {train: {file: a.csv, text_colum: t}}\n") ==
+  CHECK(test::config_error_of("data: {train: {file: a.csv, text_colum: t}}\n") ==
         "configs/x.yaml:1:29: data.train.text_colum: unknown key 'text_colum'; did you mean "
         "'text_column'?");
-  CHECK(error_of("data: {train: [a.csv, {format: csv}]}\n") ==
+  CHECK(test::config_error_of("data: {train: [a.csv, {format: csv}]}\n") ==
         "configs/x.yaml:1:23: data.train[1].file: missing required value (a data file path)");
-  CHECK(error_of("data: {train: []}\n") ==
+  CHECK(test::config_error_of("data: {train: []}\n") ==
         "configs/x.yaml:1:15: data.train: expected at least one source");
-  CHECK(error_of("data: {train: a.csv, test: {header: true}}\n") ==
+  CHECK(test::config_error_of("data: {train: a.csv, test: {header: true}}\n") ==
         "configs/x.yaml:1:28: data.test: a map without `file` takes the train file(s): give at "
         "least a filter (e.g. {filter: {split: test}})");
-  CHECK(error_of("data: {train: a.csv, encoding: utf8}\n") ==
+  CHECK(test::config_error_of("data: {train: a.csv, encoding: utf8}\n") ==
         "configs/x.yaml:1:32: data.encoding: expected one of utf-8, latin-1, got \"utf8\"; did "
         "you mean 'utf-8'?");
-  CHECK(error_of("data: {train: a.csv, labels: {a: 0, b: 2}}\n") ==
+  CHECK(test::config_error_of("data: {train: a.csv, labels: {a: 0, b: 2}}\n") ==
         "configs/x.yaml:1:30: data.labels: class ids must run from 0 with no gaps, but no label "
         "maps to 1");
-  CHECK(error_of("data: {train: a.csv, labels: [a, b], drop_labels: [c, b]}\n") ==
+  CHECK(test::config_error_of("data: {train: a.csv, labels: [a, b], drop_labels: [c, b]}\n") ==
         "configs/x.yaml:1:51: data.drop_labels: label \"b\" is both a class in data.labels and "
         "dropped");
-  CHECK(error_of("data: {train: {file: a.csv, filter: [split]}}\n") ==
+  CHECK(test::config_error_of("data: {train: {file: a.csv, filter: [split]}}\n") ==
         "configs/x.yaml:1:37: data.train.filter: expected a map {column: value}, got a list");
-  CHECK(error_of("data: {train: 3x, header: maybe}\n") ==
+  CHECK(test::config_error_of("data: {train: 3x, header: maybe}\n") ==
         "configs/x.yaml:1:27: data.header: expected true or false, got \"maybe\"");
 }
 
 TEST_CASE("data.clean steps are checked against the cleaner's list", "[config]") {
   Config c = parse_config("data: {train: a.csv, clean: [strip_html, seed001_clean]}\n", kFile);
   CHECK(c.data.clean == std::vector<std::string>{"strip_html", "seed001_clean"});
-  const std::string msg = error_of("data: {train: a.csv, clean: [strip_html, lowercas]}\n");
+  const std::string msg = test::config_error_of("data: {train: a.csv, clean: [strip_html, lowercas]}\n");
   INFO(msg);
   CHECK(msg.rfind("configs/x.yaml:1:42: data.clean[1]: unknown cleaning step 'lowercas'", 0) == 0);
   CHECK(msg.find("lowercase") != std::string::npos);  // the known steps are listed
@@ -138,6 +131,6 @@ TEST_CASE("data.clean steps are checked against the cleaner's list", "[config]")
 TEST_CASE("train.bucket_by_length", "[config]") {
   CHECK_FALSE(parse_config("train: {epochs: 1}\n", kFile).train.bucket_by_length);
   CHECK(parse_config("train: {bucket_by_length: true}\n", kFile).train.bucket_by_length);
-  CHECK(error_of("train: {bucket_by_length: 1}\n") ==
+  CHECK(test::config_error_of("train: {bucket_by_length: 1}\n") ==
         "configs/x.yaml:1:27: train.bucket_by_length: expected true or false, got \"1\"");
 }

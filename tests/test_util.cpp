@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "engine/config.h"
 #include "engine/rng.h"
 
 namespace ember::test {
@@ -72,6 +73,15 @@ Tensor random_ints(const Shape& s, int32_t lo, int32_t hi_exclusive, uint64_t se
   for (int64_t i = 0; i < t.numel(); ++i)
     t.data<int32_t>()[i] = lo + static_cast<int32_t>(philox_bits(seed, 0x1d5, i) % span);
   return t;
+}
+
+std::string config_error_of(const std::string& yaml, const std::string& file) {
+  try {
+    parse_config(yaml, file);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 ag::Var weighted_sum(const ag::Var& x, const Tensor& w) {

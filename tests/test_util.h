@@ -36,6 +36,10 @@ std::string compare(const Tensor& got, const Tensor& ref, Tolerance tol);
 Tensor random_uniform(const Shape& s, DType dt, double lo, double hi, uint64_t seed);
 Tensor random_ints(const Shape& s, int32_t lo, int32_t hi_exclusive, uint64_t seed);
 
+// The message of the ConfigError parse_config throws for `yaml` (named `file` in messages),
+// or "" when it parses.
+std::string config_error_of(const std::string& yaml, const std::string& file = "configs/x.yaml");
+
 // sum(x * w) as a graph op: turns any output into a scalar with a non-trivial gradient.
 ag::Var weighted_sum(const ag::Var& x, const Tensor& w);
 
