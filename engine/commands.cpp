@@ -25,11 +25,25 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
   data::LoadReport rep;
   rep.fitted = b.tokenizer.get();
   DataSplits data = load_data(cfg, opts.data_dir, &rep);
-  const bool use_test = !data.test.empty();
-  const Dataset& split = use_test ? data.test : data.val;
+  const std::string where = opts.config.empty() ? path : opts.config;
+  std::string name = opts.split;
+  if (name.empty()) name = data.test.empty() ? "validation" : "test";
+  const Dataset* chosen = nullptr;
+  std::string known = "test, validation";
+  if (name == "test") chosen = &data.test;
+  if (name == "validation") chosen = &data.val;
+  for (const auto& [n, ds] : data.extra_tests) {
+    known += ", " + n;
+    if (n == name) chosen = &ds;
+  }
+  if (!chosen)
+    throw Error(where + ": --split " + name + ": no such split (this config has: " + known + ")");
+  const Dataset& split = *chosen;
   if (split.empty())
-    throw Error((opts.config.empty() ? path : opts.config) +
-                ": the config has neither a test nor a validation split to evaluate on");
+    throw Error(where + (opts.split.empty()
+                             ? std::string(": the config has neither a test nor a validation "
+                                           "split to evaluate on")
+                             : ": the " + name + " split of this config has no rows"));
   if (data.class_names != b.class_names)
     throw Error(path + ": the bundle's classes differ from the data's (was it trained on this "
                        "config's data?)");
@@ -42,7 +56,7 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
   if (opts.json) {
     out << evaluation_json(ev, b.class_names, {{"loss", r.loss}}) << "\n";
   } else {
-    out << (use_test ? "test" : "validation") << ": " << split.size() << " rows, loss "
+    out << name << ": " << split.size() << " rows, loss "
         << std::setprecision(4) << std::fixed << r.loss << ", accuracy " << ev.report.accuracy
         << ", AUC " << ev.auc << "\n\n"
         << metrics::format_report(ev.report, b.class_names, 4);

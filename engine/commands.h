@@ -13,9 +13,10 @@ struct EvaluateOptions {
   std::string config;    // "" = the config inside the bundle
   std::string data_dir;  // "" = $EMBER_DATA, else ./data
   bool json = false;
+  std::string split;  // "" = test (validation when there is none); or validation / an extra test
 };
-// Metrics of a bundle on its config's test split (the validation split when there is none),
-// tokenized with the bundle's own tokenizer.
+// Metrics of a bundle on one split of its config's data (by default the test split, else the
+// validation split), tokenized with the bundle's own tokenizer.
 int evaluate_command(const std::string& bundle, const EvaluateOptions& opts, std::ostream& out);
 
 // One prediction per text: "label<TAB>p(class 0) p(class 1) ..." or, with json, one JSON

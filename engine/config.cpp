@@ -60,6 +60,7 @@ Config parse_root(const Reader& r, const YAML::Node& root) {
   if (!root.IsDefined() || root.IsNull()) r.fail(start, "", "the config is empty");
   const Entry* model = nullptr;
   const Entry* sequence = nullptr;
+  const Entry* data = nullptr;
   std::vector<Entry> top = r.entries(root, start, "",
                                      {"name", "seed", "data", "tokenizer", "sequence", "model",
                                       "train"},
@@ -69,7 +70,10 @@ Config parse_root(const Reader& r, const YAML::Node& root) {
       c.name = r.str(e);
       if (c.name.empty()) r.fail(e, "must not be empty");
     } else if (e.key == "seed") c.seed = static_cast<uint64_t>(r.integer(e, 0));
-    else if (e.key == "data") c.data = parse_data(r, e);
+    else if (e.key == "data") {
+      data = &e;
+      c.data = parse_data(r, e);
+    }
     else if (e.key == "tokenizer") c.tokenizer = parse_tokenizer(r, e);
     else if (e.key == "sequence") {
       sequence = &e;
@@ -79,6 +83,10 @@ Config parse_root(const Reader& r, const YAML::Node& root) {
       c.model = parse_model(r, e);
     } else if (e.key == "train") c.train = parse_train(r, e);
   }
+  if (data && c.data.validation_split > 0 && c.train.validation_split > 0)
+    r.fail(data->where(), "data.validation_split",
+           "give either data.validation_split (stratified) or train.validation_split (Keras's "
+           "last rows), not both");
   if (model && !c.model.empty() && c.sequence.maxlen <= 0) {
     if (sequence)
       r.fail(sequence->where(), "sequence.maxlen",
@@ -102,7 +110,9 @@ Config parse_config(const std::string& yaml_text, const std::string& file_name) 
     throw ConfigError(l.str() + ": YAML syntax error: " + e.msg);
   }
   config_detail::Reader reader(file_name);
-  return config_detail::parse_root(reader, root);
+  Config c = config_detail::parse_root(reader, root);
+  c.text = yaml_text;
+  return c;
 }
 
 Config load_config(const std::string& path) {

@@ -54,6 +54,13 @@ struct DataSource {
   SourceLoc loc;
 };
 
+// A further test set (data.extra_tests), evaluated after training beside data.test.
+struct NamedSources {
+  std::string name;  // [A-Za-z0-9_-]+; names its output files (<name>_metrics.json, ...)
+  std::vector<DataSource> sources;
+  SourceLoc loc;
+};
+
 struct DataConfig {
   std::optional<SyntheticConfig> synthetic;
   // Real datasets. A test or validation map without `file` holds copies of the train sources
@@ -62,6 +69,11 @@ struct DataConfig {
   std::vector<DataSource> test;
   std::vector<DataSource> validation;
   double test_split = 0.0;                   // stratified fraction of train held out as test
+  // Stratified fraction of the training rows (after test_split) held out for validation,
+  // before the tokenizer is fitted: unlike train.validation_split (Keras's last rows), it
+  // works on files in class order, and the vocabulary never sees the validation rows.
+  double validation_split = 0.0;
+  std::vector<NamedSources> extra_tests;
   std::vector<std::string> labels;           // class names in id order ...
   std::map<std::string, int64_t> label_map;  // ... or raw label -> class id
   std::vector<std::string> drop_labels;      // raw labels whose rows are dropped (and counted)
@@ -137,6 +149,7 @@ struct TrainConfig {
 
 struct Config {
   std::string path;  // the file it came from
+  std::string text;  // the YAML it was parsed from (a bundle embeds it)
   std::string name = "run";
   uint64_t seed = 1337;
   DataConfig data;

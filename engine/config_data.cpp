@@ -2,10 +2,13 @@
 // map {file, format, header, text_column, label_column, label, filter, encoding, on_bad_row},
 // or a list of those. The same keys at the top of `data:` are defaults every source inherits
 // unless it sets its own (a source's filter replaces the default filter, it is not merged).
+// data.extra_tests maps a name to a source (or a list) evaluated after training beside
+// data.test. data.validation_split is a stratified validation split of the training rows.
 // A test/validation map without `file` means "the train files, with these keys laid over each
 // train source" — IMDB's {filter: {split: test}}. Everything is resolved here, so the loader
 // sees complete DataSource records. Cleaning step names are checked against data::Cleaner.
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "engine/config_reader.h"
@@ -214,19 +217,52 @@ void check_clean_steps(const Reader& r, const Entry& c, const std::vector<std::s
   }
 }
 
+// data.extra_tests: {name: source or list of sources, ...}. A name becomes a file-name prefix
+// and a metrics key, so it is kept to letters, digits, '_' and '-', and may not shadow a split.
+std::vector<NamedSources> parse_extra_tests(const Reader& r, const Entry& e, const Fields& dflt,
+                                            const ParsedSources& train) {
+  if (!e.value.IsMap() || e.value.size() == 0)
+    r.type_error(e, "a map {name: source, ...} (e.g. {official: {file: test.csv}})");
+  std::vector<NamedSources> out;
+  for (auto it = e.value.begin(); it != e.value.end(); ++it) {
+    Entry item{it->first.Scalar(), it->first, it->second, e.path + "." + it->first.Scalar()};
+    const std::string& name = item.key;
+    const bool ok_chars =
+        !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '_' || c == '-';
+        });
+    if (!ok_chars)
+      r.fail(item.key_node.Mark(), item.path,
+             "a test set name may hold only letters, digits, '_' and '-' (it names output files)");
+    for (const char* taken : {"train", "test", "validation", "val"})
+      if (name == taken)
+        r.fail(item.key_node.Mark(), item.path,
+               "'" + name + "' is the name of a built-in split; choose another name");
+    for (const NamedSources& prev : out)
+      if (prev.name == name) r.fail(item.key_node.Mark(), item.path, "key given twice");
+    NamedSources ns;
+    ns.name = name;
+    ns.loc = r.loc(item.where());
+    ns.sources = parse_sources(r, item, dflt, &train).sources;
+    out.push_back(std::move(ns));
+  }
+  return out;
+}
+
 }  // namespace
 
 DataConfig parse_data(const Reader& r, const Entry& s) {
   DataConfig d;
   d.loc = r.loc(s.where());
   d.labels_loc = d.loc;
-  const std::vector<std::string> keys = {"synthetic",  "train",  "test",        "test_split",
-                                         "validation", "labels", "drop_labels", "clean",
-                                         "format",     "header", "text_column", "label_column",
-                                         "label",      "filter", "encoding",    "on_bad_row"};
+  const std::vector<std::string> keys = {
+      "synthetic",   "train",       "test",   "test_split",  "validation", "validation_split",
+      "extra_tests", "labels",      "drop_labels", "clean",  "format",     "header",
+      "text_column", "label_column", "label", "filter",      "encoding",   "on_bad_row"};
   std::vector<Entry> all = r.entries(s.value, s.where(), s.path, keys, /*allow_null=*/false);
   const Entry *synthetic = nullptr, *train = nullptr, *test = nullptr, *test_split = nullptr,
-              *validation = nullptr, *drop = nullptr;
+              *validation = nullptr, *validation_split = nullptr, *extra = nullptr,
+              *drop = nullptr;
   Fields dflt;
   for (const Entry& e : all) {
     if (read_field(r, e, dflt)) continue;
@@ -242,7 +278,12 @@ DataConfig parse_data(const Reader& r, const Entry& s) {
     else if (e.key == "test_split") {
       test_split = &e;
       d.test_split = r.number(e, kRate);
-    } else if (e.key == "labels")
+    } else if (e.key == "validation_split") {
+      validation_split = &e;
+      d.validation_split = r.number(e, kRate);
+    } else if (e.key == "extra_tests")
+      extra = &e;
+    else if (e.key == "labels")
       parse_labels(r, e, d);
     else if (e.key == "drop_labels") {
       drop = &e;
@@ -270,6 +311,10 @@ DataConfig parse_data(const Reader& r, const Entry& s) {
   d.train = tr.sources;
   if (test) d.test = parse_sources(r, *test, dflt, &tr).sources;
   if (validation) d.validation = parse_sources(r, *validation, dflt, &tr).sources;
+  if (validation && validation_split && d.validation_split > 0)
+    r.fail(validation_split->key_node.Mark(), validation_split->path,
+           "give either data.validation or data.validation_split, not both");
+  if (extra) d.extra_tests = parse_extra_tests(r, *extra, dflt, tr);
   if (drop) {
     for (const std::string& l : d.drop_labels) {
       const bool mapped =

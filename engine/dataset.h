@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/tensor.h"
@@ -20,6 +21,7 @@ struct Dataset {
 
 struct DataSplits {
   Dataset train, val, test;
+  std::vector<std::pair<std::string, Dataset>> extra_tests;  // data.extra_tests: name, rows
   std::vector<std::string> class_names;  // index = class id
   std::vector<std::string> vocab;        // index = token id ("" for padding), may be empty
 };

@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
   evaluate->add_option("--config", eopts.config, "evaluate on this config's data instead");
   evaluate->add_option("--data-dir", eopts.data_dir, "data directory");
   evaluate->add_flag("--json", eopts.json, "print one JSON object");
+  evaluate->add_option("--split", eopts.split,
+                       "test (default), validation, or a data.extra_tests name");
   auto* predict = app.add_subcommand("predict", "label and class probabilities for texts");
   predict->add_option("bundle", bundle_path, "a model.ember bundle")->required();
   predict->add_option("texts", texts, "texts to classify (none: one per line on stdin)");

@@ -55,11 +55,15 @@ std::string data_summary(const DataSplits& d, const data::LoadReport& rep) {
   split("train", rep.train, true);
   if (rep.validation.rows) split(", validation", rep.validation, false);
   if (rep.test.rows) split(", test", rep.test, false);
+  for (const auto& [name, r] : rep.extra_tests) split((", " + name).c_str(), r, false);
   s << ", " << d.vocab.size() << " token ids, maxlen " << rep.maxlen;
-  int64_t dropped = rep.train.dropped_by_clean + rep.test.dropped_by_clean +
-                    rep.validation.dropped_by_clean;
-  for (const data::SplitReport* r : {&rep.train, &rep.test, &rep.validation})
+  std::vector<const data::SplitReport*> all = {&rep.train, &rep.test, &rep.validation};
+  for (const auto& kv : rep.extra_tests) all.push_back(&kv.second);
+  int64_t dropped = 0;
+  for (const data::SplitReport* r : all) {
+    dropped += r->dropped_by_clean;
     for (const auto& kv : r->dropped_labels) dropped += kv.second;
+  }
   int64_t bad = 0;
   for (const data::FileReport& f : rep.files) bad += f.skipped_rows;
   if (dropped || bad) s << "; dropped " << dropped << " rows (labels, cleaning), skipped " << bad
@@ -217,8 +221,9 @@ TrainResult Trainer::fit(std::ostream& log) {
                         " (pass --out DIR with a writable DIR)");
     // Fail before training, not after an hour of it, if nothing can be written there.
     write_history(run_dir.string(), {});
-    if (!cfg_.path.empty() && fs::exists(cfg_.path))
-      fs::copy_file(cfg_.path, run_dir / "config.yaml", fs::copy_options::overwrite_existing);
+    // The text that was parsed, so the run's config is what trained it even if the file has
+    // changed since (or the config never came from a file).
+    write_file_atomically((run_dir / "config.yaml").string(), cfg_.text);
     result.run_dir = run_dir.string();
   }
 
@@ -389,11 +394,10 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
   model.to(dev);  // weights are drawn on the CPU, so a seed gives the same model everywhere
   Trainer trainer(cfg, model, data, opts);
   BundleContents contents;
-  if (!cfg.path.empty() && fs::exists(cfg.path)) {
-    std::ifstream f(cfg.path, std::ios::binary);
-    contents.config_text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    contents.config_name = cfg.path;
-  }
+  // The text the config was parsed from, not the file as it is now (it may have changed, or
+  // the config may not come from a file at all).
+  contents.config_text = cfg.text;
+  contents.config_name = cfg.path;
   const data::Tokenizer synthetic_tok =
       cfg.data.synthetic ? synthetic_tokenizer() : data::Tokenizer();
   contents.tokenizer = cfg.data.real() ? &rep.tokenizer : &synthetic_tok;
@@ -413,15 +417,20 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
     save_bundle(bundle, model, contents);
     log << "ember: model saved to " << bundle << std::endl;
   }
-  if (!data.test.empty()) {
+  // The test split, then every data.extra_tests set, each with its own metrics files.
+  std::vector<std::pair<std::string, const Dataset*>> tests;
+  if (!data.test.empty()) tests.emplace_back("test", &data.test);
+  for (const auto& [name, ds] : data.extra_tests)
+    if (!ds.empty()) tests.emplace_back(name, &ds);
+  for (const auto& [name, ds] : tests) {
     Scores sc;
-    EvalResult t = trainer.evaluate(data.test, &sc);
-    Evaluation ev = evaluate_scores(sc, data.test.labels);
-    char line[160];
-    std::snprintf(line, sizeof line, "test_loss: %.4f - test_accuracy: %.4f - test_auc: %.4f",
-                  t.loss, t.accuracy, ev.auc);
+    EvalResult t = trainer.evaluate(*ds, &sc);
+    Evaluation ev = evaluate_scores(sc, ds->labels);
+    char line[256];
+    std::snprintf(line, sizeof line, "%s_loss: %.4f - %s_accuracy: %.4f - %s_auc: %.4f",
+                  name.c_str(), t.loss, name.c_str(), t.accuracy, name.c_str(), ev.auc);
     log << line << std::endl << metrics::format_report(ev.report, data.class_names, 4);
-    if (!r.run_dir.empty()) write_evaluation(r.run_dir, "test", ev, data.class_names, t.loss);
+    if (!r.run_dir.empty()) write_evaluation(r.run_dir, name, ev, data.class_names, t.loss);
   }
   if (!r.run_dir.empty()) log << "ember: run directory " << r.run_dir << std::endl;
   return r;

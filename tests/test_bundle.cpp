@@ -78,7 +78,7 @@ TEST_CASE("a bundle alone reproduces the trained model's predictions", "[bundle]
   CHECK(predict_command(path, {"not good"}, true, out) == 0);
   CHECK_THAT(out.str(), Contains("\"label\"") && Contains("\"probabilities\""));
   std::ostringstream ev;
-  CHECK(evaluate_command(path, EvaluateOptions{"", "", true}, ev) == 0);
+  CHECK(evaluate_command(path, EvaluateOptions{"", "", true, ""}, ev) == 0);
   CHECK_THAT(ev.str(), Contains("\"accuracy\"") && Contains("\"confusion_matrix\""));
   std::ostringstream cmp;
   const std::string svg = (run.dir / "cmp.svg").string();

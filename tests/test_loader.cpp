@@ -5,8 +5,6 @@
 // CSV through train_from_config.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +14,7 @@
 #include "engine/config.h"
 #include "engine/data/loader.h"
 #include "engine/trainer.h"
+#include "tests/test_util.h"
 
 namespace fs = std::filesystem;
 using namespace ember;
@@ -23,20 +22,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) {
-    path = fs::temp_directory_path() / ("ember_loader_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  void write(const std::string& file, const std::string& text) const {
-    fs::create_directories((path / file).parent_path());
-    std::ofstream(path / file, std::ios::binary) << text;
-  }
-  std::string str() const { return path.string(); }
-};
+using test::TempDir;
 
 std::vector<int32_t> row(const Tensor& tokens, int64_t i) {
   const int64_t t = tokens.size(1);

@@ -1,13 +1,33 @@
 // Implementation of test_util.h.
 #include "tests/test_util.h"
 
+#include <unistd.h>
+
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 #include "engine/config.h"
 #include "engine/rng.h"
 
 namespace ember::test {
+
+TempDir::TempDir(const std::string& name) {
+  path = std::filesystem::temp_directory_path() /
+         ("ember_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;  // never throw from a destructor
+  std::filesystem::remove_all(path, ec);
+}
+
+void TempDir::write(const std::string& file, const std::string& text) const {
+  std::filesystem::create_directories((path / file).parent_path());
+  std::ofstream(path / file, std::ios::binary) << text;
+}
 
 Tolerance tolerance(DType dt) {
   switch (dt) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -39,6 +40,17 @@ Tensor random_ints(const Shape& s, int32_t lo, int32_t hi_exclusive, uint64_t se
 // The message of the ConfigError parse_config throws for `yaml` (named `file` in messages),
 // or "" when it parses.
 std::string config_error_of(const std::string& yaml, const std::string& file = "configs/x.yaml");
+
+// A fresh directory under the system temp dir, removed with everything in it on destruction.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name);  // "<tmp>/ember_<name>_<pid>", emptied first
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  void write(const std::string& file, const std::string& text) const;  // parents created
+  std::string str() const { return path.string(); }
+};
 
 // sum(x * w) as a graph op: turns any output into a scalar with a non-trivial gradient.
 ag::Var weighted_sum(const ag::Var& x, const Tensor& w);

@@ -25,8 +25,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Stream of the stratified test split: apart from epoch shuffles (2^63 + epoch) and dropout.
+// Streams of the stratified test and validation splits: apart from epoch shuffles (2^63 +
+// epoch), dropout and each other.
 constexpr uint64_t kTestSplitStream = (1ULL << 63) | (1ULL << 62);
+constexpr uint64_t kValidationSplitStream = (1ULL << 63) | (1ULL << 61);
 
 struct Row {
   std::string text;
@@ -284,17 +286,19 @@ void clean_split(const Cleaner& cleaner, Split* s, SplitReport* rep) {
 
 // Stratified split: per-class sizes as scikit-learn's StratifiedShuffleSplit (the train share
 // of each class by largest remainder, ties to the lower class id instead of at random; test
-// takes the rest), rows picked and ordered by one seeded permutation.
+// takes the rest), rows picked and ordered by one seeded permutation. `key` names the config
+// key in errors (data.test_split, data.validation_split), `held` the held-out side.
 void stratified_split(Split* train, Split* test, double fraction, int64_t num_classes,
-                      uint64_t seed, const SourceLoc& loc) {
+                      uint64_t seed, uint64_t stream, const SourceLoc& loc, const char* key,
+                      const char* held) {
   const int64_t n = static_cast<int64_t>(train->labels.size());
   const int64_t n_test = static_cast<int64_t>(std::ceil(fraction * n));
   const int64_t n_train = n - n_test;
   if (n_test < num_classes || n_train < num_classes)
-    throw Error(loc.str() + ": data.test_split: " + std::to_string(fraction) + " of " +
+    throw Error(loc.str() + ": " + key + ": " + std::to_string(fraction) + " of " +
                 std::to_string(n) + " rows leaves " + std::to_string(n_train) + " train and " +
-                std::to_string(n_test) +
-                " test rows; a stratified split needs at least one "
+                std::to_string(n_test) + " " + held +
+                " rows; a stratified split needs at least one "
                 "row per class (" +
                 std::to_string(num_classes) + ") on each side");
   std::vector<int64_t> count(num_classes, 0);
@@ -314,7 +318,7 @@ void stratified_split(Split* train, Split* test, double fraction, int64_t num_cl
                    [&](int64_t a, int64_t b) { return rem[a] > rem[b]; });
   for (int64_t i = 0; given < n_train; ++i, ++given) ++take[by_rem[i % num_classes]];
 
-  std::vector<int64_t> order = permutation(n, seed, kTestSplitStream);
+  std::vector<int64_t> order = permutation(n, seed, stream);
   Split tr, te;
   std::vector<int64_t> taken(num_classes, 0);
   for (int64_t i : order) {
@@ -378,11 +382,17 @@ DataSplits load_dataset(const Config& cfg, const std::string& data_dir, LoadRepo
 
   // 1. Rows of every split, with their raw labels.
   std::vector<Row> train_rows, test_rows, val_rows;
+  std::vector<std::vector<Row>> extra_rows(d.extra_tests.size());
+  rep.extra_tests.assign(d.extra_tests.size(), {});
   {
     Gatherer g(data_dir, &rep);
     train_rows = g.rows(d.train, &rep.train);
     test_rows = g.rows(d.test, &rep.test);
     val_rows = g.rows(d.validation, &rep.validation);
+    for (size_t i = 0; i < d.extra_tests.size(); ++i) {
+      rep.extra_tests[i].first = d.extra_tests[i].name;
+      extra_rows[i] = g.rows(d.extra_tests[i].sources, &rep.extra_tests[i].second);
+    }
   }  // the parsed tables are freed here
 
   // 2. Labels.
@@ -391,6 +401,13 @@ DataSplits load_dataset(const Config& cfg, const std::string& data_dir, LoadRepo
   Split train = map_labels(train_rows, labels, "train", &rep.train, &unknown);
   Split test = map_labels(test_rows, labels, "test", &rep.test, &unknown);
   Split val = map_labels(val_rows, labels, "validation", &rep.validation, &unknown);
+  std::vector<Split> extra(d.extra_tests.size());
+  std::vector<std::string> extra_names(d.extra_tests.size());
+  for (size_t i = 0; i < extra.size(); ++i) {
+    extra_names[i] = "extra_tests." + d.extra_tests[i].name;
+    extra[i] = map_labels(extra_rows[i], labels, extra_names[i].c_str(),
+                          &rep.extra_tests[i].second, &unknown);
+  }
   if (!unknown.empty()) unknown_labels_error(d, unknown);
   const size_t k = labels.names.size();
   if (train.texts.empty())
@@ -404,12 +421,21 @@ DataSplits load_dataset(const Config& cfg, const std::string& data_dir, LoadRepo
     clean_split(cleaner, &train, &rep.train);
     clean_split(cleaner, &test, &rep.test);
     clean_split(cleaner, &val, &rep.validation);
+    for (size_t i = 0; i < extra.size(); ++i)
+      clean_split(cleaner, &extra[i], &rep.extra_tests[i].second);
   }
 
-  // 4. Stratified test split of the cleaned training rows.
+  // 4. Stratified test split of the cleaned training rows, then the validation split of what
+  // is left (both before the tokenizer: it sees neither).
   if (d.test_split > 0) {
-    stratified_split(&train, &test, d.test_split, static_cast<int64_t>(k), cfg.seed, d.loc);
+    stratified_split(&train, &test, d.test_split, static_cast<int64_t>(k), cfg.seed,
+                     kTestSplitStream, d.loc, "data.test_split", "test");
     rep.test_from_split = true;
+  }
+  if (d.validation_split > 0) {
+    stratified_split(&train, &val, d.validation_split, static_cast<int64_t>(k), cfg.seed,
+                     kValidationSplitStream, d.loc, "data.validation_split", "validation");
+    rep.validation_from_split = true;
   }
 
   // 5. Tokenizer on the training texts only, then ids and padding for every split.
@@ -422,6 +448,9 @@ DataSplits load_dataset(const Config& cfg, const std::string& data_dir, LoadRepo
   std::vector<std::vector<int32_t>> seq_train = to_sequences(rep.tokenizer, train.texts);
   std::vector<std::vector<int32_t>> seq_test = to_sequences(rep.tokenizer, test.texts);
   std::vector<std::vector<int32_t>> seq_val = to_sequences(rep.tokenizer, val.texts);
+  std::vector<std::vector<std::vector<int32_t>>> seq_extra(extra.size());
+  for (size_t i = 0; i < extra.size(); ++i)
+    seq_extra[i] = to_sequences(rep.tokenizer, extra[i].texts);
   int64_t maxlen = cfg.sequence.maxlen;
   if (maxlen <= 0) {  // Keras's maxlen=None: the longest training sequence
     maxlen = 1;
@@ -458,6 +487,10 @@ DataSplits load_dataset(const Config& cfg, const std::string& data_dir, LoadRepo
   finish(train, seq_train, rep.train, out.train);
   finish(test, seq_test, rep.test, out.test);
   finish(val, seq_val, rep.validation, out.val);
+  for (size_t i = 0; i < extra.size(); ++i) {
+    out.extra_tests.emplace_back(d.extra_tests[i].name, Dataset());
+    finish(extra[i], seq_extra[i], rep.extra_tests[i].second, out.extra_tests.back().second);
+  }
 
   // Keras's validation_split takes the last rows before shuffling: in file order (two
   // files, one per class) that can be a single class.

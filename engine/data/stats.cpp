@@ -99,15 +99,19 @@ DataStats compute_stats(const Config& cfg, const DataSplits& data, const LoadRep
   s.class_names = data.class_names;
   s.test_from_split = rep.test_from_split;
   s.test_split = cfg.data.test_split;
+  s.validation_from_split = rep.validation_from_split;
+  s.validation_split = cfg.data.validation_split;
   s.clean = cfg.data.clean;
   s.maxlen = rep.maxlen;
   s.warnings = rep.warnings;
   const Tokenizer& tok = rep.tokenizer;
   s.splits.push_back(split_stats("train", rep.train, tok, rep.maxlen));
-  if (rep.validation.rows || !cfg.data.validation.empty())
+  if (rep.validation.rows || !cfg.data.validation.empty() || rep.validation_from_split)
     s.splits.push_back(split_stats("validation", rep.validation, tok, rep.maxlen));
   if (rep.test.rows || !cfg.data.test.empty() || rep.test_from_split)
     s.splits.push_back(split_stats("test", rep.test, tok, rep.maxlen));
+  for (const auto& [name, r] : rep.extra_tests)
+    s.splits.push_back(split_stats(name.c_str(), r, tok, rep.maxlen));
 
   std::vector<double> chars, tokens;
   chars.reserve(rep.train.texts.size());
@@ -145,6 +149,9 @@ std::string format_stats(const DataStats& s) {
     o << "\n";
   }
   if (s.test_from_split) o << "  test: a stratified " << pct(s.test_split) << " of train\n";
+  if (s.validation_from_split)
+    o << "  validation: a stratified " << pct(s.validation_split) << " of train"
+      << (s.test_from_split ? " (after the test split)" : "") << "\n";
   if (!s.clean.empty()) {
     o << "  clean:";
     for (const std::string& c : s.clean) o << ' ' << c;
@@ -244,6 +251,7 @@ std::string stats_json(const DataStats& s) {
   j["class_names"] = s.class_names;
   j["clean"] = s.clean;
   j["test_from_split"] = s.test_from_split;
+  j["validation_from_split"] = s.validation_from_split;
   j["splits"] = json::object();
   for (const SplitStats& sp : s.splits) {
     json labels = json::object();

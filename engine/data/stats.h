@@ -46,6 +46,8 @@ struct DataStats {
   std::vector<SplitStats> splits;  // train, then validation and test when present
   bool test_from_split = false;
   double test_split = 0;
+  bool validation_from_split = false;
+  double validation_split = 0;
   std::vector<std::string> clean;
   Percentiles chars, tokens;   // cleaned training texts
   int64_t distinct_words = 0;  // the tokenizer's word_index size
