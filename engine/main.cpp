@@ -1,6 +1,7 @@
 // ember: the command line. `ember train CONFIG` trains, `ember summary CONFIG` prints the
 // Keras-style layer table, `ember data CONFIG` describes the dataset a config loads,
-// `ember evaluate|predict BUNDLE` use a trained model, `ember compare RUN...` charts runs.
+// `ember evaluate|predict BUNDLE` use a trained model, `ember compare RUN...` charts runs,
+// `ember baseline CONFIG` scores majority-class and bag-of-words baselines on the same data.
 // Every error the user can fix reaches here as an exception and is printed as one message with
 // exit code 1 (2 for usage errors, 130 after Ctrl-C); nothing below calls exit().
 #include <CLI/CLI.hpp>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "engine/baseline.h"
 #include "engine/commands.h"
 #include "engine/config.h"
 #include "engine/data/loader.h"
@@ -92,6 +94,18 @@ int main(int argc, char** argv) {
   data->add_option("--vocab", vocab_path, "write the fitted tokenizer as JSON to this file");
   data->add_option("--seed", seed, "override the config's seed (it picks the test_split rows)");
 
+  ember::BaselineOptions bopts;
+  auto* baseline = app.add_subcommand(
+      "baseline", "majority-class and bag-of-words logistic-regression baselines on the data");
+  baseline->add_option("config", config_path, "config file (YAML)")->required();
+  baseline->add_option("--data-dir", bopts.data_dir,
+                       "directory the config's data paths are relative to (default "
+                       "$EMBER_DATA, else ./data)");
+  baseline->add_option("--out", bopts.out_dir,
+                       "write baseline_<model>_<split>_metrics.json (and reports) here");
+  baseline->add_flag("--json", bopts.json, "one JSON object per baseline and split");
+  baseline->add_option("--seed", seed, "override the config's seed (it picks split rows)");
+
   std::string bundle_path, eval_config, svg_path = "compare.svg";
   std::vector<std::string> texts, runs;
   ember::EvaluateOptions eopts;
@@ -132,6 +146,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*data) return data_command(cfg, data_dir, json, vocab_path);
+    if (*baseline) return ember::baseline_command(cfg, bopts, std::cout);
     if (epochs > 0) topts.epochs = epochs;
     std::signal(SIGINT, on_sigint);
     ember::TrainResult r = ember::train_from_config(cfg, topts, std::cout);
