@@ -505,7 +505,7 @@ DataSplits load_dataset(const Config& cfg, const std::string& data_dir, LoadRepo
                              "Keras does), and they are all class '" +
                              labels.names[*classes.begin()] +
                              "': the rows are in file order; "
-                             "use data.test_split or data.validation instead");
+                             "use data.validation_split or data.validation instead");
   }
   if (vs > 0 && !d.validation.empty())
     rep.warnings.push_back(
