@@ -45,8 +45,17 @@ void copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t byt
   cudaMemcpyKind kind = dst_dev.is_cpu() ? cudaMemcpyDeviceToHost
                         : src_dev.is_cpu() ? cudaMemcpyHostToDevice
                                            : cudaMemcpyDeviceToDevice;
-  // Synchronous on the legacy stream, which the context's blocking streams order against.
-  EMBER_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+  // On the legacy default stream, which the context's blocking streams order against in both
+  // directions, so a copy never races a kernel on any of them. Host to device is queued
+  // asynchronously: from pageable memory the driver stages the bytes before returning (the
+  // caller may free its buffer at once) and need not wait for the device (the CUDA docs allow
+  // it to when its staging memory is busy), where cudaMemcpy always waits for the stream
+  // first. Device to host must wait (the caller reads the bytes); device to device never
+  // blocks the host. A pinned ring of staging buffers would make uploads always asynchronous.
+  if (kind == cudaMemcpyHostToDevice)
+    EMBER_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, cudaStreamLegacy));
+  else
+    EMBER_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
 }
 }  // namespace cuda_rt
 

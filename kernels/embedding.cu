@@ -137,7 +137,21 @@ BackwardLayout backward_layout(int64_t n, int64_t vocab, int64_t dim) {
   return l;
 }
 
+__global__ void nonzero_mask_kernel(const int32_t* __restrict__ ids, uint8_t* __restrict__ mask,
+                                    int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
+    mask[i] = ids[i] != 0 ? 1 : 0;
+}
+
 }  // namespace
+
+void nonzero_mask(const int32_t* ids, uint8_t* mask, int64_t n, cudaStream_t stream) {
+  EMBER_CHECK_ARG(n >= 0, "cuda::nonzero_mask: n = " << n);
+  if (n == 0) return;
+  nonzero_mask_kernel<<<grid_for(n), kBlockThreads, 0, stream>>>(ids, mask, n);
+  EMBER_CUDA_CHECK_LAUNCH("nonzero_mask_kernel");
+}
 
 template <class T>
 void embedding_forward(const T* weight, const int32_t* ids, T* out, int64_t batch, int64_t steps,

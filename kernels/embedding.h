@@ -29,9 +29,15 @@ template <class T>
 void embedding_backward(const T* d_out, const int32_t* ids, T* d_weight, int64_t batch,
                         int64_t steps, int64_t vocab, int64_t dim);
 
+// mask_zero's mask: mask[i] = ids[i] != 0 ? 1 : 0 for i < n (uint8 OVERWRITTEN).
+void nonzero_mask(const int32_t* ids, uint8_t* mask, int64_t n);
+
 }  // namespace ember::ref
 
 namespace ember::cuda {
+
+// ref::nonzero_mask on the device, so mask_zero never copies the ids back to the host.
+void nonzero_mask(const int32_t* ids, uint8_t* mask, int64_t n, cudaStream_t stream);
 
 // Same contracts as ref:: above, on device pointers, queued on `stream` (never synchronized).
 // ids are NOT checked on the device (that would need a host round trip): callers validate

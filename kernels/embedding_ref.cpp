@@ -21,6 +21,10 @@ void embedding_check_ids(const int32_t* ids, int64_t batch, int64_t steps, int64
   }
 }
 
+void nonzero_mask(const int32_t* ids, uint8_t* mask, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) mask[i] = ids[i] != 0 ? 1 : 0;
+}
+
 template <class T>
 void embedding_forward(const T* weight, const int32_t* ids, T* out, int64_t batch, int64_t steps,
                        int64_t vocab, int64_t dim) {

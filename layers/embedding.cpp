@@ -3,7 +3,12 @@
 // drawn from rng.fork(0), one sub-stream per parameter as in the other layers.
 #include "layers/embedding.h"
 
+#include "kernels/embedding.h"
 #include "layers/functional.h"
+
+#ifdef EMBER_HAVE_CUDA
+#include "engine/cuda/context.h"
+#endif
 
 namespace ember {
 
@@ -43,14 +48,20 @@ LayerIO Embedding::forward(const LayerIO& in, const RunContext&) {
   LayerIO out;
   out.x = fn::embedding(params_[0].var, ids);
   if (opts_.mask_zero) {
-    // Built on the host and uploaded: [B,T] bytes per step. (A device kernel would save the
-    // synchronising copy of the ids; the performance issue owns that.)
-    const Tensor host_ids = ids.to(Device::cpu());
-    Tensor mask = Tensor::empty(ids.shape(), DType::kUInt8);
-    const int32_t* id = host_ids.data<int32_t>();
-    uint8_t* m = mask.data<uint8_t>();
-    for (int64_t i = 0; i < ids.numel(); ++i) m[i] = id[i] != 0 ? 1 : 0;
-    out.mask = mask.to(ids.device());
+    // Built where the ids are: on a GPU by a kernel, so mask_zero adds no host round trip.
+    Tensor mask = Tensor::empty(ids.shape(), DType::kUInt8, ids.device());
+    if (ids.device().is_cpu()) {
+      ref::nonzero_mask(ids.data<int32_t>(), mask.data<uint8_t>(), ids.numel());
+    } else {
+#ifdef EMBER_HAVE_CUDA
+      cuda::nonzero_mask(ids.data<int32_t>(), mask.data<uint8_t>(), ids.numel(),
+                         cuda::Context::get(ids.device().index).stream());
+#else
+      EMBER_CHECK_ARG(false, "Embedding: ids on " << ids.device().str()
+                                                   << " in a build without CUDA support");
+#endif
+    }
+    out.mask = mask;
   }
   return out;
 }
