@@ -138,7 +138,7 @@ LstmOptions parse_lstm(const Reader& r, const std::vector<Entry>& args, const YA
     else if (e.key == "recurrent_initializer") o.recurrent_initializer = initializer(r, e);
     else if (e.key == "bias_initializer") o.bias_initializer = initializer(r, e);
     else if (e.key == "implementation")
-      o.implementation = r.choice(e, {"auto", "reference", "fused", "cudnn"});
+      o.implementation = r.choice(e, {"auto", "reference", "fused", "cudnn", "persistent"});
   }
   if (!has_units) missing(r, at, path, "units", "the number of hidden units, e.g. units: 64");
   return o;

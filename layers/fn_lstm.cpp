@@ -3,12 +3,17 @@
 // inputs, since the graph needs every input to be a real Var). The forward saves activations
 // only when a gradient will be needed; the backward skips gradients nobody asked for.
 // CPU tensors run the reference; CUDA tensors run call.implementation (auto = fused, cudnn,
-// or the reference through host copies), the forward on the main stream or, for a
+// persistent, or the reference through host copies), the forward on the main stream or, for a
 // Bidirectional's second direction, on the side stream; the backward on the main stream.
+// 'persistent' is checked against the device first (lstm_persistent_supported), so a shape
+// it cannot run fails with the layer's shape and the reason rather than inside a launcher.
 #include <memory>
 #include <vector>
 
+#include <sstream>
+
 #include "kernels/lstm.h"
+#include "kernels/lstm_persistent.h"
 #include "layers/fn_device.h"
 #include "layers/functional.h"
 
@@ -25,8 +30,9 @@ LstmImpl parse_lstm_impl(const std::string& name) {
   if (name == "reference") return LstmImpl::kReference;
   if (name == "fused") return LstmImpl::kFused;
   if (name == "cudnn") return LstmImpl::kCudnn;
-  EMBER_CHECK_ARG(false, "LSTM: unknown implementation '" << name
-                                                          << "'; known: auto, reference, fused, cudnn");
+  if (name == "persistent") return LstmImpl::kPersistent;
+  EMBER_CHECK_ARG(false, "LSTM: unknown implementation '"
+                             << name << "'; known: auto, reference, fused, cudnn, persistent");
   return LstmImpl::kAuto;  // unreachable
 }
 
@@ -36,6 +42,7 @@ const char* lstm_impl_name(LstmImpl impl) {
     case LstmImpl::kReference: return "reference";
     case LstmImpl::kFused: return "fused";
     case LstmImpl::kCudnn: return "cudnn";
+    case LstmImpl::kPersistent: return "persistent";
   }
   return "?";
 }
@@ -93,7 +100,7 @@ Var lstm_reference(const std::vector<Var>& inputs, bool has_bias, const Tensor& 
 }
 
 #ifdef EMBER_HAVE_CUDA
-// The fused kernels or cuDNN on CUDA tensors.
+// The fused kernels, cuDNN or the persistent kernels on CUDA tensors.
 Var lstm_cuda(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
               const LstmConfig& cfg, const LstmCall& call, const Shape& out_shape,
               bool needs_grad) {
@@ -108,6 +115,18 @@ Var lstm_cuda(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
     EMBER_CHECK_ARG(why.empty(), "lstm: implementation 'cudnn' cannot honour " << why);
   }
   EMBER_CUDA_CHECK(cudaSetDevice(device));
+  const bool use_persistent = call.implementation == LstmImpl::kPersistent;
+  if (use_persistent) {
+    std::string why;
+    if (!cuda::lstm_persistent_supported(cfg, xv.dtype(), &why, device)) {
+      std::ostringstream shape;
+      shape << "B=" << cfg.batch << " T=" << cfg.steps << " C=" << cfg.input
+            << " H=" << cfg.hidden << " " << dtype_name(xv.dtype());
+      EMBER_CHECK_ARG(false, "lstm: implementation 'persistent' cannot run this layer ("
+                                 << shape.str() << " on cuda:" << device << "): " << why
+                                 << "; use implementation 'fused'");
+    }
+  }
   cuda::Context& ctx = cuda::Context::get(device);
   const bool side = call.side_stream_keep_alive != nullptr;
   const cuda::LstmRun run{device, side ? ctx.side_stream() : ctx.stream(),
@@ -126,6 +145,9 @@ Var lstm_cuda(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
     if (use_cudnn)
       cudnn_saved = cuda::cudnn_lstm_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(), b,
                                                 m, out.data<T>(), needs_grad, run);
+    else if (use_persistent)
+      cuda::lstm_persistent_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(), b, m,
+                                       out.data<T>(), needs_grad ? saved.get() : nullptr, run);
     else
       cuda::lstm_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(), b, m, out.data<T>(),
                             needs_grad ? saved.get() : nullptr, run);
@@ -137,7 +159,7 @@ Var lstm_cuda(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
 
   return ag::record1(
       "lstm", inputs, out,
-      [cfg, saved, cudnn_saved, xv, kv, rv, mask, has_bias, device](
+      [cfg, saved, cudnn_saved, use_persistent, xv, kv, rv, mask, has_bias, device](
           const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
         if (!d_out[0]) return;
         Tensor* d_x = d_in.get(0);
@@ -152,6 +174,11 @@ Var lstm_cuda(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
           if (cudnn_saved)
             cuda::cudnn_lstm_backward<T>(cfg, xv.data<T>(), *cudnn_saved, d_out[0]->data<T>(),
                                          ptr(d_x), ptr(d_k), ptr(d_r), ptr(d_b), brun);
+          else if (use_persistent)
+            cuda::lstm_persistent_backward<T>(
+                cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
+                mask.defined() ? mask.data<uint8_t>() : nullptr, *saved, d_out[0]->data<T>(),
+                ptr(d_x), ptr(d_k), ptr(d_r), ptr(d_b), brun);
           else
             cuda::lstm_backward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
                                    mask.defined() ? mask.data<uint8_t>() : nullptr, *saved,

@@ -40,8 +40,14 @@ Var merge(const Var& a, const Var& b, const std::string& mode);  // concat|sum|m
 // Which LSTM kernels run on CUDA tensors (CPU tensors always run the reference). kAuto picks
 // kFused; kReference copies to the host and back (slow; for debugging parity); kCudnn throws
 // std::invalid_argument naming the option it cannot honour (recurrent_dropout while training).
-enum class LstmImpl { kAuto, kReference, kFused, kCudnn };
-LstmImpl parse_lstm_impl(const std::string& name);  // auto|reference|fused|cudnn, else throws
+// kPersistent runs the one-launch recurrence of kernels/lstm_persistent.h (sm_90 clusters,
+// every option, float32 and float64); on a shape or device it cannot run it throws
+// std::invalid_argument naming the layer's shape and the reason. kAuto stays kFused until the
+// benchmark on an H100 shows persistent faster: its kernels have been compiled but not yet run
+// on a GPU, and auto must only pick tested code.
+enum class LstmImpl { kAuto, kReference, kFused, kCudnn, kPersistent };
+// auto|reference|fused|cudnn|persistent, else throws listing them
+LstmImpl parse_lstm_impl(const std::string& name);
 const char* lstm_impl_name(LstmImpl impl);
 
 // Keras LSTM over x [B,T,C] with kernel [C,4H], recurrent_kernel [H,4H], bias [4H] (may be

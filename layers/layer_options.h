@@ -45,7 +45,8 @@ struct LstmOptions {
   std::string kernel_initializer = "glorot_uniform";
   std::string recurrent_initializer = "orthogonal";
   std::string bias_initializer = "zeros";
-  std::string implementation = "auto";  // auto | reference | fused | cudnn: layers/lstm.h
+  // auto | reference | fused | cudnn | persistent: layers/lstm.h, layers/functional.h
+  std::string implementation = "auto";
 };
 
 struct BidirectionalOptions {

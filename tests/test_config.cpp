@@ -328,7 +328,7 @@ TEST_CASE("bad names of activations, initializers and options", "[config]") {
         "\"glorot_unifrom\"; did you mean 'glorot_uniform'?");
   CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: 4, implementation: cudnnn}\n") ==
         "configs/x.yaml:4:38: model[1].LSTM.implementation: expected one of auto, reference, "
-        "fused, cudnn, got \"cudnnn\"; did you mean 'cudnn'?");
+        "fused, cudnn, persistent, got \"cudnnn\"; did you mean 'cudnn'?");
   CHECK(test::config_error_of("train: {loss: mse}\n") ==
         "configs/x.yaml:1:15: train.loss: expected one of binary_crossentropy, "
         "sparse_categorical_crossentropy, got \"mse\"");
