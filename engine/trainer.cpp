@@ -276,6 +276,40 @@ TrainResult Trainer::fit(std::ostream& log) {
   result.history = pos.history;
   bool stop = false;
 
+  // Step results (loss, accuracy counts) stay on the device until read here, in step order:
+  // on a GPU a step then queues its work and never waits for the device; results are read
+  // every kReadEvery steps, before a progress draw, at the epoch's end and before any
+  // checkpoint. On the CPU every step is read at once (nothing to wait for), which keeps the
+  // NaN check before that step's update. A non-finite loss stops training naming its step.
+  struct PendingStep {
+    Tensor loss, counts;
+    int64_t rows, step, batch, epoch;
+  };
+  std::vector<PendingStep> pending;
+  const size_t read_every = model_.device().is_cpu() ? 1 : 64;
+  auto read_steps = [&] {
+    for (const PendingStep& p : pending) {
+      const double lv = p.loss.to(Device::cpu()).item();
+      if (!std::isfinite(lv)) {
+        std::string msg = "loss is " + std::to_string(lv) + " at step " + std::to_string(p.step) +
+                          " (epoch " + std::to_string(p.epoch + 1) + ", batch " +
+                          std::to_string(p.batch + 1) + "); lower the learning rate or set " +
+                          "optimizer.global_clipnorm.";
+        if (!result.checkpoint.empty())
+          msg += " The last good checkpoint is " + result.checkpoint + " (ember train --resume).";
+        throw Error(msg);
+      }
+      const Tensor c = p.counts.to(Device::cpu());
+      const double correct = c.data<double>()[0], total = c.data<double>()[1];
+      pos.acc_sum += (total > 0.0 ? correct / total : 0.0) * p.rows;
+      pos.loss_sum += lv * p.rows;
+      pos.seen += p.rows;
+      result.step_losses.push_back(lv);
+      losses_csv << p.step << ',' << lv << '\n';
+    }
+    pending.clear();
+  };
+
   for (int64_t epoch = pos.epoch; epoch < epochs && !stop; ++epoch) {
     auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] {
@@ -293,33 +327,25 @@ TrainResult Trainer::fit(std::ostream& log) {
       RunContext ctx{/*training=*/true, cfg_.seed, pos.step};
       LayerIO out = model_.forward(batch.tokens, ctx);
       ag::Var loss = batch_loss(out, batch);
-      const double lv = loss.value().to(Device::cpu()).item();  // the step's one host sync
-      if (!std::isfinite(lv)) {
-        std::string msg = "loss is " + std::to_string(lv) + " at step " +
-                          std::to_string(pos.step) + " (epoch " + std::to_string(epoch + 1) +
-                          ", batch " + std::to_string(pos.batch + 1) + "); lower the learning " +
-                          "rate or set optimizer.global_clipnorm.";
-        if (!result.checkpoint.empty())
-          msg += " The last good checkpoint is " + result.checkpoint + " (ember train --resume).";
-        throw Error(msg);
-      }
+      pending.push_back({loss.value(),
+                         fn::accuracy_counts(out.x.value(), batch.labels, step_mask(out),
+                                             from_logits_),
+                         n, static_cast<int64_t>(pos.step), pos.batch, epoch});
+      const bool draw =
+          bar && std::chrono::steady_clock::now() - last_draw > std::chrono::milliseconds(200);
+      if (pending.size() >= read_every || draw) read_steps();
       for (ag::Var* p : params) p->zero_grad();
       loss.backward();
       optimizer_->step(params);
-
-      pos.acc_sum += fn::accuracy(out.x.value(), batch.labels, step_mask(out), from_logits_) * n;
-      pos.loss_sum += lv * n;
-      pos.seen += n;
       ++pos.batch;
-      result.step_losses.push_back(lv);
-      losses_csv << pos.step << ',' << lv << '\n';
       ++pos.step;
-      if (bar && std::chrono::steady_clock::now() - last_draw > std::chrono::milliseconds(200)) {
+      if (draw) {
         draw_progress(log, pos.batch, steps_per_epoch, elapsed(), pos.loss_sum / pos.seen,
                       pos.acc_sum / pos.seen);
         last_draw = std::chrono::steady_clock::now();
       }
       if (interrupt_requested().load()) {
+        read_steps();
         pos.epoch_seconds = elapsed();
         if (opts_.write_run_dir) checkpoint("interrupted.ckpt");
         if (bar) log << '\n';
@@ -333,6 +359,7 @@ TrainResult Trainer::fit(std::ostream& log) {
         break;
       }
     }
+    read_steps();
     if (bar) {
       draw_progress(log, pos.batch, steps_per_epoch, elapsed(), pos.loss_sum / pos.seen,
                     pos.acc_sum / pos.seen);

@@ -231,8 +231,8 @@ Var sparse_categorical_crossentropy_cuda(const Var& pred, const DeviceTargets& t
   });
 }
 
-double accuracy_cuda(const Tensor& pred, const DeviceTargets& t, const LossDims& d,
-                     bool from_logits) {
+Tensor accuracy_counts_cuda(const Tensor& pred, const DeviceTargets& t, const LossDims& d,
+                            bool from_logits) {
   const Device dev = pred.device();
   Tensor counts = Tensor::empty(Shape{2}, DType::kFloat64, dev);
   Tensor ws = detail::scratch(cuda::loss_workspace_bytes(), dev);
@@ -249,9 +249,7 @@ double accuracy_cuda(const Tensor& pred, const DeviceTargets& t, const LossDims&
                                       cuda::loss_workspace_bytes(), stream_of(dev));
     }
   });
-  const Tensor host = counts.to(Device::cpu());  // waits for the stream (blocking copy)
-  const double correct = host.data<double>()[0], total = host.data<double>()[1];
-  return total > 0.0 ? correct / total : 0.0;
+  return counts;
 }
 #endif
 
@@ -331,14 +329,14 @@ Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y, const Tens
   });
 }
 
-double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits) {
+Tensor accuracy_counts(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits) {
   const char* op = "accuracy";
   EMBER_CHECK_ARG(pred.defined(), op << ": predictions are undefined");
   const LossDims d = prediction_dims(pred, op);
 #ifdef EMBER_HAVE_CUDA
   if (!pred.device().is_cpu())
-    return accuracy_cuda(pred, device_targets(pred, y, Tensor(), mask, d, d.classes > 1, op), d,
-                         from_logits);
+    return accuracy_counts_cuda(
+        pred, device_targets(pred, y, Tensor(), mask, d, d.classes > 1, op), d, from_logits);
 #endif
   check_cpu(pred, op, "predictions");
   const Tensor mt = normalize_mask(mask, d, op, pred);
@@ -362,6 +360,15 @@ double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool fr
                                      d.batch, d.steps, d.classes, &correct, &total);
     }
   });
+  Tensor counts = Tensor::empty(Shape{2}, DType::kFloat64);
+  counts.data<double>()[0] = correct;
+  counts.data<double>()[1] = total;
+  return counts;
+}
+
+double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits) {
+  const Tensor c = accuracy_counts(pred, y, mask, from_logits).to(Device::cpu());
+  const double correct = c.data<double>()[0], total = c.data<double>()[1];
   return total > 0.0 ? correct / total : 0.0;
 }
 

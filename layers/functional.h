@@ -93,5 +93,9 @@ Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y,
 // Fraction of correct predictions (threshold 0.5 for one output, argmax for several; logits
 // threshold 0). Weighted by mask over steps like the loss. Not differentiable.
 double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits);
+// The same as float64 [2] = {correct, total} on pred's device, left there: no host wait, so a
+// training step can queue it and read many steps' counts at once. accuracy() = correct/total
+// (0 when total is 0).
+Tensor accuracy_counts(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits);
 
 }  // namespace ember::fn
