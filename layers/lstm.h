@@ -11,6 +11,8 @@
 //    recurrent_dropout: asking for "cudnn" with recurrent_dropout > 0 is an error naming the
 //    option, raised when the layer is built (not at the first batch). Any mask works with
 //    cuDNN (sequences are compacted, see cudnn_rnn.h), so masks never rule it out;
+//  - "persistent" runs kernels/lstm_persistent.h (sm_90: the recurrence in one cluster
+//    launch, weights on chip; every option); a shape or device it cannot run is an error;
 //  - "reference" on CUDA runs the CPU reference through host copies (slow; for checking).
 // "auto" picks fused because it is the one path that supports everything; a faster choice per
 // shape can slot in there once benchmarks say so.
