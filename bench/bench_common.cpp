@@ -1,13 +1,16 @@
-// bench_common.h: read the commit with git (the benchmark runs from a checkout) and the CPU
-// model from /proc/cpuinfo.
+// bench_common.h: read the commit from $EMBER_COMMIT, else with git (the benchmark runs from
+// a checkout), and the CPU model from /proc/cpuinfo.
 #include "bench/bench_common.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 namespace ember::bench {
 
 std::string git_commit() {
+  // A copy of the tree without .git (the GPU machine's) gets the hash from whoever started it.
+  if (const char* env = std::getenv("EMBER_COMMIT"); env && *env) return env;
   std::string cmd = std::string("git -C ") + EMBER_SOURCE_DIR + " rev-parse --short HEAD 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return "unknown";

@@ -6,7 +6,7 @@
 
 namespace ember::bench {
 
-std::string git_commit();  // short hash of the source tree's HEAD, or "unknown"
+std::string git_commit();  // $EMBER_COMMIT, else the source tree's short HEAD hash, or "unknown"
 std::string cpu_model();   // /proc/cpuinfo's model name, or "unknown"
 
 }  // namespace ember::bench

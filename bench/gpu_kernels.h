@@ -1,0 +1,44 @@
+// The GPU kernel benchmark's pieces (bench/gpu_kernels.cpp: roofs, embedding, dropout, LSTM
+// gate kernels; bench/gpu_kernels_lstm.cpp: whole LSTM layers per implementation). Shapes are
+// the seed models' (configs/seed*.yaml): B batch, T maxlen, C LSTM input, H units, E
+// embedding, V vocab. CUDA builds only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bench/gpu_bench_util.h"
+
+namespace ember::bench {
+
+// One LSTM layer of a seed model, with the options that change its work.
+struct SeedLstm {
+  std::string name;  // "seed001_model_b", "seed003_igbo_bilstm/1", ...
+  int64_t b, t, c, h;
+  bool bidirectional = false, return_sequences = false, mask = false;
+  double dropout = 0.0, recurrent_dropout = 0.0;
+};
+std::vector<SeedLstm> seed_lstms();
+
+// Everything a case needs: where to run, how long, the roofs, the report.
+struct Env {
+  int device = 0;
+  cudaStream_t stream = nullptr;
+  GpuTimer* timer = nullptr;
+  Report* report = nullptr;
+  Roofs roofs;
+  int warmup = 5, reps = 50;            // kernels
+  int layer_warmup = 2, layer_reps = 10;  // whole LSTM layers
+  std::vector<std::string> impls{"fused", "cudnn", "persistent"};
+};
+
+// Real lengths of a masked seed row (1 + (7919 b + 13) mod T, rows pre-padded), the formula
+// of bench_seed_step.cpp and seed_models.py.
+int64_t row_length(int64_t b, int64_t t);
+
+// Whole LSTM layers (LSTM or Bidirectional over fn::lstm) forward and forward+backward, per
+// implementation name, validated against the CPU float64 reference first.
+void lstm_layer_cases(Env& env, const SeedLstm& s);
+
+}  // namespace ember::bench

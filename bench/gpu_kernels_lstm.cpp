@@ -1,0 +1,150 @@
+// Whole LSTM layers on the GPU, per implementation name: the Keras LSTM or Bidirectional layer
+// (layers/lstm.h, layers/bidirectional.h) over fn::lstm, built with implementation = "fused",
+// "cudnn", "persistent", ... exactly as a config names it, so an implementation that is not
+// (yet) known or cannot honour the case's options is recorded as skipped with the engine's own
+// reason. Each is validated against the CPU reference in float64 (same float32-rounded inputs,
+// Keras-initialised weights, same dropout draws), then timed: a training forward (activations
+// saved) and forward+backward, CUDA events, median of N. Shapes: x [B,T,C], output [B,T,D*H]
+// or [B,D*H] (D = 2 for Bidirectional); FLOPs count the gemms: forward D*(2BTC*4H +
+// 2B(T-1)H*4H), backward twice that.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/gpu_kernels.h"
+#include "engine/cuda/check.h"
+#include "layers/bidirectional.h"
+#include "layers/lstm.h"
+#include "tests/gpu/gpu_test_util.h"
+
+namespace ember::bench {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::unique_ptr<Layer> make_lstm_layer(const SeedLstm& s, const std::string& impl) {
+  LstmOptions o;
+  o.units = s.h;
+  o.return_sequences = s.return_sequences;
+  o.dropout = s.dropout;
+  o.recurrent_dropout = s.recurrent_dropout;
+  o.implementation = impl;
+  std::unique_ptr<Layer> layer;
+  if (s.bidirectional) {
+    BidirectionalOptions b;
+    b.layer = o;
+    layer = std::make_unique<Bidirectional>(b);
+  } else {
+    layer = std::make_unique<LSTM>(o);
+  }
+  InitRng rng(1337, 1);
+  layer->build({s.t, s.c}, DType::kFloat32, rng);
+  layer->index = 1;  // the dropout stream id: the same draws for every implementation
+  return layer;
+}
+
+// The layer as a function of its leaves {x, params...}: the parameters are swapped for the
+// leaves, so the reference and every implementation see the same values. The mask is uploaded
+// once, outside: a per-call synchronous upload would serialize the host with the GPU.
+test::DeviceFn layer_fn(Layer* layer, const Tensor& host_mask, const Tensor& dev_mask) {
+  return [layer, host_mask, dev_mask](const std::vector<ag::Var>& v, Device dev) {
+    for (size_t i = 0; i + 1 < v.size(); ++i) layer->params()[i].var = v[i + 1];
+    LayerIO in(v[0], dev.is_cpu() ? host_mask : dev_mask);
+    const RunContext ctx{/*training=*/true, /*seed=*/1337, /*step=*/7};
+    return layer->forward(in, ctx).x;
+  };
+}
+
+bool is_unsupported(const std::string& why) {
+  for (const char* k : {"unknown implementation", "not supported", "cannot honour", "cannot run", "unsupported"})
+    if (why.find(k) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+void lstm_layer_cases(Env& env, const SeedLstm& s) {
+  const int dirs = s.bidirectional ? 2 : 1;
+  const json shape = {{"B", s.b}, {"T", s.t}, {"C", s.c}, {"H", s.h},
+                      {"bidirectional", s.bidirectional}, {"return_sequences", s.return_sequences},
+                      {"mask", s.mask}, {"dropout", s.dropout},
+                      {"recurrent_dropout", s.recurrent_dropout}};
+  const double g = 4.0 * s.h;
+  const double fwd_flops = dirs * (2.0 * s.b * s.t * s.c * g + 2.0 * s.b * (s.t - 1) * s.h * g);
+
+  // Inputs: x uniform in [-1,1), the Keras-initialised weights (glorot_uniform, orthogonal,
+  // unit forget bias) of a reference layer, all float32 values; the backward's seed gradient.
+  std::unique_ptr<Layer> ref_layer = make_lstm_layer(s, "auto");
+  std::vector<Tensor> inputs{test::random_uniform({s.b, s.t, s.c}, DType::kFloat32, -1, 1, 61)};
+  for (const Param& p : ref_layer->params()) inputs.push_back(p.var.value().clone());
+  Tensor mask;
+  if (s.mask) {
+    mask = Tensor::zeros({s.b, s.t}, DType::kUInt8);
+    for (int64_t b = 0; b < s.b; ++b)
+      for (int64_t t = s.t - row_length(b, s.t); t < s.t; ++t) mask.data<uint8_t>()[b * s.t + t] = 1;
+  }
+  const Tensor mask_d = mask.defined() ? mask.to(Device::cuda(env.device)) : Tensor();
+  const Shape out_shape = s.return_sequences ? Shape{s.b, s.t, dirs * s.h} : Shape{s.b, dirs * s.h};
+  const Tensor seed_grad = test::random_uniform(out_shape, DType::kFloat32, -1, 1, 62);
+  const std::vector<bool> all(inputs.size(), true);
+
+  std::vector<Tensor> inputs64;
+  for (const Tensor& t : inputs) inputs64.push_back(t.to(DType::kFloat64));
+  const test::OpRun ref = test::run_op(layer_fn(ref_layer.get(), mask, mask_d), inputs64, all,
+                                       DType::kFloat64, Device::cpu(), seed_grad.to(DType::kFloat64));
+
+  for (const std::string& impl : env.impls) {
+    auto skip = [&](const std::string& status, const std::string& why) {
+      env.report->add({{"group", "lstm_layer"}, {"case", s.name}, {"impl", impl}, {"shape", shape},
+                       {"status", status}, {"reason", why}});
+    };
+    std::unique_ptr<Layer> layer;
+    ErrStats err;
+    try {
+      layer = make_lstm_layer(s, impl);  // an unknown name or an unsupported option throws here
+      const test::OpRun got = test::run_op(layer_fn(layer.get(), mask, mask_d), inputs, all,
+                                           DType::kFloat32, Device::cuda(env.device), seed_grad);
+      err = compare(got.out, ref.out);
+      for (size_t i = 0; i < got.grads.size(); ++i) err = worst(err, compare(got.grads[i], ref.grads[i]));
+    } catch (const std::exception& e) {
+      const std::string why = e.what();
+      skip(is_unsupported(why) ? "skipped" : "error", why);
+      continue;
+    }
+
+    // Timing on device-resident leaves; gradients are zeroed (released) each repetition, as
+    // the trainer's zero_grad does, so the backward allocates and fills them as in training.
+    const Device dev = Device::cuda(env.device);
+    std::vector<ag::Var> leaves;
+    for (const Tensor& t : inputs) leaves.emplace_back(t.to(dev), true);
+    const Tensor seed_d = seed_grad.to(dev);
+    const test::DeviceFn f = layer_fn(layer.get(), mask, mask_d);
+    std::vector<Timing> t;
+    try {
+      t = env.timer->time_stages(
+          [&](const std::function<void()>& mark) {
+            for (ag::Var& l : leaves) l.zero_grad();
+            ag::Var out = f(leaves, dev);
+            mark();
+            out.backward(seed_d);
+          },
+          1, env.layer_warmup, env.layer_reps);
+    } catch (const std::exception& e) {
+      skip("error", e.what());
+      continue;
+    }
+    // 1e-4 of each tensor's scale: the CPU reference in float32 lands within 1e-6 of float64
+    // at these shapes (370 steps, weight gradients over B*T rows), so this leaves room for
+    // other summation orders while still flagging reduced-precision math (TF32, ~1e-3).
+    json lf = result_line("lstm_layer", s.name, impl + ":fwd", shape, t[0], 0, fwd_flops, env.roofs);
+    add_validation(lf, err, 1e-4);
+    env.report->add(lf);
+    json lb = result_line("lstm_layer", s.name, impl + ":fwd+bwd", shape, t[1], 0, 3 * fwd_flops,
+                          env.roofs);
+    add_validation(lb, err, 1e-4);
+    env.report->add(lb);
+  }
+}
+
+}  // namespace ember::bench
