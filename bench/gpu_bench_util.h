@@ -66,6 +66,7 @@ ErrStats worst(const ErrStats& a, const ErrStats& b);
 struct Roofs {
   double copy_gbps = 0;     // cudaMemcpy device-to-device, bytes read + written per second
   double sgemm_tflops = 0;  // cuBLAS SGEMM, FP32 math (no TF32)
+  double cluster_sync_us = 0;  // one cluster.sync() of 8 CTAs with a DSMEM store before it
 };
 
 // Appends JSON lines (each gets "bench", "device_name", "commit") to a file and prints the

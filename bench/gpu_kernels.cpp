@@ -457,6 +457,13 @@ int main(int argc, char** argv) {
     report.header();
     guarded(env, "roof", "memcpy", [&] { copy_roof(env); });
     guarded(env, "roof", "sgemm", [&] { sgemm_roof(env); });
+    guarded(env, "roof", "cluster_sync", [&] {
+      env.roofs.cluster_sync_us = cluster_barrier_us(0, 8, 100000, env.stream);
+      json line = {{"group", "roof"}, {"case", "cluster.sync, 8 CTAs"}, {"impl", "cg"},
+                   {"shape", shape_of({{"cluster", 8}})},
+                   {"us_median", env.roofs.cluster_sync_us}, {"reps", 100000}};
+      env.report->add(line);
+    });
     const std::vector<EmbShape> emb = {
         {"seed000_sentiment140_lstm", 64, 100, 128, 10000}, {"seed001_model_a/b", 64, 370, 128, 6000},
         {"seed001_model_c", 128, 370, 128, 6000},          {"seed001_model_d", 16, 370, 64, 6000},

@@ -37,8 +37,15 @@ struct Env {
 // of bench_seed_step.cpp and seed_models.py.
 int64_t row_length(int64_t b, int64_t t);
 
+// Microseconds per cluster barrier (bench/cluster_barrier.cu): `iters` cluster.sync() calls of
+// one cluster of `cluster` CTAs, each after a DSMEM store. 0 on devices older than sm_90.
+double cluster_barrier_us(int device, int cluster, int iters, cudaStream_t stream);
+
 // Whole LSTM layers (LSTM or Bidirectional over fn::lstm) forward and forward+backward, per
-// implementation name, validated against the CPU float64 reference first.
+// implementation name, validated against the CPU float64 reference first. Each line also gets
+// the layer's floor: the larger of T cluster barriers per pass (a recurrence cannot take fewer
+// steps; the two directions of a Bidirectional run concurrently) and its gemm FLOPs at the
+// measured SGEMM rate, and measured / floor.
 void lstm_layer_cases(Env& env, const SeedLstm& s);
 
 }  // namespace ember::bench

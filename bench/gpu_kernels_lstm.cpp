@@ -7,6 +7,7 @@
 // saved) and forward+backward, CUDA events, median of N. Shapes: x [B,T,C], output [B,T,D*H]
 // or [B,D*H] (D = 2 for Bidirectional); FLOPs count the gemms: forward D*(2BTC*4H +
 // 2B(T-1)H*4H), backward twice that.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,19 @@ test::DeviceFn layer_fn(Layer* layer, const Tensor& host_mask, const Tensor& dev
     const RunContext ctx{/*training=*/true, /*seed=*/1337, /*step=*/7};
     return layer->forward(in, ctx).x;
   };
+}
+
+// The floor of `passes` recurrences over `steps` steps doing `flops` of gemm work: a step
+// cannot finish before its barrier, nor the work before the SGEMM rate allows.
+void add_floor(json& line, int64_t steps, int passes, double flops, const Roofs& roofs,
+               const Timing& t) {
+  const double barrier_us = double(passes) * double(steps) * roofs.cluster_sync_us;
+  const double flops_us = roofs.sgemm_tflops > 0 ? flops / (roofs.sgemm_tflops * 1e12) * 1e6 : 0;
+  const double floor_us = std::max(barrier_us, flops_us);
+  line["floor_barrier_us"] = barrier_us;
+  line["floor_flops_us"] = flops_us;
+  line["floor_us"] = floor_us;
+  if (floor_us > 0) line["x_floor"] = t.median_us / floor_us;
 }
 
 bool is_unsupported(const std::string& why) {
@@ -139,10 +153,12 @@ void lstm_layer_cases(Env& env, const SeedLstm& s) {
     // other summation orders while still flagging reduced-precision math (TF32, ~1e-3).
     json lf = result_line("lstm_layer", s.name, impl + ":fwd", shape, t[0], 0, fwd_flops, env.roofs);
     add_validation(lf, err, 1e-4);
+    add_floor(lf, s.t, 1, fwd_flops, env.roofs, t[0]);
     env.report->add(lf);
     json lb = result_line("lstm_layer", s.name, impl + ":fwd+bwd", shape, t[1], 0, 3 * fwd_flops,
                           env.roofs);
     add_validation(lb, err, 1e-4);
+    add_floor(lb, s.t, 2, 3 * fwd_flops, env.roofs, t[1]);
     env.report->add(lb);
   }
 }

@@ -162,12 +162,48 @@ def steps_markdown(lines):
     return "\n".join(rows) + "\n\nPyTorch / Ember > 1: Ember is faster.\n"
 
 
+def kernels_markdown(lines):
+    """The roofs, then every kernel against its roof (goal: 85% of copy bandwidth for the
+    memory-bound ones), then each whole LSTM layer beside its floor."""
+    roofs = [j for j in lines if j.get("group") == "roof"]
+    out = ["| roof | measured |", "|---|---|"]
+    for j in roofs:
+        if "gbps" in j:
+            out.append(f"| {j['case']} | {j['gbps']:.0f} GB/s |")
+        elif "tflops" in j:
+            out.append(f"| {j['case']} | {j['tflops']:.1f} TFLOP/s |")
+        else:
+            out.append(f"| {j['case']} | {j['us_median']:.3f} us |")
+    out += ["", "| kernel | case | impl | us | GB/s | of copy bandwidth | status |",
+            "|---|---|---|---|---|---|---|"]
+    for j in lines:
+        if j.get("group") in ("roof", "lstm_layer") or "frac_copy_bw" not in j:
+            continue
+        out.append(f"| {j['group']} | {j['case']} | {j['impl']} | {j['us_median']:.1f} | "
+                   f"{j['gbps']:.0f} | {100 * j['frac_copy_bw']:.0f}% | {j.get('status', '')} |")
+    out += ["", "| LSTM layer | impl | us | floor us (barriers / FLOPs) | measured / floor | "
+            "of SGEMM rate | status |", "|---|---|---|---|---|---|---|"]
+    for j in lines:
+        if j.get("group") != "lstm_layer":
+            continue
+        if j.get("status") in ("skipped", "error"):
+            out.append(f"| {j['case']} | {j['impl']} | {j['status']}: "
+                       f"{j.get('reason', '')[:100].replace('|', '/')} | | | | |")
+            continue
+        out.append(f"| {j['case']} | {j['impl']} | {j['us_median']:.0f} | "
+                   f"{j.get('floor_us', 0):.0f} ({j.get('floor_barrier_us', 0):.0f} / "
+                   f"{j.get('floor_flops_us', 0):.0f}) | {j.get('x_floor', 0):.1f} | "
+                   f"{100 * j.get('frac_sgemm', 0):.1f}% | {j.get('status', '')} |")
+    return "\n".join(out) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--kernels", nargs="*", default=[], help="gpu_kernels JSON lines")
     ap.add_argument("--steps", nargs="*", default=[], help="bench_seed_step / seed_models.py lines")
     ap.add_argument("--out-dir", default=".")
     ap.add_argument("--markdown", help="write the step table here (and print it)")
+    ap.add_argument("--kernels-markdown", help="write the kernel/roof/floor tables here")
     args = ap.parse_args()
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,6 +212,8 @@ def main():
         if s:
             (out / "kernels.svg").write_text(s)
             print(f"plot_results: wrote {out / 'kernels.svg'}", file=sys.stderr)
+        if args.kernels_markdown:
+            Path(args.kernels_markdown).write_text(kernels_markdown(read_lines(args.kernels)))
     if args.steps:
         lines = read_lines(args.steps)
         s = steps_svg(lines)

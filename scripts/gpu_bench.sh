@@ -51,7 +51,8 @@ echo "build: rc=$build_rc ($(( $(date +%s) - start )) s)" | tee -a "$OUT/summary
 
 summarize() {
   "$PY" bench/plot_results.py --kernels "$OUT/gpu_kernels.jsonl" --steps "$OUT/steps.jsonl" \
-    --out-dir "$OUT" --markdown "$OUT/summary.md" >/dev/null 2>>"$OUT/plot.log" || true
+    --out-dir "$OUT" --markdown "$OUT/summary.md" --kernels-markdown "$OUT/kernels.md" \
+    >/dev/null 2>>"$OUT/plot.log" || true
 }
 touch "$OUT/gpu_kernels.jsonl" "$OUT/steps.jsonl"
 
