@@ -1,11 +1,12 @@
 // The fused LSTM on the GPU (cuda::lstm_forward / cuda::lstm_backward of kernels/lstm.h) and
-// the helpers of kernels/lstm_cuda.h it shares with the cuDNN path. The step loop mirrors
-// lstm_ref.cpp: one gemm projects every (b,t) row of the dropped-out input into the [B,T,G]
-// gates buffer; per step a gemm adds h_{s-1}·R into the step's slice (row stride T*G) and one
-// fused kernel does the gates; the next step's gemm operand (h * recurrent mask) is written by
-// that kernel straight into the saved h_prev buffer. The backward walks the steps in reverse
-// (fused pointwise kernel + one gemm for d_h_{s-1}), then computes the weight gradients as
-// gemms over all B*T rows. No atomics anywhere: results repeat bit for bit.
+// the helpers of kernels/lstm_cuda.h it shares with the cuDNN and persistent paths. The step
+// loop mirrors lstm_ref.cpp: one gemm projects every (b,t) row of the dropped-out input into
+// the [B,T,G] gates buffer (lstm_forward_start, lstm_common.cu); per step a gemm adds
+// h_{s-1}·R into the step's slice (row stride T*G) and one fused kernel does the gates; the
+// next step's gemm operand (h * recurrent mask) is written by that kernel straight into the
+// saved h_prev buffer. The backward walks the steps in reverse (fused pointwise kernel + one
+// gemm for d_h_{s-1}), then computes the weight gradients as gemms over all B*T rows
+// (lstm_gradients_from_gates). No atomics anywhere: results repeat bit for bit.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -220,13 +221,7 @@ EMBER_INSTANTIATE_HELPERS(double)
 namespace {
 
 void check_config(const LstmConfig& cfg, const char* op) {
-  EMBER_CHECK_ARG(cfg.batch >= 1 && cfg.steps >= 1 && cfg.input >= 1 && cfg.hidden >= 1,
-                  op << ": need B, T, C, H >= 1, got B=" << cfg.batch << " T=" << cfg.steps
-                     << " C=" << cfg.input << " H=" << cfg.hidden);
-  EMBER_CHECK_ARG(cfg.dropout >= 0.0 && cfg.dropout < 1.0,
-                  op << ": dropout " << cfg.dropout << " is not in [0, 1)");
-  EMBER_CHECK_ARG(cfg.recurrent_dropout >= 0.0 && cfg.recurrent_dropout < 1.0,
-                  op << ": recurrent_dropout " << cfg.recurrent_dropout << " is not in [0, 1)");
+  check_lstm_config(cfg, op);
   // cuBLAS takes int sizes and leading dimensions.
   EMBER_CHECK_ARG(cfg.batch * cfg.steps * std::max(cfg.input, 4 * cfg.hidden) < (int64_t{1} << 31),
                   op << ": B*T*max(C,4H) must stay below 2^31");
@@ -234,43 +229,6 @@ void check_config(const LstmConfig& cfg, const char* op) {
 
 int64_t time_of(const LstmConfig& cfg, int64_t s) { return cfg.go_backwards ? cfg.steps - 1 - s : s; }
 int64_t out_pos(const LstmConfig& cfg, int64_t s) { return cfg.reverse_outputs ? cfg.steps - 1 - s : s; }
-
-// Owns the temporaries of one call: released on scope exit, or handed to run.keep_alive.
-class Temps {
- public:
-  explicit Temps(const LstmRun& run) : run_(run) {
-    const Context& ctx = Context::get(run.device);
-    EMBER_CHECK_ARG(run.stream == ctx.stream() || run.stream == ctx.side_stream(),
-                    "lstm (CUDA): the stream must be the device context's main or side stream");
-    EMBER_CHECK_ARG(run.stream == ctx.stream() || run.keep_alive,
-                    "lstm (CUDA): a call on the side stream needs LstmRun::keep_alive");
-  }
-  ~Temps() {
-    if (run_.keep_alive)
-      for (Tensor& t : held_) run_.keep_alive->push_back(std::move(t));
-  }
-  Temps(const Temps&) = delete;
-  Temps& operator=(const Temps&) = delete;
-  Tensor get(const Shape& s, DType dt, bool zero) {
-    Tensor t = Tensor::empty(s, dt, Device::cuda(run_.device));
-    if (zero) EMBER_CUDA_CHECK(cudaMemsetAsync(t.raw(), 0, t.nbytes(), run_.stream));
-    held_.push_back(t);
-    return t;
-  }
-  void hold(const Tensor& t) {
-    if (t.defined()) held_.push_back(t);
-  }
-
- private:
-  const LstmRun& run_;
-  std::vector<Tensor> held_;
-};
-
-void check_saved(const Tensor& t, DType dt, const Shape& s, int device, const char* what) {
-  check_tensor(t, dt, s, what);
-  EMBER_CHECK_ARG(t.device() == Device::cuda(device),
-                  what << ": expected a tensor on cuda:" << device << ", got " << t.str());
-}
 
 }  // namespace
 
@@ -281,48 +239,26 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
   check_config(cfg, "lstm_forward (CUDA)");
   EMBER_CHECK_ARG(x && kernel && recurrent_kernel && out,
                   "lstm_forward (CUDA): x, kernel, recurrent_kernel and out are required");
-  const int64_t nb = cfg.batch, nt = cfg.steps, nc = cfg.input, nh = cfg.hidden, ng = 4 * nh;
+  const int64_t nb = cfg.batch, nt = cfg.steps, nh = cfg.hidden, ng = 4 * nh;
   const DType dt = dtype_of<T>();
-  const Device dev = Device::cuda(run.device);
   cudaStream_t st = run.stream;
-  Temps temps(run);
-  cublasHandle_t blas = cublas_for(run.device, st);
+  LstmWork work(run, "lstm (CUDA)");
+  cublasHandle_t blas = work.blas();
 
-  // Dropout factors, one draw per sequence (variational), shared by every step.
-  Tensor x_scale, h_scale;
-  const T* x_in = x;
-  if (cfg.dropout > 0.0) {
-    x_scale = Tensor::empty(Shape{nb, nc}, dt, dev);
-    dropout_factors<T>(x_scale.data<T>(), nb * nc, cfg.dropout, cfg.seed, cfg.offset, st);
-    Tensor x_dropped = temps.get(Shape{nb, nt, nc}, dt, false);
-    apply_row_factors<T>(x, x_scale.data<T>(), x_dropped.data<T>(), nb, nt, nc, st);
-    x_in = x_dropped.data<T>();
-  }
-  if (cfg.recurrent_dropout > 0.0) {
-    h_scale = Tensor::empty(Shape{nb, nh}, dt, dev);
-    dropout_factors<T>(h_scale.data<T>(), nb * nh, cfg.recurrent_dropout, cfg.seed,
-                       cfg.offset + 1, st);
-  }
-  const T* hs = h_scale.defined() ? h_scale.data<T>() : nullptr;
-
-  // Input projection of every (b,t) row; the bias is added in the gate kernel.
-  Tensor gates_t = saved ? Tensor::empty(Shape{nb, nt, ng}, dt, dev)
-                         : temps.get(Shape{nb, nt, ng}, dt, false);
-  T* gates = gates_t.data<T>();
-  gemm_rm<T>(blas, false, false, nb * nt, ng, nc, T(1), x_in, nc, kernel, ng, T(0), gates, ng);
-
-  Tensor c_save, hp_save;
+  // Dropout factors and the input projection of every (b,t) row (the bias is added in the
+  // gate kernel); with saving, also the c and h_prev buffers.
+  LstmSaved fwd = lstm_forward_start<T>(cfg, x, kernel, saved != nullptr, work);
+  T* gates = fwd.gates.data<T>();
+  const T* hs = fwd.h_scale.defined() ? fwd.h_scale.data<T>() : nullptr;
   if (saved) {
-    c_save = Tensor::empty(Shape{nb, nt, nh}, dt, dev);
-    hp_save = Tensor::empty(Shape{nb, nt, nh}, dt, dev);
     // h_{-1} = 0 is the first step's recurrent operand.
     const size_t row = static_cast<size_t>(nh) * sizeof(T);
-    EMBER_CUDA_CHECK(cudaMemset2DAsync(hp_save.data<T>() + time_of(cfg, 0) * nh,
+    EMBER_CUDA_CHECK(cudaMemset2DAsync(fwd.h_prev.data<T>() + time_of(cfg, 0) * nh,
                                        static_cast<size_t>(nt) * row, 0, row,
                                        static_cast<size_t>(nb), st));
   }
   // Running state [B,H]: h, c, and (recurrent dropout without saving) the dropped-out h.
-  Tensor state = temps.get(Shape{3, nb, nh}, dt, true);
+  Tensor state = work.temp(Shape{3, nb, nh}, dt, true);
   T* h = state.data<T>();
   T* c = h + nb * nh;
   T* h_drop = c + nb * nh;
@@ -330,7 +266,7 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
   // or h itself.
   const bool write_next = saved || hs;
   auto operand = [&](int64_t t) -> std::pair<T*, int64_t> {
-    if (saved) return {hp_save.data<T>() + t * nh, nt * nh};
+    if (saved) return {fwd.h_prev.data<T>() + t * nh, nt * nh};
     return {hs ? h_drop : h, nh};
   };
 
@@ -363,7 +299,7 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
     }
     a.zero_output_for_mask = cfg.zero_output_for_mask;
     if (saved) {
-      a.c_save = c_save.data<T>() + t * nh;
+      a.c_save = fwd.c.data<T>() + t * nh;
       a.ld_c_save = nt * nh;
     }
     if (write_next && s + 1 < nt) {
@@ -375,16 +311,7 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
     lstm_gates_forward<T>(a, st);
   }
 
-  if (saved) {
-    saved->gates = gates_t;
-    saved->c = c_save;
-    saved->h_prev = hp_save;
-    saved->x_scale = x_scale;
-    saved->h_scale = h_scale;
-  } else {
-    temps.hold(x_scale);
-    temps.hold(h_scale);
-  }
+  lstm_forward_finish(std::move(fwd), saved, work);
 }
 
 template <class T>
@@ -395,28 +322,21 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
   if (!d_x && !d_kernel && !d_recurrent_kernel && !d_bias) return;
   EMBER_CHECK_ARG(x && kernel && recurrent_kernel && d_out,
                   "lstm_backward (CUDA): x, kernel, recurrent_kernel and d_out are required");
-  const int64_t nb = cfg.batch, nt = cfg.steps, nc = cfg.input, nh = cfg.hidden, ng = 4 * nh;
+  const int64_t nb = cfg.batch, nt = cfg.steps, nh = cfg.hidden, ng = 4 * nh;
   const DType dt = dtype_of<T>();
-  check_saved(saved.gates, dt, Shape{nb, nt, ng}, run.device, "lstm_backward: saved gates");
-  check_saved(saved.c, dt, Shape{nb, nt, nh}, run.device, "lstm_backward: saved c");
-  check_saved(saved.h_prev, dt, Shape{nb, nt, nh}, run.device, "lstm_backward: saved h_prev");
-  if (saved.x_scale.defined())
-    check_saved(saved.x_scale, dt, Shape{nb, nc}, run.device, "lstm_backward: saved x_scale");
-  if (saved.h_scale.defined())
-    check_saved(saved.h_scale, dt, Shape{nb, nh}, run.device, "lstm_backward: saved h_scale");
+  check_lstm_saved(cfg, saved, dt, run.device);
   cudaStream_t st = run.stream;
-  Temps temps(run);
-  cublasHandle_t blas = cublas_for(run.device, st);
+  LstmWork work(run, "lstm (CUDA)");
+  cublasHandle_t blas = work.blas();
   const T* gates = saved.gates.data<T>();
   const T* c_save = saved.c.data<T>();
   const T* hs = saved.h_scale.defined() ? saved.h_scale.data<T>() : nullptr;
-  const T* xs = saved.x_scale.defined() ? saved.x_scale.data<T>() : nullptr;
 
   // d_gates: pre-activation gradients [B,T,G] by original time, the operand of every gemm.
-  Tensor d_gates_t = temps.get(Shape{nb, nt, ng}, dt, false);
+  Tensor d_gates_t = work.temp(Shape{nb, nt, ng}, dt);
   T* d_gates = d_gates_t.data<T>();
   // d_h, d_c of the carried state, and the recurrent product before its dropout factor.
-  Tensor state = temps.get(Shape{3, nb, nh}, dt, true);
+  Tensor state = work.temp(Shape{3, nb, nh}, dt, true);
   T* dh = state.data<T>();
   T* dc = dh + nb * nh;
   T* dh_rec = dc + nb * nh;
@@ -462,33 +382,9 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
                  dh, nh);
   }
 
-  const int64_t rows = nb * nt;
-  if (d_recurrent_kernel)  // sum over steps of h_prev^T · d_gates
-    gemm_rm<T>(blas, true, false, nh, ng, rows, T(1), saved.h_prev.data<T>(), nh, d_gates, ng,
-               T(1), d_recurrent_kernel, ng);
-  Tensor work;  // [B,T,C]: the dropped-out x, then d_x before its dropout factor
-  if (xs && (d_kernel || d_x)) work = temps.get(Shape{nb, nt, nc}, dt, false);
-  if (d_kernel) {
-    const T* x_in = x;
-    if (xs) {
-      apply_row_factors<T>(x, xs, work.data<T>(), nb, nt, nc, st);
-      x_in = work.data<T>();
-    }
-    gemm_rm<T>(blas, true, false, nc, ng, rows, T(1), x_in, nc, d_gates, ng, T(1), d_kernel, ng);
-  }
-  if (d_x) {
-    if (xs) {
-      gemm_rm<T>(blas, false, true, rows, nc, ng, T(1), d_gates, ng, kernel, ng, T(0),
-                 work.data<T>(), nc);
-      add_row_factors<T>(work.data<T>(), xs, d_x, nb, nt, nc, st);
-    } else {
-      gemm_rm<T>(blas, false, true, rows, nc, ng, T(1), d_gates, ng, kernel, ng, T(1), d_x, nc);
-    }
-  }
-  if (d_bias) {
-    Tensor partial = temps.get(Shape{column_sums_workspace(rows, ng)}, DType::kFloat64, false);
-    column_sums_add<T>(d_gates, rows, ng, partial.data<double>(), d_bias, st);
-  }
+  // The weight gradients, d_x and d_bias: gemms and a column sum over all B*T rows.
+  lstm_gradients_from_gates<T>(cfg, x, kernel, saved, d_gates, d_x, d_kernel,
+                               d_recurrent_kernel, d_bias, work);
 }
 
 #define EMBER_INSTANTIATE_LSTM_CUDA(T)                                                         \

@@ -1,5 +1,5 @@
 // Keras LSTM over a whole sequence, forward and backward: the CPU reference (ref::, in
-// lstm_ref.cpp) and the CUDA fused path (cuda::, in lstm_gates.cu and lstm.cu).
+// lstm_ref.cpp) and the CUDA fused path (cuda::, in lstm_gates.cu, lstm.cu and lstm_common.cu).
 // Dims: B batch, T time, C input, H hidden, G = 4H; every buffer row-major, rightmost fastest.
 // Gate order i, f, g(c), o; i,f,o sigmoid, g tanh; c = f*c + i*g; h = o*tanh(c); h0 = c0 = 0.
 // Layout choice: every per-step buffer is batch-major by ORIGINAL time ([B,T,*], like x), so

@@ -92,7 +92,7 @@ std::string lstm_persistent_plan(const LstmConfig& cfg, int elem_bytes,
 // device as it found it.
 bool lstm_persistent_supported(const LstmConfig& cfg, DType dt, std::string* why, int device = -1);
 
-// ---- CUDA (EMBER_HAVE_CUDA builds only; lstm_persistent.cu) ----
+// ---- CUDA (EMBER_HAVE_CUDA builds only; lstm_persistent.cu, lstm_persistent_kernels.cu) ----
 
 // The device half of lstm_persistent_supported: device limits (queried once per device), the
 // plan, then cudaOccupancyMaxActiveClusters for both kernels (cached). "" or the reason.
@@ -100,13 +100,15 @@ std::string lstm_persistent_device_check(const LstmConfig& cfg, DType dt, int de
 
 // cuda::lstm_forward / lstm_backward's contract (kernels/lstm.h), every pointer in device
 // memory of run.device (the current device), queued on run.stream, no host synchronization.
-// Forward: dropout factors and the input projection as lstm.cu, then one persistent kernel
-// for all T steps; `saved` gets the reference's tensors (gates are activations at real rows,
-// the projection at masked ones). Backward: one persistent kernel for the recurrence (writes
-// d_gates [B,T,G]), then the weight gradients as gemms and d_bias by the deterministic column
-// sum. Gradients ACCUMULATE (+=); null ones are skipped. The backward accepts the saved
-// tensors of either CUDA forward (they mean the same). Throws std::invalid_argument naming
-// the shape and the reason when lstm_persistent_supported is false. float and double.
+// Forward: dropout factors and the input projection as lstm.cu (both call lstm_forward_start
+// of kernels/lstm_cuda.h), then one persistent kernel for all T steps; `saved` gets the
+// reference's tensors (gates are activations at real rows, the projection at masked ones).
+// Backward: one persistent kernel for the recurrence (writes d_gates [B,T,G]), then, as
+// lstm.cu (lstm_gradients_from_gates), the weight gradients as gemms and d_bias by the
+// deterministic column sum. Gradients ACCUMULATE (+=); null ones are skipped. The backward
+// accepts the saved tensors of either CUDA forward (they mean the same). Throws
+// std::invalid_argument naming the shape and the reason when lstm_persistent_supported is
+// false. float and double.
 template <class T>
 void lstm_persistent_forward(const LstmConfig& cfg, const T* x, const T* kernel,
                              const T* recurrent_kernel, const T* bias, const uint8_t* mask, T* out,

@@ -221,11 +221,13 @@ TEST_CASE("LSTM implementation: CPU tensors run the reference whatever is asked"
   fn::LstmCall call;
   call.return_sequences = true;
   call.training = true;
+  call.dropout = 0.2;
   call.recurrent_dropout = 0.3;  // even cudnn: on the CPU it is the reference
   ember::ag::NoGradGuard ng;
   call.implementation = fn::LstmImpl::kReference;
   const Tensor want = fn::lstm(Var(x), Var(k), Var(r), Var(), Tensor(), call).value();
-  for (fn::LstmImpl impl : {fn::LstmImpl::kAuto, fn::LstmImpl::kFused, fn::LstmImpl::kCudnn}) {
+  for (fn::LstmImpl impl : {fn::LstmImpl::kAuto, fn::LstmImpl::kFused, fn::LstmImpl::kCudnn,
+                            fn::LstmImpl::kPersistent}) {
     call.implementation = impl;
     const Tensor got = fn::lstm(Var(x), Var(k), Var(r), Var(), Tensor(), call).value();
     CHECK(std::memcmp(got.raw(), want.raw(), got.nbytes()) == 0);

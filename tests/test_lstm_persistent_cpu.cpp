@@ -2,11 +2,11 @@
 // the name round-trips through parse_lstm_impl and the config; the plan (cluster size, units
 // per CTA, batch tile, rows per thread, shared memory) for the seed models' shapes on H100
 // limits, and its refusals with reasons; lstm_persistent_supported answers with a reason
-// rather than crashing when the build or the machine has no GPU; CPU tensors asking for
-// 'persistent' run the reference. Shapes: B batch, T time, C input, H hidden.
+// rather than crashing when the build or the machine has no GPU. (That CPU tensors asking for
+// 'persistent' run the reference is tested with the other implementations in
+// test_lstm_impl.cpp.) Shapes: B batch, T time, C input, H hidden.
 #include <catch2/catch.hpp>
 
-#include <cstring>
 #include <string>
 
 #include "engine/device.h"
@@ -18,8 +18,6 @@
 
 using ember::DType;
 using ember::LstmConfig;
-using ember::Shape;
-using ember::Tensor;
 namespace cuda = ember::cuda;
 namespace et = ember::test;
 namespace fn = ember::fn;
@@ -145,22 +143,4 @@ TEST_CASE("persistent LSTM support query answers without a GPU", "[lstm][cpu][pe
   CHECK(cuda::lstm_persistent_supported(cfg, DType::kFloat32, nullptr) == ok);
   CHECK_FALSE(cuda::lstm_persistent_supported(cfg, DType::kInt32, &why));
   CHECK_THAT(why, Catch::Contains("float32 and float64"));
-}
-
-TEST_CASE("persistent LSTM: CPU tensors run the reference", "[lstm][cpu][persistent]") {
-  using ember::ag::Var;
-  const Tensor x = et::random_uniform(Shape{3, 4, 5}, DType::kFloat64, -1.0, 1.0, 311);
-  const Tensor k = et::random_uniform(Shape{5, 8}, DType::kFloat64, -0.5, 0.5, 312);
-  const Tensor r = et::random_uniform(Shape{2, 8}, DType::kFloat64, -0.5, 0.5, 313);
-  fn::LstmCall call;
-  call.return_sequences = true;
-  call.training = true;
-  call.dropout = 0.2;
-  call.recurrent_dropout = 0.3;
-  ember::ag::NoGradGuard ng;
-  call.implementation = fn::LstmImpl::kReference;
-  const Tensor want = fn::lstm(Var(x), Var(k), Var(r), Var(), Tensor(), call).value();
-  call.implementation = fn::LstmImpl::kPersistent;
-  const Tensor got = fn::lstm(Var(x), Var(k), Var(r), Var(), Tensor(), call).value();
-  CHECK(std::memcmp(got.raw(), want.raw(), got.nbytes()) == 0);
 }
