@@ -28,7 +28,7 @@ namespace {
 // Streams of the stratified test and validation splits: apart from epoch shuffles (2^63 +
 // epoch), dropout and each other.
 constexpr uint64_t kTestSplitStream = (1ULL << 63) | (1ULL << 62);
-constexpr uint64_t kValidationSplitStream = (1ULL << 63) | (1ULL << 61);
+constexpr uint64_t kValidationSplitStream = (1ULL << 63) | (1ULL << 60);
 
 struct Row {
   std::string text;
