@@ -248,6 +248,7 @@ int baseline_command(const Config& cfg, const BaselineOptions& opts, std::ostrea
 
   const BowLogreg lr = fit_bow_logreg(train, vocab, k);
   const std::vector<int64_t> counts = class_counts(train.labels, k);
+  if (!opts.out_dir.empty()) std::filesystem::create_directories(opts.out_dir);
   if (!opts.json) {
     out << cfg.name << ": baselines fitted on " << train.size() << " training rows; "
         << "bag-of-words logistic regression over " << vocab - 1 << " token ids, "
@@ -264,11 +265,9 @@ int baseline_command(const Config& cfg, const BaselineOptions& opts, std::ostrea
       const bool maj = std::string(model) == "majority";
       const Scores sc = maj ? majority_scores(counts, ds->size()) : bow_logreg_scores(lr, *ds);
       const Evaluation ev = evaluate_scores(sc, ds->labels);
-      if (!opts.out_dir.empty()) {
-        std::filesystem::create_directories(opts.out_dir);
+      if (!opts.out_dir.empty())
         write_evaluation(opts.out_dir, std::string("baseline_") + model + "_" + name, ev,
                          data.class_names, std::nan(""));
-      }
       if (opts.json) {
         nlohmann::ordered_json j = nlohmann::ordered_json::parse(evaluation_json(
             ev, data.class_names, {{"train_rows", double(train.size())}}));

@@ -278,7 +278,7 @@ TrainResult Trainer::fit(std::ostream& log) {
 
   // Step results (loss, accuracy counts) stay on the device until read here, in step order:
   // on a GPU a step then queues its work and never waits for the device; results are read
-  // every kReadEvery steps, before a progress draw, at the epoch's end and before any
+  // every read_every steps, before a progress draw, at the epoch's end and before any
   // checkpoint. On the CPU every step is read at once (nothing to wait for), which keeps the
   // NaN check before that step's update. A non-finite loss stops training naming its step.
   struct PendingStep {
@@ -299,9 +299,7 @@ TrainResult Trainer::fit(std::ostream& log) {
           msg += " The last good checkpoint is " + result.checkpoint + " (ember train --resume).";
         throw Error(msg);
       }
-      const Tensor c = p.counts.to(Device::cpu());
-      const double correct = c.data<double>()[0], total = c.data<double>()[1];
-      pos.acc_sum += (total > 0.0 ? correct / total : 0.0) * p.rows;
+      pos.acc_sum += fn::accuracy_from_counts(p.counts) * p.rows;
       pos.loss_sum += lv * p.rows;
       pos.seen += p.rows;
       result.step_losses.push_back(lv);

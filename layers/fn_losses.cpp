@@ -366,10 +366,14 @@ Tensor accuracy_counts(const Tensor& pred, const Tensor& y, const Tensor& mask, 
   return counts;
 }
 
-double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits) {
-  const Tensor c = accuracy_counts(pred, y, mask, from_logits).to(Device::cpu());
+double accuracy_from_counts(const Tensor& counts) {
+  const Tensor c = counts.to(Device::cpu());
   const double correct = c.data<double>()[0], total = c.data<double>()[1];
   return total > 0.0 ? correct / total : 0.0;
+}
+
+double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits) {
+  return accuracy_from_counts(accuracy_counts(pred, y, mask, from_logits));
 }
 
 }  // namespace ember::fn

@@ -97,5 +97,7 @@ double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool fr
 // training step can queue it and read many steps' counts at once. accuracy() = correct/total
 // (0 when total is 0).
 Tensor accuracy_counts(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits);
+// correct / total of accuracy_counts' result (any device; waits for it), 0 when total is 0.
+double accuracy_from_counts(const Tensor& counts);
 
 }  // namespace ember::fn
