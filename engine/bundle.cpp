@@ -19,6 +19,18 @@ using json = nlohmann::json;
 }
 }  // namespace
 
+void check_weight_finite(const std::string& source, const std::string& name, const Tensor& t) {
+  auto scan = [&](const auto* p) {
+    for (int64_t i = 0; i < t.numel(); ++i)
+      if (!std::isfinite(p[i]))
+        throw Error(source + ": weight '" + name + "' holds " + std::to_string(p[i]) +
+                    " at element " + std::to_string(i) + " of " + t.str() +
+                    " (the model had diverged when it was saved, or the file is damaged)");
+  };
+  if (t.dtype() == DType::kFloat32) scan(t.data<float>());
+  if (t.dtype() == DType::kFloat64) scan(t.data<double>());
+}
+
 void save_bundle(const std::string& path, Model& model, const BundleContents& c) {
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (auto& [name, var] : model.named_parameters()) tensors.emplace_back(name, var->value());
@@ -36,6 +48,7 @@ void save_bundle(const std::string& path, Model& model, const BundleContents& c)
 
 Bundle load_bundle(const std::string& path) {
   Bundle b;
+  b.source = path;
   b.file = load_safetensors(path);
   const auto& meta = b.file.metadata;
   auto get = [&](const char* key) -> const std::string& {
@@ -69,6 +82,7 @@ Bundle load_bundle(const std::string& path) {
     if (t->shape() != var->value().shape() || t->dtype() != var->value().dtype())
       bad_bundle(path, "weight '" + name + "' is " + t->str() + ", the config builds " +
                            var->value().str());
+    check_weight_finite(path, name, *t);
     var->mutable_value().copy_from(*t);
   }
   return b;
@@ -90,6 +104,7 @@ std::vector<Prediction> predict(Bundle& b, const std::vector<std::string>& texts
                                 static_cast<int32_t>(b.config.sequence.value));
   Scores sc = model_scores(*b.model, tokens, b.config.train.loss.from_logits,
                            std::max<int64_t>(1, b.config.train.batch_size));
+  check_scores_finite(sc, b.source.empty() ? std::string("the model") : b.source);
   for (int64_t i = 0; i < sc.rows; ++i) {
     Prediction p;
     p.label = sc.pred[i];

@@ -45,8 +45,13 @@ struct Bundle {
   std::vector<std::string> class_names;
   int64_t maxlen = 0;
   SafetensorsFile file;  // the raw tensors and metadata (checkpoint state lives here)
+  std::string source;    // where it was read from, for messages
 };
 Bundle load_bundle(const std::string& path);
+
+// Throws ember::Error naming `source`, the weight, the value and its element when a float
+// tensor (on the CPU) holds a NaN or an infinity; integer tensors always pass.
+void check_weight_finite(const std::string& source, const std::string& name, const Tensor& t);
 
 struct Prediction {
   int32_t label = 0;

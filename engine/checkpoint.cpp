@@ -121,6 +121,7 @@ RunPosition load_checkpoint(const std::string& path, Model& model, Optimizer& op
     if (!t || t->shape() != var->value().shape() || t->dtype() != var->value().dtype())
       throw Error(path + ": weight '" + name + "' is missing or does not match the model " +
                   var->value().str());
+    check_weight_finite(path, name, *t);
     var->mutable_value().copy_from(t->to(var->value().device()));
   }
   Optimizer::NamedTensors opt;

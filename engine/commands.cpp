@@ -52,6 +52,7 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
   Trainer trainer(cfg, *b.model, data, topts);
   Scores sc;
   EvalResult r = trainer.evaluate(split, &sc);
+  check_scores_finite(sc, path + " on the " + name + " split");
   Evaluation ev = evaluate_scores(sc, split.labels);
   if (opts.json) {
     out << evaluation_json(ev, b.class_names, {{"loss", r.loss}}) << "\n";

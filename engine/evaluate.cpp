@@ -49,6 +49,15 @@ Scores model_scores(Model& model, const Tensor& tokens, bool from_logits, int64_
   return s;
 }
 
+void check_scores_finite(const Scores& s, const std::string& source) {
+  for (size_t i = 0; i < s.probs.size(); ++i)
+    if (!std::isfinite(s.probs[i]))
+      throw Error(source + ": the model's output for row " +
+                  std::to_string(i / static_cast<size_t>(std::max<int64_t>(1, s.classes))) +
+                  " is " + std::to_string(s.probs[i]) +
+                  " (non-finite weights or activations; was the model trained to a NaN?)");
+}
+
 Evaluation evaluate_scores(const Scores& s, const Tensor& labels) {
   EMBER_CHECK_ARG(labels.numel() == s.rows, "evaluate_scores: " << labels.numel()
                                                 << " labels for " << s.rows << " rows");

@@ -25,6 +25,10 @@ void append_scores(const Tensor& output, bool from_logits, Scores* s);
 // Inference over tokens [N,T] int32 in batches of batch_size, dropout off, no graph.
 Scores model_scores(Model& model, const Tensor& tokens, bool from_logits, int64_t batch_size);
 
+// Throws ember::Error "<source>: the model's output for row i is nan (...)" at the first
+// row whose probabilities are not all finite: a diverged model must not reach the metrics.
+void check_scores_finite(const Scores& s, const std::string& source);
+
 struct Evaluation {
   metrics::ConfusionMatrix confusion;
   metrics::Report report;

@@ -104,6 +104,12 @@ double roc_auc(const std::vector<double>& scores, const std::vector<int32_t>& y)
   EMBER_CHECK_ARG(scores.size() == y.size(),
                   "roc_auc: " << scores.size() << " scores for " << y.size() << " labels");
   const size_t n = scores.size();
+  // NaN breaks both the sort (no strict weak order) and the tie loop below (NaN == NaN is
+  // false, so a tie group never advances): refuse it, and infinities with it, naming the row.
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(scores[i]))
+      throw Error("roc_auc: the score of row " + std::to_string(i) + " is " +
+                  std::to_string(scores[i]) + "; scores must be finite numbers");
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });

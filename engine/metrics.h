@@ -42,7 +42,8 @@ Report classification_report(const ConfusionMatrix& cm);
 std::string format_report(const Report& r, const std::vector<std::string>& class_names,
                           int digits = 2);
 
-// Binary ROC AUC: scores for the positive class, y in {0, 1}.
+// Binary ROC AUC: scores for the positive class, y in {0, 1}. A NaN or infinite score throws
+// ember::Error naming its row (so does the multi-class form below).
 double roc_auc(const std::vector<double>& scores, const std::vector<int32_t>& y);
 // Multi-class: probs[n * K + k]; the unweighted mean of each class's one-vs-rest AUC
 // (classes absent from y or always present are skipped; NaN when none is defined).

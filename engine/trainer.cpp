@@ -450,6 +450,7 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
   for (const auto& [name, ds] : tests) {
     Scores sc;
     EvalResult t = trainer.evaluate(*ds, &sc);
+    check_scores_finite(sc, "the trained model on the " + name + " split");
     Evaluation ev = evaluate_scores(sc, ds->labels);
     char line[256];
     std::snprintf(line, sizeof line, "%s_loss: %.4f - %s_accuracy: %.4f - %s_auc: %.4f",
