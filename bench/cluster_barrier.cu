@@ -9,6 +9,7 @@
 
 #include "bench/gpu_kernels.h"
 #include "engine/cuda/check.h"
+#include "engine/cuda/launch.cuh"
 
 namespace ember::bench {
 
@@ -18,7 +19,7 @@ namespace cg = cooperative_groups;
 
 __global__ void cluster_sync_loop(int iters, int* out) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  __shared__ int slot[2];
+  EMBER_SHARED(int, slot, 2);
   cg::cluster_group cluster = cg::this_cluster();
   const unsigned rank = cluster.block_rank();
   const unsigned next = (rank + 1) % cluster.num_blocks();
@@ -46,23 +47,13 @@ double cluster_barrier_us(int device, int cluster, int iters, cudaStream_t strea
   if (major < 9) return 0.0;  // no clusters before sm_90
   int* out = nullptr;
   EMBER_CUDA_CHECK(cudaMalloc(&out, sizeof(int) * cluster));
-  cudaLaunchConfig_t lc{};
-  lc.gridDim = dim3(static_cast<unsigned>(cluster));
-  lc.blockDim = dim3(128);
-  lc.stream = stream;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeClusterDimension;
-  attr[0].val.clusterDim.x = static_cast<unsigned>(cluster);
-  attr[0].val.clusterDim.y = 1;
-  attr[0].val.clusterDim.z = 1;
-  lc.attrs = attr;
-  lc.numAttrs = 1;
-  EMBER_CUDA_CHECK(cudaLaunchKernelEx(&lc, cluster_sync_loop, 100, out));  // warm-up
+  const unsigned n = static_cast<unsigned>(cluster);
+  EMBER_LAUNCH_CLUSTER(cluster_sync_loop, n, 128, n, 0, stream, 100, out);  // warm-up
   cudaEvent_t start, stop;
   EMBER_CUDA_CHECK(cudaEventCreate(&start));
   EMBER_CUDA_CHECK(cudaEventCreate(&stop));
   EMBER_CUDA_CHECK(cudaEventRecord(start, stream));
-  EMBER_CUDA_CHECK(cudaLaunchKernelEx(&lc, cluster_sync_loop, iters, out));
+  EMBER_LAUNCH_CLUSTER(cluster_sync_loop, n, 128, n, 0, stream, iters, out);
   EMBER_CUDA_CHECK(cudaEventRecord(stop, stream));
   EMBER_CUDA_CHECK(cudaEventSynchronize(stop));
   float ms = 0;

@@ -1,5 +1,6 @@
 // philox_uniform_fill: one thread per block of 4 elements, each computing one Philox block and
 // writing its 4 lanes, which is exactly how philox_uniform indexes on the CPU.
+#include "engine/cuda/launch.cuh"
 #include "engine/rng.h"
 #include "engine/rng_cuda.h"
 
@@ -24,8 +25,8 @@ void philox_uniform_fill(uint64_t seed, uint64_t offset, int64_t n, float* out,
   if (n <= 0) return;
   const int threads = 256;
   const int64_t blocks = (n + 4 * threads - 1) / (4 * threads);
-  philox_uniform_fill_kernel<<<static_cast<unsigned>(blocks), threads, 0, stream>>>(seed, offset,
-                                                                                    n, out);
+  EMBER_LAUNCH(philox_uniform_fill_kernel, static_cast<unsigned>(blocks), threads, 0, stream, seed,
+               offset, n, out);
   cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess)
     throw std::runtime_error(std::string("philox_uniform_fill_kernel launch: ") +

@@ -94,7 +94,7 @@ template <class T, Act A>
 void launch_forward(const T* x, T* y, int64_t n, cudaStream_t stream, const char* op) {
   EMBER_CHECK_ARG(n >= 0, op << ": negative size " << n);
   if (n == 0) return;
-  activation_forward_kernel<T, A><<<grid_for(n), kBlockThreads, 0, stream>>>(x, y, n);
+  EMBER_LAUNCH((activation_forward_kernel<T, A>), grid_for(n), kBlockThreads, 0, stream, x, y, n);
   EMBER_CUDA_CHECK_LAUNCH(op);
 }
 
@@ -103,7 +103,8 @@ void launch_backward(const T* y, const T* d_y, T* d_x, int64_t n, cudaStream_t s
                      const char* op) {
   EMBER_CHECK_ARG(n >= 0, op << ": negative size " << n);
   if (n == 0) return;
-  activation_backward_kernel<T, A><<<grid_for(n), kBlockThreads, 0, stream>>>(y, d_y, d_x, n);
+  EMBER_LAUNCH((activation_backward_kernel<T, A>), grid_for(n), kBlockThreads, 0, stream, y, d_y,
+               d_x, n);
   EMBER_CUDA_CHECK_LAUNCH(op);
 }
 
@@ -143,7 +144,7 @@ template <class T>
 void softmax_forward(const T* x, T* y, int64_t rows, int64_t classes, cudaStream_t stream) {
   const unsigned blocks = softmax_blocks(rows, classes, "cuda::softmax_forward");
   if (rows == 0) return;
-  softmax_forward_kernel<T><<<blocks, kBlockThreads, 0, stream>>>(x, y, rows, classes);
+  EMBER_LAUNCH(softmax_forward_kernel<T>, blocks, kBlockThreads, 0, stream, x, y, rows, classes);
   EMBER_CUDA_CHECK_LAUNCH("softmax_forward_kernel");
 }
 
@@ -152,7 +153,8 @@ void softmax_backward(const T* y, const T* d_y, T* d_x, int64_t rows, int64_t cl
                       cudaStream_t stream) {
   const unsigned blocks = softmax_blocks(rows, classes, "cuda::softmax_backward");
   if (rows == 0) return;
-  softmax_backward_kernel<T><<<blocks, kBlockThreads, 0, stream>>>(y, d_y, d_x, rows, classes);
+  EMBER_LAUNCH(softmax_backward_kernel<T>, blocks, kBlockThreads, 0, stream, y, d_y, d_x, rows,
+               classes);
   EMBER_CUDA_CHECK_LAUNCH("softmax_backward_kernel");
 }
 

@@ -6,6 +6,8 @@
 
 #include <cuda_runtime.h>
 
+#include "engine/cuda/launch.cuh"
+
 #include <cstdint>
 
 namespace ember::cuda {

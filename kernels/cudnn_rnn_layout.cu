@@ -4,6 +4,7 @@
 // destination elements, so no atomics are needed and results repeat bit for bit.
 #include "engine/check.h"
 #include "engine/cuda/check.h"
+#include "engine/cuda/launch.cuh"
 #include "kernels/lstm_cuda.h"
 
 namespace ember::cuda {
@@ -77,8 +78,8 @@ void gather_time_rows(const T* src, int64_t ns, const int32_t* src_map, T* dst, 
                       int64_t nk, int64_t n, cudaStream_t stream) {
   const int64_t total = nb * nk * n;
   if (total <= 0) return;
-  gather_time_rows_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(src, ns, src_map, dst,
-                                                                         nb, nk, n);
+  EMBER_LAUNCH(gather_time_rows_kernel<T>, blocks_for(total), kThreads, 0, stream, src, ns, src_map,
+               dst, nb, nk, n);
   EMBER_CUDA_CHECK_LAUNCH("gather_time_rows_kernel");
 }
 
@@ -87,8 +88,8 @@ void scatter_add_time_rows(const T* src, int64_t nk, const int32_t* src_map, con
                            T* dst, int64_t ns, int64_t nb, int64_t n, cudaStream_t stream) {
   const int64_t total = nb * nk * n;
   if (total <= 0) return;
-  scatter_add_time_rows_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(
-      src, nk, src_map, factor, dst, ns, nb, n);
+  EMBER_LAUNCH(scatter_add_time_rows_kernel<T>, blocks_for(total), kThreads, 0, stream, src, nk,
+               src_map, factor, dst, ns, nb, n);
   EMBER_CUDA_CHECK_LAUNCH("scatter_add_time_rows_kernel");
 }
 
@@ -97,8 +98,8 @@ void sum_time_rows(const T* src, int64_t np, const int32_t* map, T* dst, int64_t
                    int64_t n, cudaStream_t stream) {
   const int64_t total = nb * n;
   if (total <= 0) return;
-  sum_time_rows_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(src, np, map, dst, nk, nb,
-                                                                      n);
+  EMBER_LAUNCH(sum_time_rows_kernel<T>, blocks_for(total), kThreads, 0, stream, src, np, map, dst,
+               nk, nb, n);
   EMBER_CUDA_CHECK_LAUNCH("sum_time_rows_kernel");
 }
 
@@ -107,7 +108,8 @@ void keras_to_cudnn(const T* w, T* space, const CudnnGateBlocks& blocks, int64_t
                     cudaStream_t stream) {
   const int64_t total = k * 4 * h;
   if (total <= 0) return;
-  keras_cudnn_kernel<T, true><<<blocks_for(total), kThreads, 0, stream>>>(w, space, blocks, k, h);
+  EMBER_LAUNCH((keras_cudnn_kernel<T, true>), blocks_for(total), kThreads, 0, stream, w, space,
+               blocks, k, h);
   EMBER_CUDA_CHECK_LAUNCH("keras_cudnn_kernel (to cuDNN)");
 }
 
@@ -117,8 +119,8 @@ void cudnn_to_keras_add(const T* space, T* w, const CudnnGateBlocks& blocks, int
   EMBER_CHECK_ARG(w, "cudnn_to_keras_add: the Keras gradient must not be null");
   const int64_t total = k * 4 * h;
   if (total <= 0) return;
-  keras_cudnn_kernel<T, false><<<blocks_for(total), kThreads, 0, stream>>>(space, w, blocks, k,
-                                                                           h);
+  EMBER_LAUNCH((keras_cudnn_kernel<T, false>), blocks_for(total), kThreads, 0, stream, space, w,
+               blocks, k, h);
   EMBER_CUDA_CHECK_LAUNCH("keras_cudnn_kernel (to Keras)");
 }
 

@@ -29,7 +29,7 @@ __global__ void bias_broadcast_kernel(const T* __restrict__ bias, T* __restrict_
 template <class T>
 __global__ void bias_grad_partial_kernel(const T* __restrict__ d_y, double* __restrict__ partial,
                                          int64_t rows, int64_t units, int tile_cols) {
-  __shared__ double s[kBlockThreads];
+  EMBER_SHARED(double, s, kBlockThreads);
   const int tc = threadIdx.x % tile_cols, rg = threadIdx.x / tile_cols;
   const int groups = kBlockThreads / tile_cols;
   const int64_t col = static_cast<int64_t>(blockIdx.y) * tile_cols + tc;
@@ -99,8 +99,8 @@ void dense_forward(cublasHandle_t handle, const T* x, const T* kernel, const T* 
   check_dims(handle, rows, in_features, units, stream, "cuda::dense_forward");
   if (rows == 0) return;
   if (bias) {
-    bias_broadcast_kernel<T>
-        <<<grid_for(rows * units), kBlockThreads, 0, stream>>>(bias, y, rows, units);
+    EMBER_LAUNCH(bias_broadcast_kernel<T>, grid_for(rows * units), kBlockThreads, 0, stream, bias,
+                 y, rows, units);
     EMBER_CUDA_CHECK_LAUNCH("bias_broadcast_kernel");
   }
   // y^T [U,N] (+)= kernel^T [U,C] x^T [C,N]: row-major kernel [C,U] is column-major [U,C].
@@ -132,10 +132,11 @@ void dense_backward(cublasHandle_t handle, const T* x, const T* kernel, const T*
     EMBER_CHECK_ARG(ceil_div(units, tc) <= 65535,
                     "cuda::dense_backward: " << units << " units is too many for the bias grid");
     const dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>(ceil_div(units, tc)));
-    bias_grad_partial_kernel<T><<<grid, kBlockThreads, 0, stream>>>(d_y, partial, rows, units, tc);
+    EMBER_LAUNCH(bias_grad_partial_kernel<T>, grid, kBlockThreads, 0, stream, d_y, partial, rows,
+                 units, tc);
     EMBER_CUDA_CHECK_LAUNCH("bias_grad_partial_kernel");
-    bias_grad_final_kernel<T>
-        <<<grid_for(units), kBlockThreads, 0, stream>>>(partial, d_bias, chunks, units);
+    EMBER_LAUNCH(bias_grad_final_kernel<T>, grid_for(units), kBlockThreads, 0, stream, partial,
+                 d_bias, chunks, units);
     EMBER_CUDA_CHECK_LAUNCH("bias_grad_final_kernel");
   }
 }

@@ -83,8 +83,8 @@ void launch_dropout(const T* x, T* y, int64_t n, double rate, uint64_t seed, uin
   const T scale = keep_scale<T>(rate, op);
   EMBER_CHECK_ARG(n >= 0, op << ": negative size " << n);
   if (n == 0) return;
-  dropout_kernel<T, Accumulate><<<grid_for(ceil_div(n, 4)), kBlockThreads, 0, stream>>>(
-      x, y, n, static_cast<float>(rate), scale, seed, offset);
+  EMBER_LAUNCH((dropout_kernel<T, Accumulate>), grid_for(ceil_div(n, 4)), kBlockThreads, 0, stream,
+               x, y, n, static_cast<float>(rate), scale, seed, offset);
   EMBER_CUDA_CHECK_LAUNCH(op);
 }
 
@@ -96,8 +96,8 @@ void launch_spatial(const T* x, T* y, int64_t batch, int64_t steps, int64_t chan
                   op << ": bad dims B=" << batch << " T=" << steps << " C=" << channels);
   if (batch * steps * channels == 0) return;
   const int64_t threads = ceil_div(batch * channels, 4) * ceil_div(steps, kStepsPerThread);
-  spatial_dropout1d_kernel<T, Accumulate><<<grid_for(threads), kBlockThreads, 0, stream>>>(
-      x, y, batch, steps, channels, static_cast<float>(rate), scale, seed, offset);
+  EMBER_LAUNCH((spatial_dropout1d_kernel<T, Accumulate>), grid_for(threads), kBlockThreads, 0,
+               stream, x, y, batch, steps, channels, static_cast<float>(rate), scale, seed, offset);
   EMBER_CUDA_CHECK_LAUNCH(op);
 }
 

@@ -57,8 +57,8 @@ __global__ void embedding_chunk_sum_kernel(const T* __restrict__ d_out,
                                            const uint32_t* __restrict__ keys,
                                            const int32_t* __restrict__ positions,
                                            double* __restrict__ partial, int64_t n, int64_t dim) {
-  __shared__ uint32_t s_key[kEmbeddingChunk];
-  __shared__ int32_t s_pos[kEmbeddingChunk];
+  EMBER_SHARED(uint32_t, s_key, kEmbeddingChunk);
+  EMBER_SHARED(int32_t, s_pos, kEmbeddingChunk);
   const int64_t first = static_cast<int64_t>(blockIdx.x) * kEmbeddingChunk;
   const int len = static_cast<int>(n - first < kEmbeddingChunk ? n - first : kEmbeddingChunk);
   for (int j = threadIdx.x; j < len; j += blockDim.x) {
@@ -149,7 +149,7 @@ __global__ void nonzero_mask_kernel(const int32_t* __restrict__ ids, uint8_t* __
 void nonzero_mask(const int32_t* ids, uint8_t* mask, int64_t n, cudaStream_t stream) {
   EMBER_CHECK_ARG(n >= 0, "cuda::nonzero_mask: n = " << n);
   if (n == 0) return;
-  nonzero_mask_kernel<<<grid_for(n), kBlockThreads, 0, stream>>>(ids, mask, n);
+  EMBER_LAUNCH(nonzero_mask_kernel, grid_for(n), kBlockThreads, 0, stream, ids, mask, n);
   EMBER_CUDA_CHECK_LAUNCH("nonzero_mask_kernel");
 }
 
@@ -166,13 +166,13 @@ void embedding_forward(const T* weight, const int32_t* ids, T* out, int64_t batc
       reinterpret_cast<uintptr_t>(weight) % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
   if (dim % kW == 0 && aligned) {
     const int64_t row_vecs = dim / kW, n_vec = n * row_vecs;
-    embedding_forward_kernel<T, kW><<<grid_for(n_vec), kBlockThreads, 0, stream>>>(
-        reinterpret_cast<const Vec<T, kW>*>(weight), ids, reinterpret_cast<Vec<T, kW>*>(out), n_vec,
-        row_vecs, vocab);
+    EMBER_LAUNCH((embedding_forward_kernel<T, kW>), grid_for(n_vec), kBlockThreads, 0, stream,
+                 reinterpret_cast<const Vec<T, kW>*>(weight), ids,
+                 reinterpret_cast<Vec<T, kW>*>(out), n_vec, row_vecs, vocab);
   } else {
-    embedding_forward_kernel<T, 1><<<grid_for(n * dim), kBlockThreads, 0, stream>>>(
-        reinterpret_cast<const Vec<T, 1>*>(weight), ids, reinterpret_cast<Vec<T, 1>*>(out), n * dim,
-        dim, vocab);
+    EMBER_LAUNCH((embedding_forward_kernel<T, 1>), grid_for(n * dim), kBlockThreads, 0, stream,
+                 reinterpret_cast<const Vec<T, 1>*>(weight), ids, reinterpret_cast<Vec<T, 1>*>(out),
+                 n * dim, dim, vocab);
   }
   EMBER_CUDA_CHECK_LAUNCH("embedding_forward_kernel");
 }
@@ -207,8 +207,8 @@ void embedding_backward(const T* d_out, const int32_t* ids, T* d_weight, int64_t
   auto* pos_out = reinterpret_cast<int32_t*>(ws + l.pos_out);
   auto* partial = reinterpret_cast<double*>(ws + l.partial);
 
-  embedding_sort_prep_kernel<<<grid_for(n), kBlockThreads, 0, stream>>>(ids, keys_in, pos_in, n,
-                                                                        vocab);
+  EMBER_LAUNCH(embedding_sort_prep_kernel, grid_for(n), kBlockThreads, 0, stream, ids, keys_in,
+               pos_in, n, vocab);
   EMBER_CUDA_CHECK_LAUNCH("embedding_sort_prep_kernel");
   size_t sort_bytes = l.sort_temp_bytes;
   EMBER_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(ws + l.sort_temp, sort_bytes, keys_in, keys_out,
@@ -218,13 +218,12 @@ void embedding_backward(const T* d_out, const int32_t* ids, T* d_weight, int64_t
 
   const int64_t chunks = ceil_div(n, kEmbeddingChunk);
   const int threads = dim >= 256 ? 256 : static_cast<int>(ceil_div(dim, kWarp) * kWarp);
-  embedding_chunk_sum_kernel<T><<<static_cast<unsigned>(chunks), threads, 0, stream>>>(
-      d_out, keys_out, pos_out, partial, n, dim);
+  EMBER_LAUNCH(embedding_chunk_sum_kernel<T>, static_cast<unsigned>(chunks), threads, 0, stream,
+               d_out, keys_out, pos_out, partial, n, dim);
   EMBER_CUDA_CHECK_LAUNCH("embedding_chunk_sum_kernel");
   const int64_t warps_per_block = kBlockThreads / kWarp;
-  embedding_run_sum_kernel<T>
-      <<<static_cast<unsigned>(ceil_div(n, warps_per_block)), kBlockThreads, 0, stream>>>(
-          keys_out, partial, d_weight, n, vocab, dim);
+  EMBER_LAUNCH(embedding_run_sum_kernel<T>, static_cast<unsigned>(ceil_div(n, warps_per_block)),
+               kBlockThreads, 0, stream, keys_out, partial, d_weight, n, vocab, dim);
   EMBER_CUDA_CHECK_LAUNCH("embedding_run_sum_kernel");
 }
 

@@ -174,7 +174,7 @@ struct SparseAccuracyTerm {
 template <class Term>
 __global__ void __launch_bounds__(kBlockThreads)
     pair_partial_kernel(Term term, int64_t n, double* __restrict__ partials) {
-  __shared__ double scratch[kBlockThreads / kWarp];
+  EMBER_SHARED(double, scratch, kBlockThreads / kWarp);
   double a = 0.0, c = 0.0;
   for (int64_t i = global_thread_index(); i < n; i += grid_stride()) term(i, &a, &c);
   a = block_sum<kBlockThreads>(a, scratch);
@@ -190,7 +190,7 @@ template <class T, bool Loss>
 __global__ void __launch_bounds__(kBlockThreads)
     pair_finish_kernel(const double* __restrict__ partials, bool masked, int64_t n, T* loss,
                        double* out) {
-  __shared__ double scratch[kBlockThreads / kWarp];
+  EMBER_SHARED(double, scratch, kBlockThreads / kWarp);
   double a = 0.0, c = 0.0;
   for (int j = threadIdx.x; j < kLossBlocks; j += blockDim.x) {
     a += partials[j];
@@ -259,9 +259,10 @@ template <class T, bool Loss, class Term>
 void reduce_pairs(const Term& term, int64_t n, bool masked, T* loss, double* out, void* workspace,
                   cudaStream_t stream, const char* op) {
   auto* partials = static_cast<double*>(workspace);
-  pair_partial_kernel<Term><<<kLossBlocks, kBlockThreads, 0, stream>>>(term, n, partials);
+  EMBER_LAUNCH(pair_partial_kernel<Term>, kLossBlocks, kBlockThreads, 0, stream, term, n, partials);
   EMBER_CUDA_CHECK_LAUNCH(op);
-  pair_finish_kernel<T, Loss><<<1, kBlockThreads, 0, stream>>>(partials, masked, n, loss, out);
+  EMBER_LAUNCH((pair_finish_kernel<T, Loss>), 1, kBlockThreads, 0, stream, partials, masked, n,
+               loss, out);
   EMBER_CUDA_CHECK_LAUNCH(op);
 }
 
@@ -290,8 +291,8 @@ void binary_crossentropy_backward(const T* pred, const T* y, const T* sample_wei
                                   cudaStream_t stream) {
   check_dims(B, steps, 1, "cuda::binary_crossentropy_backward");
   const int64_t n = B * steps;
-  bce_backward_kernel<T><<<grid_for(n), kBlockThreads, 0, stream>>>(
-      pred, y, sample_weight, mask, n, steps, from_logits, d_loss, denom, d_pred);
+  EMBER_LAUNCH(bce_backward_kernel<T>, grid_for(n), kBlockThreads, 0, stream, pred, y,
+               sample_weight, mask, n, steps, from_logits, d_loss, denom, d_pred);
   EMBER_CUDA_CHECK_LAUNCH("bce_backward_kernel");
 }
 
@@ -316,8 +317,8 @@ void sparse_categorical_crossentropy_backward(const T* pred, const int32_t* y,
                                               cudaStream_t stream) {
   check_dims(B, steps, K, "cuda::sparse_categorical_crossentropy_backward");
   const int64_t n = B * steps;
-  scce_backward_kernel<T><<<grid_for(n), kBlockThreads, 0, stream>>>(
-      pred, y, sample_weight, mask, n, steps, K, from_logits, d_loss, denom, d_pred);
+  EMBER_LAUNCH(scce_backward_kernel<T>, grid_for(n), kBlockThreads, 0, stream, pred, y,
+               sample_weight, mask, n, steps, K, from_logits, d_loss, denom, d_pred);
   EMBER_CUDA_CHECK_LAUNCH("scce_backward_kernel");
 }
 

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "engine/cuda/check.h"
+#include "engine/cuda/launch.cuh"
 #include "engine/cuda/context.h"
 #include "engine/rng.h"
 #include "kernels/lstm.h"
@@ -161,8 +162,8 @@ void dropout_factors(T* factor, int64_t n, double rate, uint64_t seed, uint64_t 
   EMBER_CHECK_ARG(rate >= 0.0 && rate < 1.0, "dropout_factors: rate " << rate << " not in [0,1)");
   if (n <= 0) return;
   const T scale = static_cast<T>(1.0 / (1.0 - rate));
-  dropout_factors_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(
-      factor, n, static_cast<float>(rate), scale, seed, offset);
+  EMBER_LAUNCH(dropout_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, factor, n,
+               static_cast<float>(rate), scale, seed, offset);
   EMBER_CUDA_CHECK_LAUNCH("dropout_factors_kernel");
 }
 
@@ -171,7 +172,8 @@ void apply_row_factors(const T* x, const T* f, T* y, int64_t nb, int64_t nt, int
                        cudaStream_t stream) {
   const int64_t n = nb * nt * nc;
   if (n <= 0) return;
-  apply_row_factors_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(x, f, y, nb, nt, nc);
+  EMBER_LAUNCH(apply_row_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, x, f, y, nb, nt,
+               nc);
   EMBER_CUDA_CHECK_LAUNCH("apply_row_factors_kernel");
 }
 
@@ -180,7 +182,7 @@ void add_row_factors(const T* w, const T* f, T* dx, int64_t nb, int64_t nt, int6
                      cudaStream_t stream) {
   const int64_t n = nb * nt * nc;
   if (n <= 0) return;
-  add_row_factors_kernel<T><<<blocks_for(n), kThreads, 0, stream>>>(w, f, dx, nb, nt, nc);
+  EMBER_LAUNCH(add_row_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, w, f, dx, nb, nt, nc);
   EMBER_CUDA_CHECK_LAUNCH("add_row_factors_kernel");
 }
 
@@ -198,10 +200,11 @@ void column_sums_add(const T* m, int64_t rows, int64_t cols, double* partial, T*
   const dim3 block(kSumCols, kSumChunks);
   const dim3 grid(static_cast<unsigned>((cols + kSumCols - 1) / kSumCols),
                   static_cast<unsigned>((chunks + kSumChunks - 1) / kSumChunks));
-  column_partial_sums_kernel<T><<<grid, block, 0, stream>>>(m, rows, cols, per, chunks, partial);
+  EMBER_LAUNCH(column_partial_sums_kernel<T>, grid, block, 0, stream, m, rows, cols, per, chunks,
+               partial);
   EMBER_CUDA_CHECK_LAUNCH("column_partial_sums_kernel");
-  column_sums_finish_kernel<T><<<blocks_for(cols), kThreads, 0, stream>>>(partial, chunks, cols,
-                                                                            out);
+  EMBER_LAUNCH(column_sums_finish_kernel<T>, blocks_for(cols), kThreads, 0, stream, partial, chunks,
+               cols, out);
   EMBER_CUDA_CHECK_LAUNCH("column_sums_finish_kernel");
 }
 

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "engine/cuda/check.h"
+#include "engine/cuda/launch.cuh"
 #include "kernels/lstm.h"
 
 namespace ember::cuda {
@@ -125,9 +126,9 @@ void lstm_gates_forward(const LstmGatesForwardArgs<T>& p, cudaStream_t stream) {
     with_bool(p.c_save != nullptr, [&](auto save) {
       with_bool(p.h_next != nullptr, [&](auto next) {
         with_bool(p.h_scale != nullptr, [&](auto rec) {
-          lstm_gates_fwd_kernel<T, decltype(mask)::value, decltype(save)::value,
-                                decltype(next)::value, decltype(rec)::value>
-              <<<blocks_for(n), kThreads, 0, stream>>>(p);
+          EMBER_LAUNCH((lstm_gates_fwd_kernel<T, decltype(mask)::value, decltype(save)::value,
+                                              decltype(next)::value, decltype(rec)::value>),
+                       blocks_for(n), kThreads, 0, stream, p);
         });
       });
     });
@@ -150,8 +151,8 @@ void lstm_gates_backward(const LstmGatesBackwardArgs<T>& p, cudaStream_t stream)
   const int64_t n = p.batch * p.hidden;
   with_bool(p.mask != nullptr, [&](auto mask) {
     with_bool(p.dh_rec != nullptr, [&](auto rec) {
-      lstm_gates_bwd_kernel<T, decltype(mask)::value, decltype(rec)::value>
-          <<<blocks_for(n), kThreads, 0, stream>>>(p);
+      EMBER_LAUNCH((lstm_gates_bwd_kernel<T, decltype(mask)::value, decltype(rec)::value>),
+                   blocks_for(n), kThreads, 0, stream, p);
     });
   });
   EMBER_CUDA_CHECK_LAUNCH("lstm_gates_bwd_kernel");

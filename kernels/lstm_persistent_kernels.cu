@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "engine/cuda/check.h"
+#include "engine/cuda/launch.cuh"
 #include "kernels/lstm_persistent.h"
 #include "kernels/lstm_persistent_kernels.h"
 
@@ -60,7 +61,7 @@ __device__ __forceinline__ void load_fwd_step(const LstmPersistentFwdArgs<T>& p,
 template <class T, int RB>
 __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
     lstm_persistent_fwd_kernel(LstmPersistentFwdArgs<T> p) {
-  extern __shared__ __align__(128) unsigned char smem_raw[];
+  EMBER_DYNAMIC_SHARED(unsigned char, smem_raw, 128);
   cg::cluster_group cluster = cg::this_cluster();
   const int nh = p.hidden, ng = 4 * nh, nt = p.steps, hc = p.units, bt = p.batch_tile;
   const int rank = static_cast<int>(cluster.block_rank());
@@ -234,7 +235,7 @@ __device__ __forceinline__ void load_bwd_step(const LstmPersistentBwdArgs<T>& p,
 template <class T, int RB>
 __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
     lstm_persistent_bwd_kernel(LstmPersistentBwdArgs<T> p) {
-  extern __shared__ __align__(128) unsigned char smem_raw[];
+  EMBER_DYNAMIC_SHARED(unsigned char, smem_raw, 128);
   cg::cluster_group cluster = cg::this_cluster();
   const int nh = p.hidden, ng = 4 * nh, nt = p.steps, hc = p.units, bt = p.batch_tile;
   const int rank = static_cast<int>(cluster.block_rank());
@@ -358,7 +359,8 @@ void set_smem(const void* kernel, int64_t bytes) {
                                         static_cast<int>(bytes)));
 }
 
-// The launch configuration of one call; `attr` must outlive the launch.
+// The launch configuration of one call (the occupancy query's; launch() passes the same grid,
+// block, cluster and shared memory to launch_kernel); `attr` must outlive the query.
 cudaLaunchConfig_t launch_config(const LstmPersistentPlan& plan, int64_t smem, unsigned tiles,
                                  cudaStream_t stream, cudaLaunchAttribute* attr) {
   cudaLaunchConfig_t lc = {};
@@ -387,17 +389,19 @@ void with_rows(int rb, F&& f) {
   }
 }
 
-// Launches kernel_for(rb), the instantiation for the plan's rows per thread, with `args`.
+// Launches kernel_for(rb), the instantiation for the plan's rows per thread, with `args`: the
+// grid and clusters of launch_config, through the project's one launch helper.
 template <class Args, class KernelFor>
 void launch(const LstmPersistentPlan& plan, int64_t smem, cudaStream_t stream, const Args& args,
             KernelFor kernel_for) {
   with_rows(plan.rows_per_thread, [&](auto rb) {
     void (*kernel)(Args) = kernel_for(rb);
     set_smem(reinterpret_cast<const void*>(kernel), smem);
-    cudaLaunchAttribute attr[1];
-    const cudaLaunchConfig_t lc =
-        launch_config(plan, smem, static_cast<unsigned>(plan.tiles), stream, attr);
-    EMBER_CUDA_CHECK(cudaLaunchKernelEx(&lc, kernel, args));
+    const unsigned cluster = static_cast<unsigned>(plan.cluster);
+    launch_kernel(KernelFor::kName, __FILE__, __LINE__, kernel,
+                  dim3(cluster, static_cast<unsigned>(plan.tiles), 1),
+                  dim3(static_cast<unsigned>(plan.threads), 1, 1), dim3(cluster, 1, 1),
+                  static_cast<size_t>(smem), stream, args);
   });
 }
 
@@ -418,6 +422,7 @@ int max_clusters(const LstmPersistentPlan& plan, int64_t smem, KernelFor kernel_
 // The kernels' instantiations for rb = std::integral_constant<int, RB>.
 template <class T>
 struct FwdKernel {
+  static constexpr const char* kName = "lstm_persistent_fwd_kernel";
   template <class Rb>
   auto operator()(Rb) const {
     return &lstm_persistent_fwd_kernel<T, Rb::value>;
@@ -425,6 +430,7 @@ struct FwdKernel {
 };
 template <class T>
 struct BwdKernel {
+  static constexpr const char* kName = "lstm_persistent_bwd_kernel";
   template <class Rb>
   auto operator()(Rb) const {
     return &lstm_persistent_bwd_kernel<T, Rb::value>;

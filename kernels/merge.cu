@@ -62,15 +62,16 @@ __global__ void merge_elementwise_backward_kernel(const T* a, const T* b, const 
 
 template <class T, MergeMode M>
 void launch_elementwise_forward(const T* a, const T* b, T* y, int64_t n, cudaStream_t stream) {
-  merge_elementwise_forward_kernel<T, M><<<grid_for(n), kBlockThreads, 0, stream>>>(a, b, y, n);
+  EMBER_LAUNCH((merge_elementwise_forward_kernel<T, M>), grid_for(n), kBlockThreads, 0, stream, a,
+               b, y, n);
   EMBER_CUDA_CHECK_LAUNCH("merge_elementwise_forward_kernel");
 }
 
 template <class T, MergeMode M>
 void launch_elementwise_backward(const T* a, const T* b, const T* d_y, T* d_a, T* d_b, int64_t n,
                                  cudaStream_t stream) {
-  merge_elementwise_backward_kernel<T, M>
-      <<<grid_for(n), kBlockThreads, 0, stream>>>(a, b, d_y, d_a, d_b, n);
+  EMBER_LAUNCH((merge_elementwise_backward_kernel<T, M>), grid_for(n), kBlockThreads, 0, stream, a,
+               b, d_y, d_a, d_b, n);
   EMBER_CUDA_CHECK_LAUNCH("merge_elementwise_backward_kernel");
 }
 
@@ -84,8 +85,8 @@ void merge_concat_forward(const T* a, const T* b, T* y, int64_t rows, int64_t wi
       "cuda::merge_concat_forward: bad dims R=" << rows << " Ha=" << width_a << " Hb=" << width_b);
   const int64_t n = rows * (width_a + width_b);
   if (n == 0) return;
-  merge_concat_forward_kernel<T>
-      <<<grid_for(n), kBlockThreads, 0, stream>>>(a, b, y, rows, width_a, width_b);
+  EMBER_LAUNCH(merge_concat_forward_kernel<T>, grid_for(n), kBlockThreads, 0, stream, a, b, y, rows,
+               width_a, width_b);
   EMBER_CUDA_CHECK_LAUNCH("merge_concat_forward_kernel");
 }
 
@@ -97,13 +98,13 @@ void merge_concat_backward(const T* d_y, T* d_a, T* d_b, int64_t rows, int64_t w
       "cuda::merge_concat_backward: bad dims R=" << rows << " Ha=" << width_a << " Hb=" << width_b);
   const int64_t width = width_a + width_b;
   if (d_a && rows * width_a > 0) {
-    merge_concat_backward_kernel<T>
-        <<<grid_for(rows * width_a), kBlockThreads, 0, stream>>>(d_y, d_a, rows, width, 0, width_a);
+    EMBER_LAUNCH(merge_concat_backward_kernel<T>, grid_for(rows * width_a), kBlockThreads, 0,
+                 stream, d_y, d_a, rows, width, 0, width_a);
     EMBER_CUDA_CHECK_LAUNCH("merge_concat_backward_kernel (a)");
   }
   if (d_b && rows * width_b > 0) {
-    merge_concat_backward_kernel<T><<<grid_for(rows * width_b), kBlockThreads, 0, stream>>>(
-        d_y, d_b, rows, width, width_a, width_b);
+    EMBER_LAUNCH(merge_concat_backward_kernel<T>, grid_for(rows * width_b), kBlockThreads, 0,
+                 stream, d_y, d_b, rows, width, width_a, width_b);
     EMBER_CUDA_CHECK_LAUNCH("merge_concat_backward_kernel (b)");
   }
 }

@@ -57,8 +57,8 @@ void global_max_pool1d_forward(const T* x, T* y, int32_t* argmax, int64_t batch,
                                int64_t channels, cudaStream_t stream) {
   check_dims(batch, steps, channels, "cuda::global_max_pool1d_forward");
   if (batch * channels == 0) return;
-  global_max_pool1d_forward_kernel<T><<<grid_for(batch * channels), kBlockThreads, 0, stream>>>(
-      x, y, argmax, batch, steps, channels);
+  EMBER_LAUNCH(global_max_pool1d_forward_kernel<T>, grid_for(batch * channels), kBlockThreads, 0,
+               stream, x, y, argmax, batch, steps, channels);
   EMBER_CUDA_CHECK_LAUNCH("global_max_pool1d_forward_kernel");
 }
 
@@ -67,8 +67,8 @@ void global_max_pool1d_backward(const T* d_y, const int32_t* argmax, T* d_x, int
                                 int64_t steps, int64_t channels, cudaStream_t stream) {
   check_dims(batch, steps, channels, "cuda::global_max_pool1d_backward");
   if (batch * channels == 0) return;
-  global_max_pool1d_backward_kernel<T><<<grid_for(batch * channels), kBlockThreads, 0, stream>>>(
-      d_y, argmax, d_x, batch, steps, channels);
+  EMBER_LAUNCH(global_max_pool1d_backward_kernel<T>, grid_for(batch * channels), kBlockThreads, 0,
+               stream, d_y, argmax, d_x, batch, steps, channels);
   EMBER_CUDA_CHECK_LAUNCH("global_max_pool1d_backward_kernel");
 }
 

@@ -103,7 +103,7 @@ __global__ void adam_update_kernel(UpdateList<T> list, T alpha, T one_minus_b1, 
 template <class T>
 __global__ void __launch_bounds__(kBlockThreads)
     sum_squares_partials_kernel(ConstList<T> list, double* __restrict__ partials) {
-  __shared__ double scratch[kBlockThreads / kWarp];
+  EMBER_SHARED(double, scratch, kBlockThreads / kWarp);
   const T* x = list.ptr[blockIdx.y];
   const int64_t n = list.n[blockIdx.y];
   double acc = 0.0;
@@ -118,7 +118,7 @@ __global__ void __launch_bounds__(kBlockThreads)
 __global__ void __launch_bounds__(kBlockThreads)
     norm_and_clip_scale_kernel(const double* __restrict__ partials, int64_t count, double clip_norm,
                                bool global, double* __restrict__ out) {
-  __shared__ double scratch[kBlockThreads / kWarp];
+  EMBER_SHARED(double, scratch, kBlockThreads / kWarp);
   double acc = 0.0;
   for (int64_t j = threadIdx.x; j < count; j += blockDim.x) acc += partials[j];
   const double norm = sqrt(block_sum<kBlockThreads>(acc, scratch));
@@ -174,11 +174,14 @@ void sgd_update(const ParamSlices<T>* tensors, int count, T lr, T momentum, bool
     if (max_n == 0) continue;
     const dim3 grid(update_blocks(max_n), static_cast<unsigned>(list.count));
     if (!with_velocity)
-      sgd_update_kernel<T, false, false><<<grid, kBlockThreads, 0, stream>>>(list, lr, momentum);
+      EMBER_LAUNCH((sgd_update_kernel<T, false, false>), grid, kBlockThreads, 0, stream, list, lr,
+                   momentum);
     else if (nesterov)
-      sgd_update_kernel<T, true, true><<<grid, kBlockThreads, 0, stream>>>(list, lr, momentum);
+      EMBER_LAUNCH((sgd_update_kernel<T, true, true>), grid, kBlockThreads, 0, stream, list, lr,
+                   momentum);
     else
-      sgd_update_kernel<T, true, false><<<grid, kBlockThreads, 0, stream>>>(list, lr, momentum);
+      EMBER_LAUNCH((sgd_update_kernel<T, true, false>), grid, kBlockThreads, 0, stream, list, lr,
+                   momentum);
     EMBER_CUDA_CHECK_LAUNCH("sgd_update_kernel");
   }
 }
@@ -199,8 +202,8 @@ void adam_update(const ParamSlices<T>* tensors, int count, T alpha, T beta_1, T 
     }
     if (max_n == 0) continue;
     const dim3 grid(update_blocks(max_n), static_cast<unsigned>(list.count));
-    adam_update_kernel<T>
-        <<<grid, kBlockThreads, 0, stream>>>(list, alpha, one_minus_b1, one_minus_b2, epsilon);
+    EMBER_LAUNCH(adam_update_kernel<T>, grid, kBlockThreads, 0, stream, list, alpha, one_minus_b1,
+                 one_minus_b2, epsilon);
     EMBER_CUDA_CHECK_LAUNCH("adam_update_kernel");
   }
 }
@@ -218,7 +221,7 @@ void sum_squares_partials(const T* const* tensors, const int64_t* sizes, int cou
       ++list.count;
     }
     const dim3 grid(kNormBlocks, static_cast<unsigned>(list.count));
-    sum_squares_partials_kernel<T><<<grid, kBlockThreads, 0, stream>>>(list, partials);
+    EMBER_LAUNCH(sum_squares_partials_kernel<T>, grid, kBlockThreads, 0, stream, list, partials);
     EMBER_CUDA_CHECK_LAUNCH("sum_squares_partials_kernel");
   }
 }
@@ -227,8 +230,8 @@ void norm_and_clip_scale(const double* partials, int64_t slots, double clip_norm
                          double* out, cudaStream_t stream) {
   EMBER_CHECK_ARG(slots >= 0 && clip_norm > 0.0,
                   "cuda::norm_and_clip_scale: slots " << slots << ", clip_norm " << clip_norm);
-  norm_and_clip_scale_kernel<<<1, kBlockThreads, 0, stream>>>(partials, slots * kNormBlocks,
-                                                              clip_norm, global, out);
+  EMBER_LAUNCH(norm_and_clip_scale_kernel, 1, kBlockThreads, 0, stream, partials,
+               slots * kNormBlocks, clip_norm, global, out);
   EMBER_CUDA_CHECK_LAUNCH("norm_and_clip_scale_kernel");
 }
 
@@ -247,7 +250,7 @@ void scale_by_device_scalar(T* const* tensors, const int64_t* sizes, int count, 
     }
     if (max_n == 0) continue;
     const dim3 grid(update_blocks(max_n), static_cast<unsigned>(list.count));
-    scale_by_device_scalar_kernel<T><<<grid, kBlockThreads, 0, stream>>>(list, scale);
+    EMBER_LAUNCH(scale_by_device_scalar_kernel<T>, grid, kBlockThreads, 0, stream, list, scale);
     EMBER_CUDA_CHECK_LAUNCH("scale_by_device_scalar_kernel");
   }
 }

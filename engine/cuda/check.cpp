@@ -1,5 +1,6 @@
-// Throwing and logging halves of check.h.
+// Throwing and logging halves of check.h, and launch.cuh's launch error.
 #include "engine/cuda/check.h"
+#include "engine/cuda/launch.cuh"
 
 #include <cstdio>
 #include <stdexcept>
@@ -30,6 +31,13 @@ void log_cuda(cudaError_t e, const char* call, const char* file, int line) {
   if (e != cudaSuccess)
     std::fprintf(stderr, "ember: %s failed: %s at %s\n", call, cudaGetErrorString(e),
                  where(file, line).c_str());
+}
+
+void throw_launch(cudaError_t e, const char* kernel, const char* file, int line) {
+  (void)cudaGetLastError();  // a launch error is not sticky: the next check must not see it
+  throw std::runtime_error(std::string("kernel launch of ") + kernel + " failed: " +
+                           cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ") at " +
+                           where(file, line));
 }
 
 void check_launch(const char* op, const char* file, int line) {

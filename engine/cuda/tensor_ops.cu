@@ -28,7 +28,7 @@ __global__ void sum_squares_partial_kernel(const T* x, int64_t n, double* partia
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     acc += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  __shared__ double scratch[kThreads / kWarp];
+  EMBER_SHARED(double, scratch, kThreads / kWarp);
   const double total = block_sum<kThreads>(acc, scratch);  // fixed order: reproducible
   if (threadIdx.x == 0) partials[blockIdx.x] = total;
 }
@@ -36,7 +36,7 @@ __global__ void sum_squares_partial_kernel(const T* x, int64_t n, double* partia
 __global__ void sum_partials_kernel(const double* partials, int n, double* out) {
   double acc = 0;
   for (int i = threadIdx.x; i < n; i += blockDim.x) acc += partials[i];
-  __shared__ double scratch[kThreads / kWarp];
+  EMBER_SHARED(double, scratch, kThreads / kWarp);
   const double total = block_sum<kThreads>(acc, scratch);
   if (threadIdx.x == 0) *out = total;
 }
@@ -46,22 +46,22 @@ __global__ void sum_partials_kernel(const double* partials, int n, double* out) 
 template <class T>
 void axpy(T* dst, T a, const T* x, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  axpy_kernel<<<grid_for(n, kThreads, 4096), kThreads, 0, stream>>>(dst, a, x, n);
+  EMBER_LAUNCH(axpy_kernel<T>, grid_for(n, kThreads, 4096), kThreads, 0, stream, dst, a, x, n);
   EMBER_CUDA_CHECK_LAUNCH("axpy_kernel");
 }
 
 template <class T>
 void scale(T* dst, T a, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  scale_kernel<<<grid_for(n, kThreads, 4096), kThreads, 0, stream>>>(dst, a, n);
+  EMBER_LAUNCH(scale_kernel<T>, grid_for(n, kThreads, 4096), kThreads, 0, stream, dst, a, n);
   EMBER_CUDA_CHECK_LAUNCH("scale_kernel");
 }
 
 template <class T>
 void sum_squares(const T* x, int64_t n, double* partials, double* out, cudaStream_t stream) {
-  sum_squares_partial_kernel<<<kSumSquaresBlocks, kThreads, 0, stream>>>(x, n, partials);
+  EMBER_LAUNCH(sum_squares_partial_kernel<T>, kSumSquaresBlocks, kThreads, 0, stream, x, n, partials);
   EMBER_CUDA_CHECK_LAUNCH("sum_squares_partial_kernel");
-  sum_partials_kernel<<<1, kThreads, 0, stream>>>(partials, kSumSquaresBlocks, out);
+  EMBER_LAUNCH(sum_partials_kernel, 1, kThreads, 0, stream, partials, kSumSquaresBlocks, out);
   EMBER_CUDA_CHECK_LAUNCH("sum_partials_kernel");
 }
 
