@@ -61,4 +61,57 @@ void write_evaluation(const std::string& run_dir, const std::string& split, cons
                                                       e.confusion, names));
 }
 
+namespace {
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+// The per-split files of write_evaluation, which carry a "<split>_" prefix for extra tests.
+const char* const kSplitFiles[] = {"metrics.json", "classification_report.txt",
+                                   "confusion_matrix.svg"};
+}  // namespace
+
+bool is_run_file(const std::string& name) {
+  for (const char* f : {"config.yaml", "history.csv", "losses.csv", "last.ckpt",
+                        "interrupted.ckpt", "model.ember", "accuracy.svg", "loss.svg", ".lock"})
+    if (name == f) return true;
+  for (const char* f : kSplitFiles)
+    if (ends_with(name, f)) return true;
+  return false;
+}
+
+void remove_stale_outputs(const std::string& run_dir, bool wrote_last_ckpt, bool resumed,
+                          bool history_empty) {
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (fs::directory_iterator it(run_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    bool split_file = false;
+    for (const char* f : kSplitFiles) split_file = split_file || ends_with(name, f);
+    if (split_file || name == "model.ember" || (wrote_last_ckpt && name == "interrupted.ckpt") ||
+        (!wrote_last_ckpt && !resumed && name == "last.ckpt") ||
+        (history_empty && (name == "accuracy.svg" || name == "loss.svg")))
+      stale.push_back(it->path());
+  }
+  for (const fs::path& p : stale) fs::remove(p, ec);  // best effort: a leftover is only stale
+}
+
+std::string losses_before(const std::string& text, uint64_t steps, std::string* warning) {
+  std::istringstream in(text);
+  std::string line, kept;
+  uint64_t next = 0;
+  std::getline(in, line);  // the header
+  const bool header_ok = line == "step,loss";
+  while (header_ok && next < steps && std::getline(in, line)) {
+    const size_t comma = line.find(',');
+    if (comma == std::string::npos || line.substr(0, comma) != std::to_string(next)) break;
+    kept += line + "\n";
+    ++next;
+  }
+  if (next == steps) return kept;
+  if (warning)
+    *warning = text.empty() ? "no losses.csv beside the checkpoint"
+                            : "its losses.csv lacks step " + std::to_string(next);
+  return "";
+}
+
 }  // namespace ember

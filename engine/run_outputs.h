@@ -19,4 +19,25 @@ void write_history(const std::string& run_dir, const std::vector<EpochRow>& hist
 void write_evaluation(const std::string& run_dir, const std::string& split, const Evaluation& e,
                       const std::vector<std::string>& class_names, double loss);
 
+// True for the names of the files a run writes itself (config.yaml, history.csv, losses.csv,
+// last.ckpt, interrupted.ckpt, model.ember, the curves, and every split's metrics.json,
+// classification_report.txt and confusion_matrix.svg, with or without a "<split>_" prefix)
+// and for the lock, .lock. A ModelCheckpoint may not write over any of them.
+bool is_run_file(const std::string& file_name);
+
+// Called once a run has written its first files into a directory that may hold an earlier
+// run's: removes what no longer describes the directory's run. The final model and every
+// split's metrics go (the end of the run writes them again); so does interrupted.ckpt when a
+// last.ckpt was just written (it is older), and a fresh run's last.ckpt when it has just
+// written interrupted.ckpt; the curves go while the history is empty. User-named
+// ModelCheckpoint files are left alone.
+void remove_stale_outputs(const std::string& run_dir, bool wrote_last_ckpt, bool resumed,
+                          bool history_empty);
+
+// The rows of `losses_csv` (a run's losses.csv) for steps 0 .. steps-1, as its own text
+// ("0,0.69\n1,0.68\n..."), when the file holds every one of them in order; else "" and a
+// warning saying what is missing. Rows after `steps` (written after the checkpoint a run
+// resumes from) are dropped.
+std::string losses_before(const std::string& losses_csv, uint64_t steps, std::string* warning);
+
 }  // namespace ember

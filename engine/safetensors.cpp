@@ -1,7 +1,10 @@
 // safetensors reading and writing (see safetensors.h).
 #include "engine/safetensors.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -78,7 +81,11 @@ std::string serialize_safetensors(const std::vector<std::pair<std::string, Tenso
 }
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp";
+  // A temporary name no other writer uses: two processes (or threads) writing one file would
+  // otherwise truncate each other's half-written temporary and one rename would find it gone.
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                          std::to_string(counter.fetch_add(1));
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw Error("cannot write " + tmp + ": is the directory writable?");

@@ -34,7 +34,9 @@ void save_safetensors(const std::string& path,
 SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& source);
 SafetensorsFile load_safetensors(const std::string& path);
 
-// Writes `bytes` to `path` via `path.tmp` + rename (POSIX-atomic on one file system).
+// Writes `bytes` to `path` via a temporary `path.tmp.<pid>.<n>`, unique to this call, and a
+// rename (POSIX-atomic on one file system): concurrent writers never share a temporary, and
+// the last rename wins whole.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
 }  // namespace ember

@@ -16,6 +16,7 @@
 
 #include "engine/data/batches.h"
 #include "engine/evaluate.h"
+#include "engine/run_lock.h"
 #include "engine/run_outputs.h"
 #include "engine/device.h"
 #include "engine/synthetic.h"
@@ -69,6 +70,12 @@ std::string data_summary(const DataSplits& d, const data::LoadReport& rep) {
   if (dropped || bad) s << "; dropped " << dropped << " rows (labels, cleaning), skipped " << bad
                         << " bad rows (ember data CONFIG shows details)";
   return s.str();
+}
+
+// A file's bytes, or "" when it cannot be read.
+std::string read_text_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -212,20 +219,10 @@ void draw_progress(std::ostream& log, int64_t done, int64_t total, double second
 
 TrainResult Trainer::fit(std::ostream& log) {
   TrainResult result;
-  fs::path run_dir;
-  if (opts_.write_run_dir) {
-    run_dir = opts_.out_dir.empty() ? fs::path("runs") / cfg_.name : fs::path(opts_.out_dir);
-    std::error_code ec;
-    fs::create_directories(run_dir, ec);
-    if (ec) throw Error("cannot create run directory " + run_dir.string() + ": " + ec.message() +
-                        " (pass --out DIR with a writable DIR)");
-    // Fail before training, not after an hour of it, if nothing can be written there.
-    write_history(run_dir.string(), {});
-    // The text that was parsed, so the run's config is what trained it even if the file has
-    // changed since (or the config never came from a file).
-    write_file_atomically((run_dir / "config.yaml").string(), cfg_.text);
-    result.run_dir = run_dir.string();
-  }
+  const fs::path run_dir =
+      !opts_.write_run_dir ? fs::path()
+      : opts_.out_dir.empty() ? fs::path("runs") / cfg_.name
+                              : fs::path(opts_.out_dir);
 
   const int64_t epochs = opts_.epochs.value_or(cfg_.train.epochs);
   data::BatchOptions bo;
@@ -257,15 +254,20 @@ TrainResult Trainer::fit(std::ostream& log) {
     for (size_t i = 0; i < w.size(); ++i) params[i]->mutable_value().copy_from(w[i]);
   };
   RunPosition pos;
-  auto checkpoint = [&](const std::string& name_or_path) {
-    fs::path p(name_or_path);
-    if (p.is_relative() && opts_.write_run_dir) p = run_dir / p;
+  // Checkpoints go inside the run directory (the config parser refuses any other path); with
+  // no run directory nothing is written.
+  auto checkpoint = [&](const std::string& name) {
+    if (!opts_.write_run_dir) return;
+    const fs::path p = run_dir / name;
     if (!p.parent_path().empty()) fs::create_directories(p.parent_path());
     save_checkpoint(p.string(), model_, contents_, *optimizer_, callbacks_, pos);
     result.checkpoint = p.string();
   };
   ctl.save = checkpoint;
 
+  // Everything that can be refused is checked before the run directory is touched: config,
+  // data and model before fit(), the checkpoint to resume from here. An existing directory
+  // then keeps its earlier run's files until this run writes its own (write_run_files).
   if (!opts_.resume.empty()) {
     pos = load_checkpoint(opts_.resume, model_, *optimizer_, callbacks_);
     log << "ember: resumed from " << opts_.resume << " at epoch " << pos.epoch + 1 << ", batch "
@@ -273,6 +275,40 @@ TrainResult Trainer::fit(std::ostream& log) {
   } else {
     for (auto& cb : callbacks_) cb->on_train_begin(ctl);
   }
+  if (opts_.write_run_dir) {
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    if (ec) throw Error("cannot create run directory " + run_dir.string() + ": " + ec.message() +
+                        " (pass --out DIR with a writable DIR)");
+    // Also fails before training, not after an hour of it, if nothing can be written there.
+    lock_ = std::make_unique<RunLock>(run_dir.string());
+    result.run_dir = run_dir.string();
+    if (!opts_.resume.empty()) {
+      // The steps before the checkpoint, from the losses.csv beside it (the run directory's
+      // own when resuming in place): the resumed run's file then equals an uninterrupted one.
+      const fs::path earlier = fs::path(opts_.resume).parent_path() / "losses.csv";
+      std::string warning;
+      losses_csv << losses_before(read_text_file(earlier), pos.step, &warning);
+      if (!warning.empty())
+        log << "ember: warning: " << opts_.resume << ": " << warning << "; losses.csv starts at "
+            << "step " << pos.step << std::endl;
+    }
+  }
+  // The run's own files: the config copy (the text that was parsed, so the run's config is
+  // what trained it even if the file has changed since), history, losses, then `ckpt` if one
+  // is named. The first call also clears what an earlier run left that no longer fits.
+  bool published = false;
+  auto write_run_files = [&](const std::string& ckpt) {
+    if (!opts_.write_run_dir) return;
+    if (!published) write_file_atomically((run_dir / "config.yaml").string(), cfg_.text);
+    write_history(run_dir.string(), result.history);
+    write_file_atomically((run_dir / "losses.csv").string(), losses_csv.str());
+    if (!ckpt.empty()) checkpoint(ckpt);
+    if (!published)
+      remove_stale_outputs(run_dir.string(), ckpt == "last.ckpt", !opts_.resume.empty(),
+                           result.history.empty());
+    published = true;
+  };
   result.history = pos.history;
   bool stop = false;
 
@@ -345,7 +381,7 @@ TrainResult Trainer::fit(std::ostream& log) {
       if (interrupt_requested().load()) {
         read_steps();
         pos.epoch_seconds = elapsed();
-        if (opts_.write_run_dir) checkpoint("interrupted.ckpt");
+        write_run_files("interrupted.ckpt");
         if (bar) log << '\n';
         log << "ember: interrupted at epoch " << epoch + 1 << ", batch " << pos.batch
             << "; checkpoint " << result.checkpoint << " (continue with --resume)" << std::endl;
@@ -400,11 +436,7 @@ TrainResult Trainer::fit(std::ostream& log) {
     pos.seen = 0;
     pos.epoch_seconds = 0;
     pos.history = result.history;
-    if (opts_.write_run_dir) {
-      write_history(run_dir.string(), result.history);
-      write_file_atomically((run_dir / "losses.csv").string(), losses_csv.str());
-      checkpoint("last.ckpt");
-    }
+    write_run_files("last.ckpt");
   }
   return result;
 }

@@ -26,6 +26,8 @@
 
 namespace ember {
 
+class RunLock;
+
 struct TrainOptions {
   std::string device = "auto";  // auto | cpu | cuda
   std::string out_dir;          // run directory; "" = runs/<config name>
@@ -81,6 +83,7 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<std::unique_ptr<Callback>> callbacks_;
   BundleContents contents_;
+  std::unique_ptr<RunLock> lock_;  // held from fit() until the trainer is destroyed
   std::vector<double> class_weight_;  // empty: none
   bool from_logits_;
   bool binary_;
