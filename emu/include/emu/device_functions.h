@@ -16,7 +16,8 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline
-#define __noinline__ __attribute__((noinline))
+// No __noinline__: libstdc++ spells __attribute__((__noinline__)), which a macro would break
+// (CUDA's own headers stopped defining it for GCC for the same reason).
 #define __launch_bounds__(...)
 #define __align__(n) alignas(n)
 #define __constant__
