@@ -18,7 +18,7 @@ namespace {
 namespace cg = cooperative_groups;
 
 __global__ void cluster_sync_loop(int iters, int* out) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#if (defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900) || defined(EMBER_CUDA_EMU)
   EMBER_SHARED(int, slot, 2);
   cg::cluster_group cluster = cg::this_cluster();
   const unsigned rank = cluster.block_rank();

@@ -2,7 +2,8 @@
 // (which time each cuDNN step reads, which cuDNN output each Keras output position repeats),
 // builds RAII descriptors, converts the weights and calls the v8 API; the layout kernels are
 // in cudnn_rnn_layout.cu. kernels/*.cpp is compiled in every build: the plan and the support
-// check are plain C++ (CPU tests use the plan); everything else is under EMBER_HAVE_CUDA.
+// check are plain C++ (CPU tests use the plan); everything else is under EMBER_HAVE_CUDA, and
+// left out for the CUDA emulator (EMBER_CUDA_EMU, see cudnn_rnn_emu.cpp).
 //
 // Weight layout, from the cuDNN 9 API reference, cudnnGetRNNWeightParams
 // (https://docs.nvidia.com/deeplearning/cudnn/latest/api/cudnn-adv-library.html), whose
@@ -80,7 +81,8 @@ std::string cudnn_lstm_unsupported(const LstmConfig& cfg) {
 
 }  // namespace ember::cuda
 
-#ifdef EMBER_HAVE_CUDA
+// The emulator has no cuDNN: kernels/cudnn_rnn_emu.cpp refuses these entry points there.
+#if defined(EMBER_HAVE_CUDA) && !defined(EMBER_CUDA_EMU)
 
 #include <cudnn.h>
 
@@ -493,4 +495,4 @@ EMBER_INSTANTIATE_CUDNN_LSTM(double)
 
 }  // namespace ember::cuda
 
-#endif  // EMBER_HAVE_CUDA
+#endif  // EMBER_HAVE_CUDA && !EMBER_CUDA_EMU

@@ -33,6 +33,13 @@ namespace ember::cuda {
 // "" when cuDNN can run cfg exactly, else the reason, naming the option.
 std::string cudnn_lstm_unsupported(const LstmConfig& cfg);
 
+// What fn::lstm and the entry points below throw in a build for the CUDA emulator
+// (EMBER_CUDA_EMU), where the cudnn implementation is refused by name: there is no cuDNN to
+// run, and a stand-in would test nothing of ours (kernels/cudnn_rnn_emu.cpp).
+inline constexpr const char* kCudnnUnderEmulator =
+    "LSTM implementation 'cudnn' is not available under the CUDA emulator (EMBER_CUDA_EMU): "
+    "cuDNN cannot be emulated; use fused or persistent";
+
 // The host-side plan of a call: how Keras's masked, possibly reversed sequences map onto
 // cuDNN's left-aligned ones. Needs no GPU (CPU tests check it by running the reference on the
 // compacted sequences). P = T with return_sequences, else 1.

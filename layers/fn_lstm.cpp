@@ -110,6 +110,9 @@ Var lstm_cuda(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
   const Tensor bv = has_bias ? inputs[3].value() : Tensor();
   const int device = xv.device().index;
   const bool use_cudnn = call.implementation == LstmImpl::kCudnn;
+#ifdef EMBER_CUDA_EMU
+  EMBER_CHECK_ARG(!use_cudnn, cuda::kCudnnUnderEmulator);
+#endif
   if (use_cudnn) {
     const std::string why = cuda::cudnn_lstm_unsupported(cfg);
     EMBER_CHECK_ARG(why.empty(), "lstm: implementation 'cudnn' cannot honour " << why);

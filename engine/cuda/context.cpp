@@ -47,6 +47,11 @@ cublasHandle_t Context::cublas() {
 }
 
 cudnnHandle_t Context::cudnn() {
+#ifdef EMBER_CUDA_EMU
+  // The emulator's cudnn.h only lets this file compile; nothing there can use a handle.
+  throw std::runtime_error(
+      "cuDNN is not available under the CUDA emulator (EMBER_CUDA_EMU): it cannot be emulated");
+#endif
   if (!cudnn_) {
     EMBER_CUDA_CHECK(cudaSetDevice(device_));
     EMBER_CUDNN_CHECK(cudnnCreate(&cudnn_));

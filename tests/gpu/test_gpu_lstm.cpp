@@ -11,6 +11,8 @@
 //    compacted) and against the fused path on identical weights;
 //  - Bidirectional, whose two directions run on two streams, against the CPU, with fused and
 //    with cuDNN directions; the implementation choice and its errors.
+// The cuDNN cases are tagged [cudnn]: the CUDA emulator cannot run them (tests/gpu_main.cpp
+// reports them skipped there), and checks instead that the implementation is refused by name.
 // Tolerances: float64 uses the table's float64 row. float32: each output sums C + H products
 // per step and the error compounds over the recurrence, each weight gradient sums B*T rows;
 // the table's float32 row is scaled by 50 for the small shapes (atol 5e-4), by 200 for the
@@ -92,26 +94,22 @@ TEST_CASE("GPU cuDNN LSTM matches the CPU reference and the fused path", "[gpu][
   }
 }
 
-TEST_CASE("GPU LSTM implementation choice: reference on CUDA, cuDNN's refusals, devices",
-          "[gpu][lstm]") {
-  const LstmCase c{3, 5, 4, 6, MaskKind::kMixed, true, false, false, false, true, 0.2, 0.3};
+namespace {
+const LstmCase kChoiceCase{3, 5, 4, 6, MaskKind::kMixed, true, false, false, false, true, 0.2, 0.3};
+}  // namespace
+
+TEST_CASE("GPU LSTM implementation choice: reference on CUDA, devices", "[gpu][lstm]") {
+  const LstmCase& c = kChoiceCase;
   const std::vector<Tensor> in = lstm_inputs(c, 77);
   const Tensor mask = make_mask(c.mask, c.b, c.t);
   // "reference" on CUDA tensors runs the CPU code through host copies: the CPU's results.
   EMBER_CHECK_PARITY(lstm_fn(c, mask, fn::LstmImpl::kReference), in,
                      std::vector<bool>(in.size(), true), gpu_f32_tol(10),
                      Tolerance{0.0, 0.0});
-  // cuDNN cannot apply recurrent dropout: an error naming it, only when it would apply.
   std::vector<ag::Var> v;
   for (const Tensor& t : in) v.emplace_back(to_device(t), true);
-  fn::LstmCall call = c.call(fn::LstmImpl::kCudnn);
-  CHECK_THROWS_AS(fn::lstm(v[0], v[1], v[2], v[3], to_device(mask), call), std::invalid_argument);
-  CHECK_THROWS_WITH(fn::lstm(v[0], v[1], v[2], v[3], to_device(mask), call),
-                    Contains("recurrent_dropout") && Contains("cudnn"));
-  call.training = false;  // inference: no dropout, cuDNN is fine
-  CHECK_NOTHROW(fn::lstm(v[0], v[1], v[2], v[3], to_device(mask), call));
   // A host mask beside device tensors is moved over; weights on another device are refused.
-  call = c.call(fn::LstmImpl::kFused);
+  const fn::LstmCall call = c.call(fn::LstmImpl::kFused);
   const Tensor with_host_mask = fn::lstm(v[0], v[1], v[2], v[3], mask, call).value();
   const Tensor with_dev_mask = fn::lstm(v[0], v[1], v[2], v[3], to_device(mask), call).value();
   CHECK(bitwise_equal(with_host_mask, with_dev_mask));
@@ -120,14 +118,53 @@ TEST_CASE("GPU LSTM implementation choice: reference on CUDA, cuDNN's refusals, 
                     Contains("lstm") && Contains("cpu") && Contains("cuda:0"));
 }
 
+TEST_CASE("GPU cuDNN LSTM refuses recurrent_dropout by name", "[gpu][lstm][cudnn]") {
+  const LstmCase& c = kChoiceCase;
+  const Tensor mask = make_mask(c.mask, c.b, c.t);
+  std::vector<ag::Var> v;
+  for (const Tensor& t : lstm_inputs(c, 77)) v.emplace_back(to_device(t), true);
+  // cuDNN cannot apply recurrent dropout: an error naming it, only when it would apply.
+  fn::LstmCall call = c.call(fn::LstmImpl::kCudnn);
+  CHECK_THROWS_AS(fn::lstm(v[0], v[1], v[2], v[3], to_device(mask), call), std::invalid_argument);
+  CHECK_THROWS_WITH(fn::lstm(v[0], v[1], v[2], v[3], to_device(mask), call),
+                    Contains("recurrent_dropout") && Contains("cudnn"));
+  call.training = false;  // inference: no dropout, cuDNN is fine
+  CHECK_NOTHROW(fn::lstm(v[0], v[1], v[2], v[3], to_device(mask), call));
+}
+
+#ifdef EMBER_CUDA_EMU
+TEST_CASE("Emulator: the cudnn implementation is refused by name", "[gpu][lstm][emu]") {
+  const LstmCase& c = kChoiceCase;
+  std::vector<ag::Var> v;
+  for (const Tensor& t : lstm_inputs(c, 77)) v.emplace_back(to_device(t), true);
+  for (bool training : {true, false}) {
+    fn::LstmCall call = c.call(fn::LstmImpl::kCudnn);
+    call.training = training;
+    CHECK_THROWS_AS(fn::lstm(v[0], v[1], v[2], v[3], Tensor(), call), std::invalid_argument);
+    CHECK_THROWS_WITH(fn::lstm(v[0], v[1], v[2], v[3], Tensor(), call),
+                      Contains("implementation 'cudnn' is not available under the CUDA emulator") &&
+                          Contains("use fused or persistent"));
+  }
+  // The same layer on the same device runs with the fused path.
+  CHECK_NOTHROW(fn::lstm(v[0], v[1], v[2], v[3], Tensor(), c.call(fn::LstmImpl::kFused)));
+}
+#endif
+
 TEST_CASE("GPU Bidirectional (two streams) matches the CPU", "[gpu][lstm][bidirectional]") {
   const int64_t nh = 9;
   const BidiCase bcases[] = {{true, "concat", "auto", 0.1, MaskKind::kMixed, nh},
                              {false, "concat", "fused", 0.0, MaskKind::kPre, nh},
                              {true, "sum", "fused", 0.2, MaskKind::kPost, nh},
-                             {false, "ave", "auto", 0.0, MaskKind::kNone, nh},
-                             {true, "concat", "cudnn", 0.0, MaskKind::kMixed, nh},
-                             {false, "mul", "cudnn", 0.0, MaskKind::kPost, nh}};
+                             {false, "ave", "auto", 0.0, MaskKind::kNone, nh}};
   uint64_t seed = 2100;
+  for (const BidiCase& bc : bcases) check_bidirectional(bc, seed += 10);
+}
+
+TEST_CASE("GPU Bidirectional with cuDNN directions (two streams) matches the CPU",
+          "[gpu][lstm][bidirectional][cudnn]") {
+  const int64_t nh = 9;
+  const BidiCase bcases[] = {{true, "concat", "cudnn", 0.0, MaskKind::kMixed, nh},
+                             {false, "mul", "cudnn", 0.0, MaskKind::kPost, nh}};
+  uint64_t seed = 2140;
   for (const BidiCase& bc : bcases) check_bidirectional(bc, seed += 10);
 }
