@@ -1,6 +1,9 @@
 // See gpu_test_util.h.
 #include "tests/gpu/gpu_test_util.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 
@@ -68,7 +71,35 @@ Tensor as_dtype(const Tensor& host, DType dt) {
   return is_float && host.dtype() != dt ? host.to(dt) : host;
 }
 
+ParityStats g_last_parity;
+
+// Folds got (host float64) against ref into s's row k; NaN counts as an infinite error.
+void add_diff(const Tensor& got, const Tensor& ref, int k, ParityStats* s) {
+  if (got.numel() != ref.numel()) {  // compare() reports the shapes
+    s->max_abs[k] = s->max_rel[k] = INFINITY;
+    return;
+  }
+  double diff = 0, scale = 0;
+  for (int64_t i = 0; i < ref.numel(); ++i) {
+    const double d = std::fabs(got.data<double>()[i] - ref.data<double>()[i]);
+    diff = std::max(diff, std::isnan(d) ? INFINITY : d);
+    scale = std::max(scale, std::fabs(ref.data<double>()[i]));
+  }
+  s->max_abs[k] = std::max(s->max_abs[k], diff);
+  s->max_rel[k] = std::max(s->max_rel[k], diff / std::max(scale, 1e-30));
+}
+
 }  // namespace
+
+ParityStats last_parity_stats() {
+  return g_last_parity;
+}
+
+void print_parity(const std::string& name, const ParityStats& s) {
+  for (int k = 0; k < 2; ++k)
+    std::printf("parity %s [%s]: max_abs=%.3g max_rel=%.3g\n", name.c_str(),
+                k == 0 ? "float32" : "float64", s.max_abs[k], s.max_rel[k]);
+}
 
 OpRun run_op(const DeviceFn& f, const std::vector<Tensor>& inputs,
              const std::vector<bool>& requires_grad, DType dt, Device dev, const Tensor& seed) {
@@ -117,17 +148,21 @@ std::string check_parity(const DeviceFn& f, const std::vector<Tensor>& inputs,
   const OpRun ref = run_op(f, rounded, requires_grad, DType::kFloat64, cpu, seed_grad);
 
   std::ostringstream report;
+  g_last_parity = ParityStats();
   for (DType dt : {DType::kFloat32, DType::kFloat64}) {
     const Tolerance tol = dt == DType::kFloat32 ? tol32 : tol64;
+    const int k = dt == DType::kFloat32 ? 0 : 1;
     const OpRun a = run_op(f, rounded, requires_grad, dt, gpu, seed_grad);
     const OpRun b = run_op(f, rounded, requires_grad, dt, gpu, seed_grad);
     const char* name = dtype_name(dt);
+    add_diff(a.out.to(DType::kFloat64), ref.out, k, &g_last_parity);
     std::string c = compare(a.out.to(DType::kFloat64), ref.out, tol);
     if (!c.empty()) report << "[" << name << "] forward output vs CPU float64:\n" << c;
     if (!bitwise_equal(a.out, b.out))
       report << "[" << name << "] forward is not bitwise repeatable\n";
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (i >= requires_grad.size() || !requires_grad[i]) continue;
+      add_diff(a.grads[i].to(DType::kFloat64), ref.grads[i], k, &g_last_parity);
       c = compare(a.grads[i].to(DType::kFloat64), ref.grads[i], tol);
       if (!c.empty())
         report << "[" << name << "] gradient of input " << i << " vs CPU float64:\n" << c;

@@ -60,12 +60,26 @@ OpRun run_op(const DeviceFn& f, const std::vector<Tensor>& inputs,
 std::string check_parity(const DeviceFn& f, const std::vector<Tensor>& inputs,
                          const std::vector<bool>& requires_grad, Tolerance tol32,
                          Tolerance tol64 = gpu_f64_tol(), uint64_t seed = 99);
-// Catch2 wrapper around check_parity.
-#define EMBER_CHECK_PARITY(...)                                        \
-  do {                                                                 \
-    std::string ember_par_ = ::ember::test::check_parity(__VA_ARGS__); \
-    INFO(ember_par_);                                                  \
-    CHECK(ember_par_.empty());                                         \
+
+// The worst differences the last check_parity call saw, per GPU dtype (float32, float64):
+// max_abs = max |gpu - cpu| over the output and every checked gradient; max_rel = the largest
+// of each tensor's max |gpu - cpu| / max |cpu|.
+struct ParityStats {
+  double max_abs[2] = {0, 0}, max_rel[2] = {0, 0};
+};
+ParityStats last_parity_stats();
+// Prints "parity <name> [float32]: max_abs=... max_rel=..." and the float64 line, which
+// scripts/gpu_check.sh gathers into the worst error per op.
+void print_parity(const std::string& name, const ParityStats& s);
+
+// Catch2 wrapper around check_parity; prints the errors under the test case's name.
+#define EMBER_CHECK_PARITY(...)                                                 \
+  do {                                                                          \
+    std::string ember_par_ = ::ember::test::check_parity(__VA_ARGS__);          \
+    ::ember::test::print_parity(Catch::getResultCapture().getCurrentTestName(), \
+                                ::ember::test::last_parity_stats());            \
+    INFO(ember_par_);                                                           \
+    CHECK(ember_par_.empty());                                                  \
   } while (0)
 
 }  // namespace ember::test
