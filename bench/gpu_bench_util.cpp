@@ -138,6 +138,7 @@ void Report::add(nlohmann::json line) {
   std::fflush(file_);
   const std::string status = line.value("status", std::string("?"));
   if (status == "MISMATCH") ++mismatches_;
+  if (status == "error") ++errors_;
   auto num = [&](const char* k) { return line.contains(k) ? line[k].get<double>() : 0.0; };
   const double frac = line.contains("frac_copy_bw") ? num("frac_copy_bw") : num("frac_sgemm");
   if (status == "skipped" || status == "error") {

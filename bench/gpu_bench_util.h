@@ -70,7 +70,8 @@ struct Roofs {
 };
 
 // Appends JSON lines (each gets "bench", "device_name", "commit") to a file and prints the
-// table row of each as it goes.
+// table row of each as it goes. Counts the failures: "MISMATCH" (validation) and "error" (a
+// case that threw: a failed launch, allocation or library call); "skipped" is not one.
 class Report {
  public:
   Report(const std::string& path, std::string device_name, std::string commit);
@@ -80,11 +81,12 @@ class Report {
   void header() const;
   void add(nlohmann::json line);
   int mismatches() const { return mismatches_; }
+  int errors() const { return errors_; }
 
  private:
   std::FILE* file_ = nullptr;
   std::string device_name_, commit_;
-  int mismatches_ = 0;
+  int mismatches_ = 0, errors_ = 0;
 };
 
 // A case's result line: timing, throughput and the fraction of the matching roof (memory-bound

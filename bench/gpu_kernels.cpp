@@ -5,11 +5,15 @@
 // implementation (gpu_kernels_lstm.cpp). Every case first validates against the CPU reference
 // (kernels/*_ref.cpp, or for the gate kernels the contract of kernels/lstm.h evaluated on the
 // host in double), then times with CUDA events after warm-up (median of N, L2 flushed before
-// each repetition). Usage: gpu_kernels [--out FILE.jsonl] [--commit HASH] [--quick];
-// exit status 1 when a case mismatches. Dims: B batch, T time, C channels, E embedding, V vocab.
+// each repetition). Usage: gpu_kernels [--out FILE.jsonl] [--commit HASH] [--quick]
+// [--filter NAME[,NAME...]] (only the cases whose name contains one of them; the roofs always
+// run); exit status 1 when a case mismatches or fails (an "error" line: a launch, allocation
+// or library call that threw), 77 without a device.
+// Dims: B batch, T time, C channels, E embedding, V vocab.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -427,16 +431,31 @@ void gate_cases(Env& env, const SeedLstm& s) {
 int main(int argc, char** argv) {
   std::string out_path = "gpu_kernels.jsonl", commit;
   bool quick = false;
+  std::vector<std::string> filter;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--out" && i + 1 < argc) out_path = argv[++i];
     else if (a == "--commit" && i + 1 < argc) commit = argv[++i];
     else if (a == "--quick") quick = true;
-    else {
-      std::fprintf(stderr, "usage: gpu_kernels [--out FILE.jsonl] [--commit HASH] [--quick]\n");
+    else if (a == "--filter" && i + 1 < argc) {
+      const std::string f = argv[++i];
+      for (size_t b = 0, e; b <= f.size(); b = e + 1) {
+        e = std::min(f.find(',', b), f.size());
+        if (e > b) filter.push_back(f.substr(b, e - b));
+      }
+    } else {
+      std::fprintf(stderr,
+                   "usage: gpu_kernels [--out FILE.jsonl] [--commit HASH] [--quick] "
+                   "[--filter NAME[,NAME...]]\n");
       return 2;
     }
   }
+  auto wanted = [&](const std::string& name) {
+    if (filter.empty()) return true;
+    for (const std::string& f : filter)
+      if (name.find(f) != std::string::npos) return true;
+    return false;
+  };
   if (cuda_device_count() == 0) {
     std::fprintf(stderr, "gpu_kernels: no CUDA device\n");
     return 77;
@@ -469,20 +488,22 @@ int main(int argc, char** argv) {
         {"seed001_model_c", 128, 370, 128, 6000},          {"seed001_model_d", 16, 370, 64, 6000},
         {"seed002_twitter_bilstm", 32, 40, 100, 20000},     {"seed003_igbo_bilstm", 32, 68, 20, 20190},
         {"seed004_imdb_lstm", 64, 100, 128, 5000}};
-    for (const EmbShape& s : emb) guarded(env, "embedding", s.name, [&] { embedding_cases(env, s); });
+    for (const EmbShape& s : emb)
+      if (wanted(s.name)) guarded(env, "embedding", s.name, [&] { embedding_cases(env, s); });
     const std::vector<DropShape> drops = {
         {"seed001_model_b", true, 64, 370, 128, 0.25},  {"seed000_sentiment140_lstm", true, 64, 100, 128, 0.2},
         {"seed002_twitter_bilstm", true, 32, 40, 100, 0.1}, {"seed003_igbo_bilstm", false, 32, 68, 20, 0.25},
         {"seed001_model_b (elementwise)", false, 64, 370, 128, 0.25}};
-    for (const DropShape& s : drops) guarded(env, "dropout", s.name, [&] { dropout_cases(env, s); });
+    for (const DropShape& s : drops)
+      if (wanted(s.name)) guarded(env, "dropout", s.name, [&] { dropout_cases(env, s); });
     for (const SeedLstm& s : seed_lstms())
-      if (s.name.find("no-rec") == std::string::npos)  // the gate kernels do not see it
+      if (wanted(s.name) && s.name.find("no-rec") == std::string::npos)  // gates do not see it
         guarded(env, "lstm_gates", s.name, [&] { gate_cases(env, s); });
     for (const SeedLstm& s : seed_lstms())
-      guarded(env, "lstm_layer", s.name, [&] { lstm_layer_cases(env, s); });
-    std::printf("gpu_kernels: %d mismatching case(s); results in %s\n", report.mismatches(),
-                out_path.c_str());
-    return report.mismatches() ? 1 : 0;
+      if (wanted(s.name)) guarded(env, "lstm_layer", s.name, [&] { lstm_layer_cases(env, s); });
+    std::printf("gpu_kernels: %d mismatching and %d failed case(s); results in %s\n",
+                report.mismatches(), report.errors(), out_path.c_str());
+    return report.mismatches() || report.errors() ? 1 : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpu_kernels: %s\n", e.what());
     return 1;
