@@ -17,7 +17,25 @@
 namespace ember {
 
 namespace fs = std::filesystem;
+// Ordered: an object's keys keep insertion order, so probabilities come in class-id order.
 using json = nlohmann::ordered_json;
+
+namespace {
+// U+2028 and U+2029 are valid unescaped in JSON but end a line for JavaScript and for many
+// line-based readers of JSON lines; nlohmann writes them raw. In dumped JSON their bytes can
+// only stand inside a string (everything else is ASCII), so replacing them is always safe.
+std::string escape_line_separators(std::string s) {
+  for (size_t at = 0; (at = s.find("\xE2\x80", at)) != std::string::npos;) {
+    if (at + 2 < s.size() && (s[at + 2] == '\xA8' || s[at + 2] == '\xA9')) {
+      s.replace(at, 3, s[at + 2] == '\xA8' ? "\\u2028" : "\\u2029");
+      at += 6;
+    } else {
+      at += 2;
+    }
+  }
+  return s;
+}
+}  // namespace
 
 int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::ostream& out) {
   Bundle b = load_bundle(path);
@@ -80,7 +98,8 @@ int predict_command(const std::string& path, const std::vector<std::string>& tex
         probs[c < b.class_names.size() ? b.class_names[c] : std::to_string(c)] = p.probabilities[c];
       json line = {{"text", texts[i]}, {"label", label}, {"probabilities", probs}};
       // Invalid UTF-8 in a text must not abort the answer: replace it in the echo.
-      out << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+      out << escape_line_separators(line.dump(-1, ' ', false, json::error_handler_t::replace))
+          << "\n";
     } else {
       out << label << '\t';
       for (size_t c = 0; c < p.probabilities.size(); ++c) {

@@ -3,18 +3,24 @@
 // `ember evaluate|predict BUNDLE` use a trained model, `ember compare RUN...` charts runs,
 // `ember baseline CONFIG` scores majority-class and bag-of-words baselines on the same data.
 // Every error the user can fix reaches here as an exception and is printed as one message with
-// exit code 1 (2 for usage errors, 130 after Ctrl-C); nothing below calls exit().
+// exit code 1 (2 for usage errors; 130, 143 or 129 after SIGINT, SIGTERM or SIGHUP, which save
+// interrupted.ckpt); nothing below calls exit().
 #include <CLI/CLI.hpp>
 
+#include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "engine/baseline.h"
 #include "engine/commands.h"
 #include "engine/config.h"
 #include "engine/data/loader.h"
+#include "engine/data/reader.h"
 #include "engine/data/stats.h"
 #include "engine/device.h"
 #include "engine/trainer.h"
@@ -48,11 +54,40 @@ int data_command(const ember::Config& cfg, const std::string& data_dir, bool jso
   return 0;
 }
 
-extern "C" void on_sigint(int) {
-  // Only an atomic store here; the trainer writes the checkpoint at the end of its step. A
-  // second Ctrl-C falls back to the default action and ends the process at once.
+// The signal that asked training to stop (0: none). SIGINT (Ctrl-C), SIGTERM (what schedulers
+// and `kill` send) and SIGHUP (a closed terminal) all save interrupted.ckpt; the exit code is
+// then the shell's 128 + signal number (130, 143, 129).
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void on_stop_signal(int sig) {
+  // Only atomic stores here; the trainer writes the checkpoint at the end of its step. A
+  // second signal of the same kind falls back to the default action and ends the process.
+  g_stop_signal.store(sig);
   ember::interrupt_requested().store(true);
-  std::signal(SIGINT, SIG_DFL);
+  std::signal(sig, SIG_DFL);
+}
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // a read or write in progress carries on
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+}
+
+// CLI11 check for an integer option: at least `min`, with a message naming what it means.
+CLI::Validator at_least(int64_t min, const std::string& meaning) {
+  return CLI::Validator(
+      [min, meaning](std::string& s) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        const long long v = std::strtoll(s.c_str(), &end, 10);
+        if (s.empty() || *end != '\0' || errno == ERANGE || v < min)
+          return "expected an integer >= " + std::to_string(min) + " (" + meaning + "), got " +
+                 s;
+        return "";
+      },
+      "INT>=" + std::to_string(min));
 }
 
 }  // namespace
@@ -73,10 +108,18 @@ int main(int argc, char** argv) {
                     "directory the config's data paths are relative to (default $EMBER_DATA, "
                     "else ./data)");
   train->add_option("--out", topts.out_dir, "run directory (default runs/<name>)");
-  train->add_option("--epochs", epochs, "override train.epochs");
-  train->add_option("--limit", topts.limit, "train on the first N rows only");
-  train->add_option("--max-steps", topts.max_steps, "stop after N training steps");
-  train->add_option("--seed", seed, "override the config's seed");
+  // Values that make no sense are refused, not silently ignored; "not given" is the option
+  // being absent, never a special number.
+  train->add_option("--epochs", epochs, "override train.epochs")
+      ->check(at_least(1, "the number of epochs to train"));
+  train->add_option("--limit", topts.limit, "train on the first N rows only")
+      ->check(at_least(1, "rows to train on"));
+  train->add_option("--max-steps", topts.max_steps,
+                    "stop once N training steps are done in all (0: write the initialised "
+                    "model.ember and stop)")
+      ->check(at_least(0, "training steps; 0 writes the initialised bundle"));
+  train->add_option("--seed", seed, "override the config's seed")
+      ->check(at_least(0, "a seed"));
   train->add_option("--resume", topts.resume, "continue from a checkpoint (last.ckpt, interrupted.ckpt)");
 
   auto* summary = app.add_subcommand("summary", "print the model's layers, shapes and parameters");
@@ -92,7 +135,8 @@ int main(int argc, char** argv) {
                    "else ./data)");
   data->add_flag("--json", json, "print one JSON object instead of tables");
   data->add_option("--vocab", vocab_path, "write the fitted tokenizer as JSON to this file");
-  data->add_option("--seed", seed, "override the config's seed (it picks the test_split rows)");
+  data->add_option("--seed", seed, "override the config's seed (it picks the test_split rows)")
+      ->check(at_least(0, "a seed"));
 
   ember::BaselineOptions bopts;
   auto* baseline = app.add_subcommand(
@@ -104,7 +148,8 @@ int main(int argc, char** argv) {
   baseline->add_option("--out", bopts.out_dir,
                        "write baseline_<model>_<split>_metrics.json (and reports) here");
   baseline->add_flag("--json", bopts.json, "one JSON object per baseline and split");
-  baseline->add_option("--seed", seed, "override the config's seed (it picks split rows)");
+  baseline->add_option("--seed", seed, "override the config's seed (it picks split rows)")
+      ->check(at_least(0, "a seed"));
 
   std::string bundle_path, eval_config, svg_path = "compare.svg";
   std::vector<std::string> texts, runs;
@@ -127,14 +172,21 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help); every usage error exits 2, as documented.
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
   }
 
   try {
     if (*evaluate) return ember::evaluate_command(bundle_path, eopts, std::cout);
     if (*predict) {
-      if (texts.empty())
-        for (std::string line; std::getline(std::cin, line);) texts.push_back(line);
+      if (texts.empty()) {
+        // Lines as training reads a `lines` file (BOM skipped, CRLF or LF), so a text typed
+        // on Windows tokenizes as it did in training.
+        const std::string in((std::istreambuf_iterator<char>(std::cin)),
+                             std::istreambuf_iterator<char>());
+        texts = ember::data::split_lines(in);
+      }
       return ember::predict_command(bundle_path, texts, json, std::cout);
     }
     if (*compare) return ember::compare_command(runs, svg_path, std::cout);
@@ -148,9 +200,13 @@ int main(int argc, char** argv) {
     if (*data) return data_command(cfg, data_dir, json, vocab_path);
     if (*baseline) return ember::baseline_command(cfg, bopts, std::cout);
     if (epochs > 0) topts.epochs = epochs;
-    std::signal(SIGINT, on_sigint);
+    install_stop_handlers();
     ember::TrainResult r = ember::train_from_config(cfg, topts, std::cout);
-    return r.interrupted ? 130 : 0;
+    if (!r.interrupted) return 0;
+    const int sig = g_stop_signal.load();
+    const char* name = sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT";
+    std::cerr << "ember: stopped by " << name << "\n";
+    return 128 + (sig ? sig : SIGINT);
   } catch (const ember::Error& e) {
     std::cerr << "ember: " << e.what() << "\n";
   } catch (const std::exception& e) {

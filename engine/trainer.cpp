@@ -123,6 +123,13 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
     throw Error(cfg.path + ": sparse_categorical_crossentropy needs one output per class (" +
                 std::to_string(num_classes_) + "), but " + last_layer_desc(model));
 
+  // Options from code get the checks the CLI gives its flags.
+  if (opts.epochs && *opts.epochs < 1)
+    throw Error("--epochs: expected at least 1, got " + std::to_string(*opts.epochs));
+  if (opts.limit < 0)
+    throw Error("--limit: expected at least 1, got " + std::to_string(opts.limit));
+  if (opts.max_steps < -1)
+    throw Error("--max-steps: expected at least 0, got " + std::to_string(opts.max_steps));
   Dataset train_all = head(data.train, opts.limit);
   if (cfg.train.validation_split > 0) {
     split_validation(train_all, cfg.train.validation_split, &train_, &val_);
@@ -310,7 +317,13 @@ TrainResult Trainer::fit(std::ostream& log) {
     published = true;
   };
   result.history = pos.history;
-  bool stop = false;
+  // --max-steps counts steps of the whole run, so a resumed run past it trains no further;
+  // --max-steps 0 therefore writes the initialised model and stops (train_from_config).
+  auto steps_left = [&] {
+    return opts_.max_steps < 0 || static_cast<int64_t>(pos.step) < opts_.max_steps;
+  };
+  if (!steps_left()) write_run_files("");
+  bool stop = !steps_left();
 
   // Step results (loss, accuracy counts) stay on the device until read here, in step order:
   // on a GPU a step then queues its work and never waits for the device; results are read
@@ -388,7 +401,7 @@ TrainResult Trainer::fit(std::ostream& log) {
         result.interrupted = true;
         return result;
       }
-      if (opts_.max_steps > 0 && static_cast<int64_t>(pos.step) >= opts_.max_steps) {
+      if (!steps_left()) {
         stop = true;
         break;
       }
@@ -473,6 +486,14 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
     const std::string bundle = (fs::path(r.run_dir) / "model.ember").string();
     save_bundle(bundle, model, contents);
     log << "ember: model saved to " << bundle << std::endl;
+  }
+  if (opts.max_steps == 0) return r;  // the initialised model only: nothing to evaluate
+  if (interrupt_requested().load()) {
+    // A stop signal after the last step: the model is saved, the metrics are skipped.
+    log << "ember: interrupted before the test evaluation; `ember evaluate` scores the saved "
+        << "model" << std::endl;
+    r.interrupted = true;
+    return r;
   }
   // The test split, then every data.extra_tests set, each with its own metrics files.
   std::vector<std::pair<std::string, const Dataset*>> tests;

@@ -33,8 +33,10 @@ struct TrainOptions {
   std::string out_dir;          // run directory; "" = runs/<config name>
   std::string data_dir;         // data directory; "" = $EMBER_DATA, else ./data
   std::optional<int64_t> epochs;
-  int64_t limit = 0;            // > 0: train on the first `limit` rows only
-  int64_t max_steps = -1;       // > 0: stop after this many steps (tests, smoke runs)
+  int64_t limit = 0;            // > 0: train on the first `limit` rows only; 0: all
+  // Stop once this many steps of the whole run (resumed runs included) are done; -1: no
+  // limit; 0: train nothing (`ember train --max-steps 0` writes the initialised bundle).
+  int64_t max_steps = -1;
   bool write_run_dir = true;
   std::string resume;           // a checkpoint to continue from
   int progress = -1;            // 1: progress bar, 0: one line per epoch, -1: bar on a terminal
@@ -54,8 +56,8 @@ struct TrainResult {
   std::string checkpoint;           // the last checkpoint written ("" if none)
 };
 
-// Set by the CLI's SIGINT handler; the trainer checks it after every step, writes
-// interrupted.ckpt and returns.
+// Set by the CLI's SIGINT/SIGTERM/SIGHUP handler; the trainer checks it after every step,
+// writes interrupted.ckpt and returns.
 std::atomic<bool>& interrupt_requested();
 
 class Trainer {

@@ -41,7 +41,7 @@ std::string read_text(const fs::path& path) {
 }
 
 std::string write_bundle(const fs::path& path, const std::function<void(Model&)>& tweak,
-                         const std::string& yaml) {
+                         const std::string& yaml, const std::vector<std::string>& class_names) {
   Config cfg = parse_config(yaml, "tiny.yaml");
   Model model = build_model(cfg, DType::kFloat32);
   if (tweak) tweak(model);
@@ -50,7 +50,7 @@ std::string write_bundle(const fs::path& path, const std::function<void(Model&)>
   c.config_text = cfg.text;
   c.config_name = cfg.path;
   c.tokenizer = &tok;
-  c.class_names = {"negative", "positive"};
+  c.class_names = class_names;
   c.maxlen = cfg.sequence.maxlen;
   save_bundle(path.string(), model, c);
   return path.string();

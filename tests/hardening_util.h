@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "layers/model.h"
 
@@ -25,7 +26,8 @@ std::string read_text(const std::filesystem::path& path);  // "" when missing
 // `path` (synthetic tokenizer, classes negative/positive) and returns `path`.
 std::string write_bundle(const std::filesystem::path& path,
                          const std::function<void(Model&)>& tweak = {},
-                         const std::string& yaml = kTinyYaml);
+                         const std::string& yaml = kTinyYaml,
+                         const std::vector<std::string>& class_names = {"negative", "positive"});
 
 struct CliResult {
   int code;         // exit status; 128 + n when killed by signal n

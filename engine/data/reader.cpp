@@ -157,19 +157,14 @@ void parse_delimited(std::string_view text, const ReadOptions& opts, char delim,
 
 void parse_lines(std::string_view text, Table& table) {
   table.columns = {"text"};
-  size_t count = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-  table.rows.reserve(count);
-  table.line_numbers.reserve(count);
-  size_t pos = 0;
+  std::vector<std::string_view> lines = line_views(text);
+  table.rows.reserve(lines.size());
+  table.line_numbers.reserve(lines.size());
   int64_t line = 1;
-  while (pos < text.size()) {
-    const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
-    size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
-    size_t stop = (end > pos && text[end - 1] == '\r') ? end - 1 : end;
+  for (std::string_view l : lines) {
     table.rows.emplace_back();
-    table.rows.back().emplace_back(text.substr(pos, stop - pos));
+    table.rows.back().emplace_back(l);
     table.line_numbers.push_back(line++);
-    pos = end + 1;  // past the '\n'; past the end when there is none
   }
 }
 
@@ -184,6 +179,27 @@ std::string join_columns(const std::vector<std::string>& columns) {
 }
 
 }  // namespace
+
+std::vector<std::string_view> line_views(std::string_view text) {
+  std::vector<std::string_view> lines;
+  lines.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
+    size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
+    size_t stop = (end > pos && text[end - 1] == '\r') ? end - 1 : end;
+    lines.push_back(text.substr(pos, stop - pos));
+    pos = end + 1;  // past the '\n'; past the end when there is none
+  }
+  return lines;
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // as parse_table
+  std::vector<std::string> out;
+  for (std::string_view l : line_views(text)) out.emplace_back(l);
+  return out;
+}
 
 size_t Table::column_index(const std::string& name_or_number) const {
   for (size_t i = 0; i < columns.size(); ++i)

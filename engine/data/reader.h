@@ -55,6 +55,13 @@ Table parse_table(std::string_view text, const std::string& source, const ReadOp
 // read_file_bytes + encoding conversion + parse_table.
 Table read_table(const std::string& path, const ReadOptions& opts);
 
+// The lines of `text` as format `lines` reads them: split at \n, a \r before it dropped (CRLF
+// files), no empty line after a final \n. line_views keeps a leading byte order mark;
+// split_lines skips it as parse_table does. `ember predict` reads stdin with split_lines, so
+// its texts are the texts training would have read from the same bytes.
+std::vector<std::string_view> line_views(std::string_view text);
+std::vector<std::string> split_lines(std::string_view text);
+
 // Latin-1 bytes to UTF-8.
 std::string latin1_to_utf8(std::string_view bytes);
 // Throws naming source and line (1-based) of the first byte sequence that is not UTF-8.
