@@ -384,7 +384,8 @@ std::shared_ptr<CudnnLstmSaved> cudnn_lstm_forward(const LstmConfig& cfg, const 
   // Input dropout (the reference's draw), then the gather into cuDNN's layout.
   if (cfg.dropout > 0.0) {
     s->x_scale = Tensor::empty(Shape{nb, nc}, dt, dev);
-    dropout_factors<T>(s->x_scale.data<T>(), nb * nc, cfg.dropout, cfg.seed, cfg.offset, st);
+    dropout_factors<T>(s->x_scale.data<T>(), nb * nc, cfg.dropout, cfg.seed, cfg.offset,
+                       cfg.first_row * static_cast<uint64_t>(nc), st);
   }
   const T* xp = cudnn_input<T>(*s, x, s->x_scale, temps, st);
 

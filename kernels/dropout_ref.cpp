@@ -20,41 +20,45 @@ T keep_scale(double rate) {
   return rate < 1.0 ? static_cast<T>(1.0 / (1.0 - rate)) : T(0);  // rate 1: nothing is kept
 }
 
-// factor[i] = keep(i) ? scale : 0 for the n draws of stream (seed, offset).
+// factor[i] = keep(base + i) ? scale : 0 for n draws of stream (seed, offset).
 template <class T>
-void draw_factors(std::vector<T>& factor, int64_t n, double rate, uint64_t seed, uint64_t offset) {
+void draw_factors(std::vector<T>& factor, int64_t n, double rate, uint64_t seed, uint64_t offset,
+                  uint64_t base) {
   const T scale = keep_scale<T>(rate);
   const float r = static_cast<float>(rate);
   factor.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i)
-    factor[i] = dropout_keep(seed, offset, static_cast<uint64_t>(i), r) ? scale : T(0);
+    factor[i] = dropout_keep(seed, offset, base + static_cast<uint64_t>(i), r) ? scale : T(0);
 }
 
 }  // namespace
 
 template <class T>
-void dropout_forward(const T* x, T* y, int64_t n, double rate, uint64_t seed, uint64_t offset) {
+void dropout_forward(const T* x, T* y, int64_t n, double rate, uint64_t seed, uint64_t offset,
+                     uint64_t index_base) {
   const T scale = keep_scale<T>(rate);
   const float r = static_cast<float>(rate);
   for (int64_t i = 0; i < n; ++i)
-    y[i] = dropout_keep(seed, offset, static_cast<uint64_t>(i), r) ? x[i] * scale : T(0);
+    y[i] =
+        dropout_keep(seed, offset, index_base + static_cast<uint64_t>(i), r) ? x[i] * scale : T(0);
   // (a select, not x * 0: a dropped inf or NaN must give 0, as the mask says)
 }
 
 template <class T>
-void dropout_backward(const T* d_y, T* d_x, int64_t n, double rate, uint64_t seed,
-                      uint64_t offset) {
+void dropout_backward(const T* d_y, T* d_x, int64_t n, double rate, uint64_t seed, uint64_t offset,
+                      uint64_t index_base) {
   const T scale = keep_scale<T>(rate);
   const float r = static_cast<float>(rate);
   for (int64_t i = 0; i < n; ++i)
-    if (dropout_keep(seed, offset, static_cast<uint64_t>(i), r)) d_x[i] += d_y[i] * scale;
+    if (dropout_keep(seed, offset, index_base + static_cast<uint64_t>(i), r))
+      d_x[i] += d_y[i] * scale;
 }
 
 template <class T>
 void spatial_dropout1d_forward(const T* x, T* y, int64_t batch, int64_t steps, int64_t channels,
-                               double rate, uint64_t seed, uint64_t offset) {
+                               double rate, uint64_t seed, uint64_t offset, uint64_t index_base) {
   std::vector<T> factor;  // [B,C]: one draw per (b, c), reused at every t
-  draw_factors(factor, batch * channels, rate, seed, offset);
+  draw_factors(factor, batch * channels, rate, seed, offset, index_base);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t t = 0; t < steps; ++t) {
       const int64_t base = (b * steps + t) * channels;
@@ -67,9 +71,10 @@ void spatial_dropout1d_forward(const T* x, T* y, int64_t batch, int64_t steps, i
 
 template <class T>
 void spatial_dropout1d_backward(const T* d_y, T* d_x, int64_t batch, int64_t steps,
-                                int64_t channels, double rate, uint64_t seed, uint64_t offset) {
+                                int64_t channels, double rate, uint64_t seed, uint64_t offset,
+                                uint64_t index_base) {
   std::vector<T> factor;
-  draw_factors(factor, batch * channels, rate, seed, offset);
+  draw_factors(factor, batch * channels, rate, seed, offset, index_base);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t t = 0; t < steps; ++t) {
       const int64_t base = (b * steps + t) * channels;
@@ -80,13 +85,13 @@ void spatial_dropout1d_backward(const T* d_y, T* d_x, int64_t batch, int64_t ste
     }
 }
 
-#define EMBER_INSTANTIATE_DROPOUT(T)                                                           \
-  template void dropout_forward<T>(const T*, T*, int64_t, double, uint64_t, uint64_t);         \
-  template void dropout_backward<T>(const T*, T*, int64_t, double, uint64_t, uint64_t);        \
-  template void spatial_dropout1d_forward<T>(const T*, T*, int64_t, int64_t, int64_t, double,  \
-                                             uint64_t, uint64_t);                              \
-  template void spatial_dropout1d_backward<T>(const T*, T*, int64_t, int64_t, int64_t, double, \
-                                              uint64_t, uint64_t);
+#define EMBER_INSTANTIATE_DROPOUT(T)                                                              \
+  template void dropout_forward<T>(const T*, T*, int64_t, double, uint64_t, uint64_t, uint64_t);  \
+  template void dropout_backward<T>(const T*, T*, int64_t, double, uint64_t, uint64_t, uint64_t); \
+  template void spatial_dropout1d_forward<T>(const T*, T*, int64_t, int64_t, int64_t, double,     \
+                                             uint64_t, uint64_t, uint64_t);                       \
+  template void spatial_dropout1d_backward<T>(const T*, T*, int64_t, int64_t, int64_t, double,    \
+                                              uint64_t, uint64_t, uint64_t);
 EMBER_INSTANTIATE_DROPOUT(float)
 EMBER_INSTANTIATE_DROPOUT(double)
 #undef EMBER_INSTANTIATE_DROPOUT

@@ -95,10 +95,10 @@ unsigned blocks_for(int64_t n) { return static_cast<unsigned>((n + kThreads - 1)
 
 template <class T>
 __global__ void dropout_factors_kernel(T* f, int64_t n, float rate, T scale, uint64_t seed,
-                                       uint64_t offset) {
+                                       uint64_t offset, uint64_t base) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= n) return;
-  f[i] = dropout_keep(seed, offset, static_cast<uint64_t>(i), rate) ? scale : T(0);
+  f[i] = dropout_keep(seed, offset, base + static_cast<uint64_t>(i), rate) ? scale : T(0);
 }
 
 template <class T>
@@ -158,12 +158,12 @@ __global__ void column_sums_finish_kernel(const double* partial, int64_t chunks,
 
 template <class T>
 void dropout_factors(T* factor, int64_t n, double rate, uint64_t seed, uint64_t offset,
-                     cudaStream_t stream) {
+                     uint64_t base, cudaStream_t stream) {
   EMBER_CHECK_ARG(rate >= 0.0 && rate < 1.0, "dropout_factors: rate " << rate << " not in [0,1)");
   if (n <= 0) return;
   const T scale = static_cast<T>(1.0 / (1.0 - rate));
   EMBER_LAUNCH(dropout_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, factor, n,
-               static_cast<float>(rate), scale, seed, offset);
+               static_cast<float>(rate), scale, seed, offset, base);
   EMBER_CUDA_CHECK_LAUNCH("dropout_factors_kernel");
 }
 
@@ -209,7 +209,8 @@ void column_sums_add(const T* m, int64_t rows, int64_t cols, double* partial, T*
 }
 
 #define EMBER_INSTANTIATE_HELPERS(T)                                                        \
-  template void dropout_factors<T>(T*, int64_t, double, uint64_t, uint64_t, cudaStream_t);  \
+  template void dropout_factors<T>(T*, int64_t, double, uint64_t, uint64_t, uint64_t,      \
+                                   cudaStream_t);                                           \
   template void apply_row_factors<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,     \
                                      cudaStream_t);                                         \
   template void add_row_factors<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,       \

@@ -32,6 +32,9 @@ struct LstmConfig {
   double dropout = 0.0;            // x mask [B,C]: Philox stream (seed, offset), index b*C+c
   double recurrent_dropout = 0.0;  // h mask [B,H]: Philox stream (seed, offset+1), index b*H+j
   uint64_t seed = 0, offset = 0;
+  // Row b of this batch is row first_row + b of the batch the masks are drawn for: a
+  // data-parallel shard then draws (first_row + b)*C + c, exactly its rows of the global mask.
+  uint64_t first_row = 0;
 };
 
 // What the forward leaves for the backward (allocated by the forward, same dtype and device).

@@ -89,7 +89,8 @@ LstmSaved lstm_forward_start(const LstmConfig& cfg, const T* x, const T* kernel,
   const T* x_in = x;
   if (cfg.dropout > 0.0) {
     r.x_scale = Tensor::empty(Shape{nb, nc}, dt, dev);
-    dropout_factors<T>(r.x_scale.data<T>(), nb * nc, cfg.dropout, cfg.seed, cfg.offset, st);
+    dropout_factors<T>(r.x_scale.data<T>(), nb * nc, cfg.dropout, cfg.seed, cfg.offset,
+                       cfg.first_row * static_cast<uint64_t>(nc), st);
     Tensor x_dropped = work.temp(Shape{nb, nt, nc}, dt);
     apply_row_factors<T>(x, r.x_scale.data<T>(), x_dropped.data<T>(), nb, nt, nc, st);
     x_in = x_dropped.data<T>();
@@ -97,7 +98,7 @@ LstmSaved lstm_forward_start(const LstmConfig& cfg, const T* x, const T* kernel,
   if (cfg.recurrent_dropout > 0.0) {
     r.h_scale = Tensor::empty(Shape{nb, nh}, dt, dev);
     dropout_factors<T>(r.h_scale.data<T>(), nb * nh, cfg.recurrent_dropout, cfg.seed,
-                       cfg.offset + 1, st);
+                       cfg.offset + 1, cfg.first_row * static_cast<uint64_t>(nh), st);
   }
 
   // Input projection of every (b,t) row; the recurrence adds the recurrent product and bias.

@@ -31,11 +31,12 @@ void gemm_rm(cublasHandle_t h, bool trans_a, bool trans_b, int64_t m, int64_t n,
              T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
              int64_t ldc);
 
-// factor[i] = dropout_keep(seed, offset, i, (float)rate) ? scale : 0 for i < n, the draw of
-// kernels/lstm_ref.cpp (scale = T(1 / (1 - rate)), rounded once on the host).
+// factor[i] = dropout_keep(seed, offset, base + i, (float)rate) ? scale : 0 for i < n, the
+// draw of kernels/lstm_ref.cpp (scale = T(1 / (1 - rate)), rounded once on the host; base is
+// LstmConfig::first_row times the mask's width).
 template <class T>
 void dropout_factors(T* factor, int64_t n, double rate, uint64_t seed, uint64_t offset,
-                     cudaStream_t stream);
+                     uint64_t base, cudaStream_t stream);
 // y[b,t,c] = f[b,c] != 0 ? x[b,t,c] * f[b,c] : 0 (a select: a dropped inf/NaN gives 0).
 template <class T>
 void apply_row_factors(const T* x, const T* f, T* y, int64_t nb, int64_t nt, int64_t nc,

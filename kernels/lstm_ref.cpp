@@ -145,16 +145,17 @@ void gates_backward_row(const T* __restrict a, const T* __restrict c_new,
   }
 }
 
-// factor[i] = keep ? 1/(1-rate) : 0 for the n draws of stream (seed, offset), the same
+// factor[i] = keep ? 1/(1-rate) : 0 for draws base + i of stream (seed, offset), the same
 // draw as kernels/dropout_ref.cpp (rate compared at float precision, scale rounded once).
 template <class T>
-Tensor draw_factors(const Shape& shape, double rate, uint64_t seed, uint64_t offset) {
+Tensor draw_factors(const Shape& shape, double rate, uint64_t seed, uint64_t offset,
+                    uint64_t base) {
   Tensor t = Tensor::empty(shape, dtype_of<T>());
   T* f = t.data<T>();
   const T scale = static_cast<T>(1.0 / (1.0 - rate));
   const float r = static_cast<float>(rate);
   for (int64_t i = 0; i < t.numel(); ++i)
-    f[i] = dropout_keep(seed, offset, static_cast<uint64_t>(i), r) ? scale : T(0);
+    f[i] = dropout_keep(seed, offset, base + static_cast<uint64_t>(i), r) ? scale : T(0);
   return t;
 }
 
@@ -192,13 +193,15 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
   Tensor x_scale, h_scale, x_dropped;
   const T* x_in = x;
   if (cfg.dropout > 0.0) {
-    x_scale = draw_factors<T>(Shape{nb, nc}, cfg.dropout, cfg.seed, cfg.offset);
+    x_scale = draw_factors<T>(Shape{nb, nc}, cfg.dropout, cfg.seed, cfg.offset,
+                              cfg.first_row * static_cast<uint64_t>(nc));
     x_dropped = Tensor::empty(Shape{nb, nt, nc}, dt);
     apply_input_factors(x, x_scale.data<T>(), x_dropped.data<T>(), nb, nt, nc);
     x_in = x_dropped.data<T>();
   }
   if (cfg.recurrent_dropout > 0.0)
-    h_scale = draw_factors<T>(Shape{nb, nh}, cfg.recurrent_dropout, cfg.seed, cfg.offset + 1);
+    h_scale = draw_factors<T>(Shape{nb, nh}, cfg.recurrent_dropout, cfg.seed, cfg.offset + 1,
+                              cfg.first_row * static_cast<uint64_t>(nh));
   const T* hs = h_scale.defined() ? h_scale.data<T>() : nullptr;
 
   // Input projection of every (b,t) row at once: gates = x_in · kernel. The bias is added

@@ -29,7 +29,9 @@ Dropout::Dropout(const DropoutOptions& opts) : rate_(checked_rate(opts, "Dropout
 LayerIO Dropout::forward(const LayerIO& in, const RunContext& ctx) {
   if (!ctx.training || rate_ == 0.0) return in;
   LayerIO out;
-  out.x = fn::dropout(in.x, rate_, ctx.seed, mask_offset(ctx, index));
+  const Tensor& v = in.x.value();
+  const uint64_t per_row = v.size(0) > 0 ? static_cast<uint64_t>(v.numel() / v.size(0)) : 0;
+  out.x = fn::dropout(in.x, rate_, ctx.seed, mask_offset(ctx, index), ctx.row_offset * per_row);
   out.mask = in.mask;
   return out;
 }
@@ -49,7 +51,8 @@ LayerIO SpatialDropout1D::forward(const LayerIO& in, const RunContext& ctx) {
                       << (in.x.defined() ? in.x.value().str() : std::string("undefined")));
   if (!ctx.training || rate_ == 0.0) return in;
   LayerIO out;
-  out.x = fn::spatial_dropout1d(in.x, rate_, ctx.seed, mask_offset(ctx, index));
+  out.x = fn::spatial_dropout1d(in.x, rate_, ctx.seed, mask_offset(ctx, index),
+                                ctx.row_offset * static_cast<uint64_t>(in.x.value().size(2)));
   out.mask = in.mask;
   return out;
 }

@@ -1,6 +1,6 @@
 // fn::dropout and fn::spatial_dropout1d over kernels/dropout.h. Nothing is saved for the
-// backward but (rate, seed, offset): the mask is a pure function of them and is redrawn,
-// which costs one Philox evaluation per element instead of a mask tensor in memory. CUDA
+// backward but (rate, seed, offset, index base): the mask is a pure function of them and is
+// redrawn, which costs one Philox evaluation per element instead of a mask tensor in memory. CUDA
 // inputs run the cuda:: kernels on the device's context stream; they draw the same masks.
 #include "kernels/dropout.h"
 #include "layers/functional.h"
@@ -30,7 +30,7 @@ cudaStream_t stream_of(Device dev) { return cuda::Context::get(dev.index).stream
 
 }  // namespace
 
-Var dropout(const Var& x, double rate, uint64_t seed, uint64_t offset) {
+Var dropout(const Var& x, double rate, uint64_t seed, uint64_t offset, uint64_t base) {
   check_dropout_args(x, rate, "dropout");
   const Tensor& xv = x.value();
   const int64_t n = xv.numel();
@@ -40,14 +40,15 @@ Var dropout(const Var& x, double rate, uint64_t seed, uint64_t offset) {
     return dispatch_float(xv.dtype(), "dropout", [&](auto tag) {
       using T = decltype(tag);
       Tensor y = Tensor::empty(xv.shape(), xv.dtype(), dev);
-      cuda::dropout_forward<T>(xv.data<T>(), y.data<T>(), n, rate, seed, offset, stream_of(dev));
+      cuda::dropout_forward<T>(xv.data<T>(), y.data<T>(), n, rate, seed, offset, stream_of(dev),
+                               base);
       return ag::record1("dropout", {x}, y,
-                         [n, rate, seed, offset, dev](const std::vector<const Tensor*>& d_out,
-                                                      ag::GradInputs& d_in) {
+                         [n, rate, seed, offset, base, dev](const std::vector<const Tensor*>& d_out,
+                                                            ag::GradInputs& d_in) {
                            Tensor* d_x = d_in.get(0);
                            if (!d_x || !d_out[0]) return;
                            cuda::dropout_backward<T>(d_out[0]->data<T>(), d_x->data<T>(), n, rate,
-                                                     seed, offset, stream_of(dev));
+                                                     seed, offset, stream_of(dev), base);
                          });
     });
   }
@@ -55,18 +56,19 @@ Var dropout(const Var& x, double rate, uint64_t seed, uint64_t offset) {
   return dispatch_float(xv.dtype(), "dropout", [&](auto tag) {
     using T = decltype(tag);
     Tensor y = Tensor::empty(xv.shape(), xv.dtype());
-    ref::dropout_forward<T>(xv.data<T>(), y.data<T>(), n, rate, seed, offset);
-    return ag::record1(
-        "dropout", {x}, y,
-        [n, rate, seed, offset](const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
-          Tensor* d_x = d_in.get(0);
-          if (!d_x || !d_out[0]) return;
-          ref::dropout_backward<T>(d_out[0]->data<T>(), d_x->data<T>(), n, rate, seed, offset);
-        });
+    ref::dropout_forward<T>(xv.data<T>(), y.data<T>(), n, rate, seed, offset, base);
+    return ag::record1("dropout", {x}, y,
+                       [n, rate, seed, offset, base](const std::vector<const Tensor*>& d_out,
+                                                     ag::GradInputs& d_in) {
+                         Tensor* d_x = d_in.get(0);
+                         if (!d_x || !d_out[0]) return;
+                         ref::dropout_backward<T>(d_out[0]->data<T>(), d_x->data<T>(), n, rate,
+                                                  seed, offset, base);
+                       });
   });
 }
 
-Var spatial_dropout1d(const Var& x, double rate, uint64_t seed, uint64_t offset) {
+Var spatial_dropout1d(const Var& x, double rate, uint64_t seed, uint64_t offset, uint64_t base) {
   check_dropout_args(x, rate, "spatial_dropout1d");
   const Tensor& xv = x.value();
   EMBER_CHECK_ARG(xv.ndim() == 3,
@@ -79,15 +81,15 @@ Var spatial_dropout1d(const Var& x, double rate, uint64_t seed, uint64_t offset)
       using T = decltype(tag);
       Tensor y = Tensor::empty(xv.shape(), xv.dtype(), dev);
       cuda::spatial_dropout1d_forward<T>(xv.data<T>(), y.data<T>(), batch, steps, channels, rate,
-                                         seed, offset, stream_of(dev));
+                                         seed, offset, stream_of(dev), base);
       return ag::record1("spatial_dropout1d", {x}, y,
-                         [batch, steps, channels, rate, seed, offset, dev](
+                         [batch, steps, channels, rate, seed, offset, base, dev](
                              const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
                            Tensor* d_x = d_in.get(0);
                            if (!d_x || !d_out[0]) return;
                            cuda::spatial_dropout1d_backward<T>(d_out[0]->data<T>(), d_x->data<T>(),
                                                                batch, steps, channels, rate, seed,
-                                                               offset, stream_of(dev));
+                                                               offset, stream_of(dev), base);
                          });
     });
   }
@@ -96,15 +98,15 @@ Var spatial_dropout1d(const Var& x, double rate, uint64_t seed, uint64_t offset)
     using T = decltype(tag);
     Tensor y = Tensor::empty(xv.shape(), xv.dtype());
     ref::spatial_dropout1d_forward<T>(xv.data<T>(), y.data<T>(), batch, steps, channels, rate, seed,
-                                      offset);
+                                      offset, base);
     return ag::record1("spatial_dropout1d", {x}, y,
-                       [batch, steps, channels, rate, seed, offset](
+                       [batch, steps, channels, rate, seed, offset, base](
                            const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
                          Tensor* d_x = d_in.get(0);
                          if (!d_x || !d_out[0]) return;
                          ref::spatial_dropout1d_backward<T>(d_out[0]->data<T>(), d_x->data<T>(),
                                                             batch, steps, channels, rate, seed,
-                                                            offset);
+                                                            offset, base);
                        });
   });
 }

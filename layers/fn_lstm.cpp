@@ -234,6 +234,7 @@ Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var
   cfg.recurrent_dropout = call.training ? call.recurrent_dropout : 0.0;
   cfg.seed = call.seed;
   cfg.offset = call.offset;
+  cfg.first_row = call.first_row;
 
   std::vector<Var> inputs{x, kernel, recurrent_kernel};
   if (bias.defined()) inputs.push_back(bias);

@@ -18,10 +18,11 @@ using ag::Var;
 Var embedding(const Var& weight, const Tensor& ids);
 
 // x [B,T,C]: one keep/drop draw per (b, c), shared by every t; kept values scaled 1/(1-rate).
-// Element (b,c) draws Philox index b*C + c of stream (seed, offset).
-Var spatial_dropout1d(const Var& x, double rate, uint64_t seed, uint64_t offset);
-// x any shape: one draw per element (flat index), inverted scaling.
-Var dropout(const Var& x, double rate, uint64_t seed, uint64_t offset);
+// Element (b,c) draws Philox index index_base + b*C + c of stream (seed, offset).
+Var spatial_dropout1d(const Var& x, double rate, uint64_t seed, uint64_t offset,
+                      uint64_t index_base = 0);
+// x any shape: one draw per element (flat index i draws index_base + i), inverted scaling.
+Var dropout(const Var& x, double rate, uint64_t seed, uint64_t offset, uint64_t index_base = 0);
 
 enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kSoftmax };
 Activation parse_activation(const std::string& name);  // throws listing the known names
@@ -57,7 +58,8 @@ const char* lstm_impl_name(LstmImpl impl);
 // reads the sequence from t=T-1 down; with return_sequences the outputs stay in processing
 // order unless reverse_outputs (Bidirectional's re-reversal). dropout masks: Philox stream
 // (seed, offset) for x ([B,C], index b*C+c) and (seed, offset+1) for h ([B,H]), applied only
-// when training. Returns [B,T,H] with return_sequences, else the last processed output [B,H].
+// when training; row b draws as row first_row + b (a data-parallel shard of a larger batch).
+// Returns [B,T,H] with return_sequences, else the last processed output [B,H].
 struct LstmCall {
   bool return_sequences = false;
   bool go_backwards = false;
@@ -68,6 +70,7 @@ struct LstmCall {
   double recurrent_dropout = 0.0;
   uint64_t seed = 0;
   uint64_t offset = 0;
+  uint64_t first_row = 0;
   LstmImpl implementation = LstmImpl::kAuto;
   // CUDA only: queue the forward on the device context's side stream (a Bidirectional's second
   // direction) instead of its main stream. It first waits for the main stream's queued work,

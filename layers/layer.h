@@ -23,11 +23,14 @@ std::string feature_shape_str(const FeatureShape& s);  // "(None, 370, 128)"
 
 // What a forward pass needs besides its input. Dropout masks are drawn from the Philox stream
 // dropout_offset(step, layer index, slot) under `seed`, so a run is reproducible and the CPU
-// and GPU draw the same masks.
+// and GPU draw the same masks. row_offset: the batch is rows [row_offset, row_offset + B) of
+// a larger one (a data-parallel rank's shard of the global batch, engine/dist), and every mask
+// row is drawn as that row of the larger batch's mask: N ranks draw what one process would.
 struct RunContext {
   bool training = false;
   uint64_t seed = 0;
   uint64_t step = 0;
+  uint64_t row_offset = 0;
 };
 
 struct LayerIO {

@@ -89,6 +89,7 @@ LayerIO LSTM::forward_with(const LayerIO& in, const RunContext& ctx, bool go_bac
   call.recurrent_dropout = options_.recurrent_dropout;
   call.seed = ctx.seed;
   call.offset = dropout_offset(ctx.step, layer, first_slot);  // fn::lstm also uses offset+1
+  call.first_row = ctx.row_offset;
   call.implementation = impl_;
   call.side_stream_keep_alive = side_stream_keep_alive;
   const ag::Var bias = params_.size() > 2 ? params_[2].var : ag::Var();
