@@ -5,8 +5,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <regex>
+
+#include "engine/run_outputs.h"
 
 namespace ember {
 
@@ -212,6 +215,30 @@ std::string ModelCheckpoint::format_path(const std::string& pattern, int64_t epo
     out += buf;
   }
   return out + pattern.substr(last);
+}
+
+std::string ModelCheckpoint::path_problem(const std::string& pattern) {
+  // Expanded with every key an epoch's logs can hold: digits never form '..' or a run file's
+  // name, but "{epoch}_metrics.json" expands to an extra test's metrics file.
+  std::string path;
+  try {
+    path = format_path(pattern, 0,
+                       {{"loss", 0}, {"accuracy", 0}, {"val_loss", 0}, {"val_accuracy", 0},
+                        {"lr", 0}});
+  } catch (const Error& e) {
+    return std::string(e.what()) + " (they have loss, accuracy, val_loss, val_accuracy, lr)";
+  }
+  const std::filesystem::path p(path);
+  if (p.is_absolute())
+    return "'" + pattern + "' is absolute; give a path relative to the run directory";
+  if (path.empty() || path.back() == '/') return "'" + pattern + "' names a directory, not a file";
+  for (const auto& part : p) {
+    if (part == "..") return "'" + pattern + "' uses '..', which would leave the run directory";
+    if (is_run_file(part.string()))
+      return "'" + pattern + "' would write over the run's own " + part.string() +
+             "; choose another name";
+  }
+  return "";
 }
 
 void ModelCheckpoint::on_epoch_end(int64_t epoch, const Logs& logs, TrainControl& ctl) {

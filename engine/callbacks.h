@@ -111,6 +111,11 @@ class ModelCheckpoint : public Callback {
   void load_state(const std::map<std::string, double>& s) override;
   // Expands the placeholders of `pattern` for this epoch (0-based) and logs.
   static std::string format_path(const std::string& pattern, int64_t epoch, const Logs& logs);
+  // "" when `pattern` (before or after expansion) names a file inside the run directory that
+  // is not one of the run's own (engine/run_outputs.h is_run_file) and uses only placeholders
+  // the logs can hold; else why not. Absolute paths, '..' components and directory names
+  // ("ckpts/") are refused: a checkpoint must never leave or overwrite the run.
+  static std::string path_problem(const std::string& pattern);
 
  private:
   std::string filepath_, monitor_;

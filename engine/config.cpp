@@ -6,6 +6,7 @@
 // sections (sequence.maxlen needed by a model) run after all sections are read.
 #include "engine/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -69,6 +70,14 @@ Config parse_root(const Reader& r, const YAML::Node& root) {
     if (e.key == "name") {
       c.name = r.str(e);
       if (c.name.empty()) r.fail(e, "must not be empty");
+      // The default run directory is runs/<name>: one plain component, never a way out.
+      const bool control = std::any_of(c.name.begin(), c.name.end(), [](unsigned char ch) {
+        return ch < 0x20 || ch == 0x7f;
+      });
+      if (c.name == "." || c.name == ".." || control ||
+          c.name.find_first_of("/\\") != std::string::npos)
+        r.fail(e, "\"" + c.name + "\" cannot name a run directory (runs/<name>): use no '/', "
+                  "'\\' or control characters, and not '.' or '..'");
     } else if (e.key == "seed") c.seed = static_cast<uint64_t>(r.integer(e, 0));
     else if (e.key == "data") {
       data = &e;

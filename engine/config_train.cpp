@@ -8,6 +8,7 @@
 #include <cctype>
 #include <regex>
 
+#include "engine/callbacks.h"
 #include "engine/config_reader.h"
 
 namespace ember::config_detail {
@@ -159,6 +160,13 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
   }
   for (const std::string& req : spec->required)
     if (!c.args.count(req)) r.fail(at, path + "." + req, "missing required value");
+  if (c.type == "ModelCheckpoint") {
+    // Confined to the run directory, clear of the run's own files (callbacks.h).
+    const std::string problem = ModelCheckpoint::path_problem(c.args.at("filepath"));
+    if (!problem.empty())
+      for (const Entry& e : r.entries(t.value, at, path, keys))
+        if (e.key == "filepath") r.fail(e, problem);
+  }
   return c;
 }
 

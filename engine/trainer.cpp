@@ -139,6 +139,11 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
   }
   if (train_.empty()) throw Error("no training rows left (limit or validation_split too large)");
 
+  for (const CallbackConfig& cb : cfg.train.callbacks)
+    if (cb.type == "ModelCheckpoint" && cb.args.count("filepath")) {
+      const std::string problem = ModelCheckpoint::path_problem(cb.args.at("filepath"));
+      if (!problem.empty()) throw Error(cfg.path + ": ModelCheckpoint filepath: " + problem);
+    }
   callbacks_ = make_callbacks(cfg.train.callbacks);
 
   // Class weights scale each sample's loss: 'balanced' is n / (K * count_c), as scikit-learn.
@@ -270,7 +275,12 @@ TrainResult Trainer::fit(std::ostream& log) {
     save_checkpoint(p.string(), model_, contents_, *optimizer_, callbacks_, pos);
     result.checkpoint = p.string();
   };
-  ctl.save = checkpoint;
+  // A callback's path is checked again here: a config built in code skips the parser.
+  ctl.save = [&](const std::string& name) {
+    const std::string problem = ModelCheckpoint::path_problem(name);
+    if (!problem.empty()) throw Error("ModelCheckpoint filepath: " + problem);
+    checkpoint(name);
+  };
 
   // Everything that can be refused is checked before the run directory is touched: config,
   // data and model before fit(), the checkpoint to resume from here. An existing directory
