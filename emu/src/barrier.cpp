@@ -37,8 +37,10 @@ int block_barrier(BarrierKind kind, int predicate, Site site) {
   Block& b = *t.block;
   if (b.exited > 0) {
     const Thread* d = first_done(b.threads, b.threads + b.nthreads);
-    fault(std::string("reached ") + kind_name(kind) + " (" + where(site) + ") but " + where(*d) +
-          " has exited, so the barrier can never complete");
+    fault([&] {
+      return std::string(std::string("reached ") + kind_name(kind) + " (" + where(site) + ") but " +
+                         where(*d) + " has exited, so the barrier can never complete");
+    });
   }
   if (b.bar_arrived == 0) {
     b.bar_site = site;
@@ -46,9 +48,12 @@ int block_barrier(BarrierKind kind, int predicate, Site site) {
     b.bar_count = 0;
   } else if (b.bar_kind != kind || !same_site(b.bar_site, site)) {
     const Thread* w = first_in(b, State::AtBarrier);
-    fault(std::string("waits at ") + kind_name(kind) + " (" + where(site) + ") while " +
-          std::to_string(b.bar_arrived) + " thread(s) of its block wait at a different barrier, " +
-          kind_name(b.bar_kind) + " (" + where(b.bar_site) + "), e.g. " + where(*w));
+    fault([&] {
+      return std::string(std::string("waits at ") + kind_name(kind) + " (" + where(site) +
+                         ") while " + std::to_string(b.bar_arrived) +
+                         " thread(s) of its block wait at a different barrier, " +
+                         kind_name(b.bar_kind) + " (" + where(b.bar_site) + "), e.g. " + where(*w));
+    });
   }
   b.bar_count += predicate != 0;
   const unsigned gen = b.bar_gen;
@@ -106,19 +111,25 @@ unsigned long long cluster_arrive(Site site) {
   Run& run = *tl_run;
   if (run.done > 0) {
     const Thread* d = first_done(run.threads.data(), run.threads.data() + run.threads.size());
-    fault("reached the cluster barrier (" + where(site) + ") but " + where(*d) +
-          " has exited, so the barrier can never complete");
+    fault([&] {
+      return std::string("reached the cluster barrier (" + where(site) + ") but " + where(*d) +
+                         " has exited, so the barrier can never complete");
+    });
   }
   const unsigned long long phase = run.phase;
   if (t.arrived_in == phase + 1)
-    fault("arrived twice at the same cluster barrier phase (" + where(site) +
-          ") without waiting for it");
+    fault([&] {
+      return std::string("arrived twice at the same cluster barrier phase (" + where(site) +
+                         ") without waiting for it");
+    });
   if (run.cl_arrived == 0) {
     run.cl_site = site;
   } else if (!same_site(run.cl_site, site)) {
-    fault("arrives at the cluster barrier at " + where(site) + " while " +
-          std::to_string(run.cl_arrived) + " thread(s) of the cluster arrived at " +
-          where(run.cl_site));
+    fault([&] {
+      return std::string("arrives at the cluster barrier at " + where(site) + " while " +
+                         std::to_string(run.cl_arrived) + " thread(s) of the cluster arrived at " +
+                         where(run.cl_site));
+    });
   }
   t.arrived_in = phase + 1;
   tsan_release(&run.tsan_cluster[phase & 1]);

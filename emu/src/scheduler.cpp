@@ -122,26 +122,37 @@ void fault_run(Run& run, const std::string& what) {
   run.faulted = true;
 }
 
-void fault(const std::string& what, const Thread* who) {
+void record_fault(const std::string& what, const Thread* who) {
   Thread& t = current("a fault check");
-  t.fiber->dirty = true;  // its frames stay on the stack
   fault_run(*tl_run, where(who ? *who : t) + ": " + what);
+}
+
+void leave_faulted() {
+  tl_thread->fiber->dirty = true;  // its frames stay on the stack
   leave_fiber();
 }
 
 void run_thread(Thread& t) {
   tsan_acquire(&g_tsan_start);
-  std::string thrown;
-  try {
-    const LaunchInfo& l = *tl_run->launch;
-    l.invoke(l.kernel, l.params);
-  } catch (const std::exception& e) {
-    thrown = std::string("the kernel threw an exception: ") + e.what();
-  } catch (...) {
-    thrown = "the kernel threw an exception";
+  bool threw = false;
+  {
+    // Scoped so the message is freed before the fiber is left.
+    std::string thrown;
+    try {
+      const LaunchInfo& l = *tl_run->launch;
+      l.invoke(l.kernel, l.params);
+    } catch (const std::exception& e) {
+      thrown = std::string("the kernel threw an exception: ") + e.what();
+    } catch (...) {
+      thrown = "the kernel threw an exception";
+    }
+    // Outside the handler: leaving the fiber inside one would strand the exception.
+    if (!thrown.empty()) {
+      record_fault(thrown, nullptr);
+      threw = true;
+    }
   }
-  // Outside the handler: leaving the fiber inside one would strand the exception.
-  if (!thrown.empty()) fault(thrown);
+  if (threw) leave_faulted();
 
   Run& run = *tl_run;
   Block& b = *t.block;
@@ -152,15 +163,19 @@ void run_thread(Thread& t) {
     const Thread* w = nullptr;
     for (unsigned i = 0; i < b.nthreads && !w; ++i)
       if (b.threads[i].state == State::AtBarrier) w = &b.threads[i];
-    fault("exited while " + std::to_string(b.bar_arrived) + " thread(s) of its block wait at " +
-          kind_name(b.bar_kind) + " (" + where(b.bar_site) + "), e.g. thread " +
-          dims(w ? w->tid : uint3{0, 0, 0}) +
-          "; every thread of a block must reach each __syncthreads");
+    fault([&] {
+      return std::string("exited while " + std::to_string(b.bar_arrived) +
+                         " thread(s) of its block wait at " + kind_name(b.bar_kind) + " (" +
+                         where(b.bar_site) + "), e.g. thread " + dims(w ? w->tid : uint3{0, 0, 0}) +
+                         "; every thread of a block must reach each __syncthreads");
+    });
   }
   if (run.cl_arrived > 0 && t.arrived_in != run.phase + 1)
-    fault("exited while " + std::to_string(run.cl_arrived) + " of the cluster's " +
-          std::to_string(run.nthreads) + " threads wait at the cluster barrier (" +
-          where(run.cl_site) + ")");
+    fault([&] {
+      return std::string("exited while " + std::to_string(run.cl_arrived) + " of the cluster's " +
+                         std::to_string(run.nthreads) + " threads wait at the cluster barrier (" +
+                         where(run.cl_site) + ")");
+    });
   check_exit_warp(t);
   tsan_release(&g_tsan_end);
 }

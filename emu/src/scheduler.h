@@ -118,9 +118,17 @@ std::string where(const Site& s);
 const char* kind_name(WarpKind k);
 const char* kind_name(BarrierKind k);
 
-// Fiber side: record `what` as the launch's fault and leave. The message is prefixed with the
-// kernel and `who` (default: the running thread).
-[[noreturn]] void fault(const std::string& what, const Thread* who = nullptr);
+// Fiber side: record `what` as the launch's fault (prefixed with the kernel and `who`, default
+// the running thread). The fiber is then abandoned, never resumed: it must hold no heap objects
+// when it leaves, so callers pass a function that builds the message inside fault(), where
+// every temporary dies before the switch.
+void record_fault(const std::string& what, const Thread* who);
+[[noreturn]] void leave_faulted();
+template <class MakeMessage>
+[[noreturn]] void fault(MakeMessage&& make, const Thread* who = nullptr) {
+  record_fault(make(), who);
+  leave_faulted();
+}
 // Scheduler side: record a fault of the run (deadlock).
 void fault_run(Run& run, const std::string& what);
 

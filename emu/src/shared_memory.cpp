@@ -41,12 +41,18 @@ SharedAlloc& add_static(Block& b, std::size_t bytes, std::size_t align, const vo
   b.static_bytes += bytes;
   const LaunchInfo& l = *tl_run->launch;
   if (b.static_bytes > kStaticLimit)
-    fault("static __shared__ memory of its block reaches " + std::to_string(b.static_bytes) +
-          " bytes, above the 48 KiB a block may declare statically");
+    fault([&] {
+      return std::string("static __shared__ memory of its block reaches " +
+                         std::to_string(b.static_bytes) +
+                         " bytes, above the 48 KiB a block may declare statically");
+    });
   if (b.static_bytes + l.dynamic_smem > l.smem_limit)
-    fault("shared memory of its block reaches " + std::to_string(b.static_bytes) + " static + " +
-          std::to_string(l.dynamic_smem) + " dynamic bytes, above the " +
-          std::to_string(l.smem_limit) + " bytes a block may use");
+    fault([&] {
+      return std::string("shared memory of its block reaches " + std::to_string(b.static_bytes) +
+                         " static + " + std::to_string(l.dynamic_smem) +
+                         " dynamic bytes, above the " + std::to_string(l.smem_limit) +
+                         " bytes a block may use");
+    });
   b.shared.push_back(SharedAlloc{site, alloc_poisoned(bytes, align), bytes});
   return b.shared.back();
 }
@@ -88,14 +94,18 @@ void* cluster_map_shared_rank(const void* addr, unsigned rank, Site site) {
            "): ";
   };
   if (rank >= run.blocks.size())
-    fault(call() + "rank " + std::to_string(rank) + " is not in the cluster of " +
-          std::to_string(run.blocks.size()) + " blocks");
+    fault([&] {
+      return std::string(call() + "rank " + std::to_string(rank) + " is not in the cluster of " +
+                         std::to_string(run.blocks.size()) + " blocks");
+    });
   const SharedAlloc* a = holding(*t.block, addr);
-  if (!a) fault(call() + not_shared(*t.block, addr));
+  if (!a) fault([&] { return std::string(call() + not_shared(*t.block, addr)); });
   Block& target = run.blocks[rank];
   if (target.exited == target.nthreads)
-    fault(call() + "block rank " + std::to_string(rank) +
-          " has exited: its shared memory no longer exists");
+    fault([&] {
+      return std::string(call() + "block rank " + std::to_string(rank) +
+                         " has exited: its shared memory no longer exists");
+    });
   const std::size_t offset = static_cast<std::size_t>(static_cast<const char*>(addr) - a->ptr);
   if (!a->site) return target.shared[0].ptr + offset;
   SharedAlloc* there = find_site(target, a->site);
@@ -107,8 +117,10 @@ unsigned cluster_query_shared_rank(const void* addr, Site site) {
   current("cluster.query_shared_rank()");
   for (const Block& b : tl_run->blocks)
     if (holding(b, addr)) return b.rank;
-  fault("query_shared_rank(" + hex(addr) + ") (" + where(site) +
-        "): the address is not shared memory of any block of the cluster");
+  fault([&] {
+    return std::string("query_shared_rank(" + hex(addr) + ") (" + where(site) +
+                       "): the address is not shared memory of any block of the cluster");
+  });
 }
 
 }  // namespace emu::detail
@@ -119,8 +131,11 @@ void* emu::block_shared(std::size_t bytes, std::size_t align, const void* site) 
   Block& b = *t.block;
   if (SharedAlloc* a = find_site(b, site)) {
     if (a->bytes != bytes)
-      fault("__shared__ declaration " + hex(site) + " asks for " + std::to_string(bytes) +
-            " bytes, but " + std::to_string(a->bytes) + " were allocated for it");
+      fault([&] {
+        return std::string("__shared__ declaration " + hex(site) + " asks for " +
+                           std::to_string(bytes) + " bytes, but " + std::to_string(a->bytes) +
+                           " were allocated for it");
+      });
     return a->ptr;
   }
   return add_static(b, bytes, align, site).ptr;

@@ -58,9 +58,13 @@ void complete(Block& b, unsigned warp, const WarpGroup& g) {
     if (is_shuffle(g.kind)) {
       const unsigned src = source_lane(g.kind, static_cast<unsigned>(lowest(m)), t.warg, g.width);
       if (!(g.mask >> src & 1u))
-        fault(std::string(kind_name(g.kind)) + " (" + where(g.site) + ") reads lane " +
-                  std::to_string(src) + ", which is not in the mask " + hex(g.mask),
-              &t);
+        fault(
+            [&] {
+              return std::string(std::string(kind_name(g.kind)) + " (" + where(g.site) +
+                                 ") reads lane " + std::to_string(src) +
+                                 ", which is not in the mask " + hex(g.mask));
+            },
+            &t);
       t.wout = lanes[src].win;
     } else {
       t.wout = result;
@@ -82,16 +86,27 @@ std::uint64_t warp_op(WarpKind kind, unsigned mask, std::uint64_t bits, int arg,
     return std::string(kind_name(kind)) + " (mask " + hex(mask) + ", " + where(site) + ")";
   };
   if (!(mask & me))
-    fault(op() + ": the mask does not name the calling lane " + std::to_string(lane));
+    fault([&] {
+      return std::string(op() + ": the mask does not name the calling lane " +
+                         std::to_string(lane));
+    });
   if (mask & ~w.exists)
-    fault(op() + ": the mask names lane " + std::to_string(lowest(mask & ~w.exists)) +
-          ", which does not exist (warp " + std::to_string(warp) + " of a block of " +
-          std::to_string(b.nthreads) + " threads)");
+    fault([&] {
+      return std::string(op() + ": the mask names lane " +
+                         std::to_string(lowest(mask & ~w.exists)) +
+                         ", which does not exist (warp " + std::to_string(warp) +
+                         " of a block of " + std::to_string(b.nthreads) + " threads)");
+    });
   if (mask & w.exited)
-    fault(op() + ": the mask names lane " + std::to_string(lowest(mask & w.exited)) +
-          ", which has exited");
+    fault([&] {
+      return std::string(op() + ": the mask names lane " + std::to_string(lowest(mask & w.exited)) +
+                         ", which has exited");
+    });
   if (is_shuffle(kind) && (width < 1 || width > 32 || (width & (width - 1)) != 0))
-    fault(op() + ": width " + std::to_string(width) + " is not a power of 2 in [1, 32]");
+    fault([&] {
+      return std::string(op() + ": width " + std::to_string(width) +
+                         " is not a power of 2 in [1, 32]");
+    });
 
   t.wkind = kind;
   t.wmask = mask;
@@ -105,8 +120,11 @@ std::uint64_t warp_op(WarpKind kind, unsigned mask, std::uint64_t bits, int arg,
   if (gi >= 0) {
     const WarpGroup& g = w.groups[gi];
     if (g.kind != kind || g.width != width)
-      fault(op() + " while lanes " + hex(g.arrived) + " of its warp wait with the same mask in " +
-            kind_name(g.kind) + " (width " + std::to_string(g.width) + ", " + where(g.site) + ")");
+      fault([&] {
+        return std::string(op() + " while lanes " + hex(g.arrived) +
+                           " of its warp wait with the same mask in " + kind_name(g.kind) +
+                           " (width " + std::to_string(g.width) + ", " + where(g.site) + ")");
+      });
   } else {
     gi = w.ngroups++;
     w.groups[gi] = WarpGroup{mask, 0, kind, width, site};
@@ -140,10 +158,12 @@ void check_exit_warp(Thread& t) {
   w.exited |= me;
   for (int i = 0; i < w.ngroups; ++i)
     if (w.groups[i].mask & me)
-      fault("exited while lanes " + hex(w.groups[i].arrived) + " of its warp wait in " +
-            kind_name(w.groups[i].kind) + " (mask " + hex(w.groups[i].mask) + ", " +
-            where(w.groups[i].site) + "), whose mask names its lane " +
-            std::to_string(t.linear & 31));
+      fault([&] {
+        return std::string("exited while lanes " + hex(w.groups[i].arrived) +
+                           " of its warp wait in " + kind_name(w.groups[i].kind) + " (mask " +
+                           hex(w.groups[i].mask) + ", " + where(w.groups[i].site) +
+                           "), whose mask names its lane " + std::to_string(t.linear & 31));
+      });
 }
 
 }  // namespace emu::detail
