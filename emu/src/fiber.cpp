@@ -73,7 +73,6 @@ Fiber* new_fiber() {
   auto* f = new Fiber;
   f->lo = static_cast<char*>(m) + page;
   f->size = size;
-  if (have_tsan()) f->tsan = __tsan_create_fiber(0);
   return f;
 }
 
@@ -107,7 +106,20 @@ std::size_t fiber_stack_bytes() {
 
 Fiber** fiber_pool(std::size_t n) {
   static std::vector<Fiber*>* pool = new std::vector<Fiber*>;  // never freed: stacks are reused
+  static std::size_t tsan_high = 0;  // pool entries [0, tsan_high) may hold a TSan fiber
   while (pool->size() < n) pool->push_back(new_fiber());
+  if (have_tsan()) {
+    // TSan tracks a bounded number of threads precisely (256 slots); every TSan fiber counts.
+    // Keep only as many as this run has threads, created on first use (resume). A stack whose
+    // TSan fiber is destroyed and later recreated has no false history: its old owner
+    // released to the host when it exited and the new one acquires from the host at start.
+    for (std::size_t i = n; i < tsan_high; ++i) {
+      Fiber& f = *(*pool)[i];
+      if (f.tsan) __tsan_destroy_fiber(f.tsan);
+      f.tsan = nullptr;
+    }
+    tsan_high = n;
+  }
   return pool->data();
 }
 
@@ -117,7 +129,7 @@ void clean_fiber(Fiber& f) {
   if (__asan_unpoison_memory_region) __asan_unpoison_memory_region(f.lo, f.size);
   if (f.tsan) {
     __tsan_destroy_fiber(f.tsan);
-    f.tsan = __tsan_create_fiber(0);
+    f.tsan = nullptr;
   }
   f.asan_fake = nullptr;
   f.dirty = false;
@@ -127,6 +139,7 @@ void resume(Thread& t) {
   Fiber& f = *t.fiber;
   if (t.state == State::NotStarted) {
     clean_fiber(f);
+    if (have_tsan() && !f.tsan) f.tsan = __tsan_create_fiber(0);
     f.ctx = ctx::make_fcontext(f.lo + f.size, f.size, &entry);
     t.state = State::Runnable;
   }
@@ -151,6 +164,7 @@ void yield_to_scheduler() {
   const ctx::transfer_t back = ctx::jump_fcontext(tl_sched_ctx, nullptr);
   tl_sched_ctx = back.fctx;
   if (have_asan()) __sanitizer_finish_switch_fiber(f.asan_fake, &tl_sched_bottom, &tl_sched_size);
+  abandon_if_faulted();
 }
 
 void leave_fiber() {

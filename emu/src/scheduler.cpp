@@ -125,6 +125,7 @@ void fault_run(Run& run, const std::string& what) {
 void record_fault(const std::string& what, const Thread* who) {
   Thread& t = current("a fault check");
   fault_run(*tl_run, where(who ? *who : t) + ": " + what);
+  tsan_release(&g_tsan_end);  // the host reads the message and this thread's writes
 }
 
 void leave_faulted() {
@@ -224,6 +225,12 @@ uint3 unflatten(unsigned i, dim3 d) {
 
 }  // namespace
 
+void abandon_if_faulted() {
+  if (!tl_run->faulted) return;
+  tsan_release(&g_tsan_end);
+  leave_faulted();
+}
+
 bool run_cluster(const LaunchInfo& launch, uint3 cidx, std::size_t& static_peak) {
   static thread_local Run run;
   const dim3 bd = launch.block, cd = launch.cluster;
@@ -288,6 +295,13 @@ bool run_cluster(const LaunchInfo& launch, uint3 cidx, std::size_t& static_peak)
     }
     if (run.faulted || run.done == nt) break;
     if (!progressed) fault_run(run, explain_deadlock(run));
+  }
+  if (run.faulted) {
+    // Resume every suspended thread once so that it hands its writes over to the host (TSan)
+    // and leaves at once (abandon_if_faulted); threads not yet started stay so.
+    for (Thread& t : run.threads)
+      if (t.state == State::AtBarrier || t.state == State::AtWarp || t.state == State::AtCluster)
+        resume(t);
   }
   tsan_acquire(&g_tsan_end);
   tl_run = outer;

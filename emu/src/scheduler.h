@@ -124,6 +124,8 @@ const char* kind_name(BarrierKind k);
 // every temporary dies before the switch.
 void record_fault(const std::string& what, const Thread* who);
 [[noreturn]] void leave_faulted();
+// Fiber side, after every yield: a thread resumed after its run faulted leaves for good.
+void abandon_if_faulted();
 template <class MakeMessage>
 [[noreturn]] void fault(MakeMessage&& make, const Thread* who = nullptr) {
   record_fault(make(), who);

@@ -63,7 +63,7 @@ __global__ void full_mask_partial_warp(int* out) {
 
 __global__ void touch_dynamic(int* out) {
   static_cast<int*>(emu::dynamic_shared())[threadIdx.x] = 1;
-  out[0] = 0;
+  if (threadIdx.x == 0) out[0] = 0;
 }
 
 __global__ void big_static(int* out) {
@@ -77,7 +77,7 @@ __global__ void big_static(int* out) {
 __global__ void cluster_kernel(int* out) {
   cg::cluster_group c = cg::this_cluster();
   c.sync();
-  out[blockIdx.x] = static_cast<int>(c.block_rank());
+  if (threadIdx.x == 0) out[blockIdx.x] = static_cast<int>(c.block_rank());
 }
 
 __global__ void map_host_pointer(int* out) {
