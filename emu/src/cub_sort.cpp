@@ -40,7 +40,9 @@ cudaError_t radix_sort(const SortArgs& a) {
   if (cudaError_t e = sticky_error()) return set_error(e);
   const std::size_t n = a.items > 0 ? static_cast<std::size_t>(a.items) : 0;
   const std::size_t kb = static_cast<std::size_t>(a.key_bytes);
-  const std::size_t vb = a.values_in ? static_cast<std::size_t>(a.value_bytes) : 0;
+  // Pairs by the value type (SortKeys passes 0), not by values_in: cub's size query ignores every
+  // pointer, and callers pass nulls to it.
+  const std::size_t vb = static_cast<std::size_t>(a.value_bytes);
   const std::size_t need = align_up(n * kb) + align_up(n * vb) + 256;
   if (!a.temp_bytes) return bad(a, "temp_storage_bytes is null");
   if (!a.temp) {  // size query

@@ -144,9 +144,15 @@ TEST_CASE("DeviceRadixSort::SortPairs is a stable sort on the bit range", "[sort
       }
       DeviceBuffer<uint32_t> kin(keys), kout(std::max(n, 1));
       DeviceBuffer<int32_t> vin(vals), vout(std::max(n, 1));
-      size_t temp_bytes = 0;
+      size_t temp_bytes = 0, null_query = 0;
       REQUIRE(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, kin.get(), kout.get(), vin.get(),
                                               vout.get(), n, 0, end_bit) == cudaSuccess);
+      // cub's size query ignores the pointers: callers may pass nulls (kernels/embedding.cu does).
+      REQUIRE(cub::DeviceRadixSort::SortPairs(
+                  nullptr, null_query, static_cast<const uint32_t*>(nullptr),
+                  static_cast<uint32_t*>(nullptr), static_cast<const int32_t*>(nullptr),
+                  static_cast<int32_t*>(nullptr), n, 0, end_bit) == cudaSuccess);
+      CHECK(null_query == temp_bytes);
       DeviceBuffer<char> temp(temp_bytes);
       REQUIRE(cub::DeviceRadixSort::SortPairs(temp.get(), temp_bytes, kin.get(), kout.get(),
                                               vin.get(), vout.get(), n, 0, end_bit) == cudaSuccess);
