@@ -13,6 +13,9 @@ std::string where(const char* file, int line) { return std::string(file) + ":" +
 }  // namespace
 
 void throw_cuda(cudaError_t e, const char* call, const char* file, int line) {
+  // The failed call also left e as the thread's last error; a non-sticky error belongs to this
+  // call alone, and the next launch check (cudaGetLastError) must not report it again.
+  (void)cudaGetLastError();
   throw std::runtime_error(std::string(call) + " failed: " + cudaGetErrorName(e) + " (" +
                            cudaGetErrorString(e) + ") at " + where(file, line));
 }
@@ -28,13 +31,14 @@ void throw_cudnn(cudnnStatus_t s, const char* call, const char* file, int line) 
 }
 
 void log_cuda(cudaError_t e, const char* call, const char* file, int line) {
-  if (e != cudaSuccess)
-    std::fprintf(stderr, "ember: %s failed: %s at %s\n", call, cudaGetErrorString(e),
-                 where(file, line).c_str());
+  if (e == cudaSuccess) return;
+  (void)cudaGetLastError();  // as in throw_cuda: reported here, once
+  std::fprintf(stderr, "ember: %s failed: %s at %s\n", call, cudaGetErrorString(e),
+               where(file, line).c_str());
 }
 
 void throw_launch(cudaError_t e, const char* kernel, const char* file, int line) {
-  (void)cudaGetLastError();  // a launch error is not sticky: the next check must not see it
+  (void)cudaGetLastError();  // as in throw_cuda: the next launch check must not see it again
   throw std::runtime_error(std::string("kernel launch of ") + kernel + " failed: " +
                            cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ") at " +
                            where(file, line));

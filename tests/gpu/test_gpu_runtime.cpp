@@ -3,7 +3,9 @@
 // and CUDA tensors round-tripping through the host.
 #include <catch2/catch.hpp>
 
+#include "engine/cuda/check.h"
 #include "engine/cuda/context.h"
+#include "engine/cuda/tensor_ops.h"
 #include "engine/tensor.h"
 
 using namespace ember;
@@ -58,4 +60,19 @@ TEST_CASE("context handles, streams and CUDA tensors", "[gpu][runtime]") {
   back.copy_from(z);
   CHECK(back.item(2) == 0.0);
   CHECK(cudaStreamSynchronize(ctx.stream()) == cudaSuccess);
+}
+
+// Regression (found on the CUDA emulator): a failed runtime call that EMBER_CUDA_CHECK turned
+// into an exception left its error pending, so the next launch check (cudaGetLastError) blamed
+// an unrelated kernel, e.g. "kernel launch of embedding_forward_kernel failed" after a failed
+// sort. A non-sticky error belongs to the call that made it.
+TEST_CASE("a failed runtime call is not blamed on the next kernel launch", "[gpu][runtime]") {
+  cuda::Context& ctx = cuda::Context::get(0);
+  auto bad_call = [] { EMBER_CUDA_CHECK(cudaSetDevice(12345)); };
+  CHECK_THROWS_WITH(bad_call(),
+                    Contains("cudaSetDevice(12345)") && Contains("cudaErrorInvalidDevice"));
+  Tensor d = Tensor::zeros({7}, DType::kFloat32, Device::cuda(0));
+  CHECK_NOTHROW(cuda::scale(d.data<float>(), 2.0f, 7, ctx.stream()));
+  CHECK(cudaStreamSynchronize(ctx.stream()) == cudaSuccess);
+  CHECK(cudaGetLastError() == cudaSuccess);
 }
