@@ -79,7 +79,8 @@ TEST_CASE("GPU binary cross-entropy matches the CPU reference", "[gpu][losses]")
     const Tensor m8 = m.defined() ? uint8_mask(c.per_step ? m : m.reshape(Shape{c.batch})) : kNone;
     DeviceFn f = [&](const std::vector<ag::Var>& v, Device dev) {
       const DType dt = v[0].value().dtype();
-      const Tensor mask = dev.is_cpu() || !c.on_device ? m : to_device(m8);
+      // No mask stays no mask on the device too (to_device refuses an undefined tensor).
+      const Tensor mask = dev.is_cpu() || !c.on_device || !m8.defined() ? m : to_device(m8);
       return fn::binary_crossentropy(v[0], place(y, dev, c.on_device, dt),
                                      w.defined() ? place(w, dev, c.on_device, dt) : kNone, mask,
                                      c.logits);
@@ -114,7 +115,8 @@ TEST_CASE("GPU sparse categorical cross-entropy matches the CPU reference", "[gp
     const Tensor m8 = m.defined() ? uint8_mask(c.per_step ? m : m.reshape(Shape{c.batch})) : kNone;
     DeviceFn f = [&](const std::vector<ag::Var>& v, Device dev) {
       const DType dt = v[0].value().dtype();
-      const Tensor mask = dev.is_cpu() || !c.on_device ? m : to_device(m8);
+      // No mask stays no mask on the device too (to_device refuses an undefined tensor).
+      const Tensor mask = dev.is_cpu() || !c.on_device || !m8.defined() ? m : to_device(m8);
       const Tensor labels = dev.is_cpu() || !c.on_device ? y : to_device(y);
       return fn::sparse_categorical_crossentropy(
           v[0], labels, w.defined() ? place(w, dev, c.on_device, dt) : kNone, mask, c.logits);
