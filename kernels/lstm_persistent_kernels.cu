@@ -105,9 +105,11 @@ __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
 
   for (int s = 0; s < nt; ++s) {
     const int t = time_of(nt, p.go_backwards, s);
-    // Next step's projection and mask, in flight while this step's dot products run.
-    T pre_next[RB][4];
-    bool real_next[RB];
+    // Next step's projection and mask, in flight while this step's dot products run. Zeroed
+    // so the last step (which loads none) leaves nothing indeterminate for the compiler to
+    // warn about; they are read only when s + 1 < nt.
+    T pre_next[RB][4] = {};
+    bool real_next[RB] = {};
     if (s + 1 < nt)
       load_fwd_step<T, RB>(p, time_of(nt, p.go_backwards, s + 1), b0, j, valid, pre_next,
                            real_next);
