@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "engine/evaluate.h"
@@ -47,9 +48,16 @@ void save_bundle(const std::string& path, Model& model, const BundleContents& c)
 }
 
 Bundle load_bundle(const std::string& path) {
+  return bundle_from_file(load_safetensors(path), path);
+}
+
+Bundle bundle_from_file(SafetensorsFile file, const std::string& path) {
   Bundle b;
   b.source = path;
-  b.file = load_safetensors(path);
+  b.file = std::move(file);
+  if (!b.file.checksummed)
+    b.warnings.push_back(path + " has no tensor checksums (written before Ember stored them, "
+                                "or by another tool): its weights cannot be verified");
   const auto& meta = b.file.metadata;
   auto get = [&](const char* key) -> const std::string& {
     auto it = meta.find(key);
@@ -66,16 +74,31 @@ Bundle load_bundle(const std::string& path) {
   } catch (const json::exception& e) {
     bad_bundle(path, std::string("class names or cleaning steps are malformed: ") + e.what());
   }
-  try {
-    b.maxlen = std::stoll(get("ember.maxlen"));
-  } catch (const std::logic_error&) {
-    bad_bundle(path, "ember.maxlen is not a number");
-  }
+  // The padded length must be the config's: anything else is damage (and a huge one would be
+  // allocated for every text predicted).
+  const std::string& maxlen = get("ember.maxlen");
+  if (maxlen.empty() || maxlen.size() > 18 ||
+      !std::all_of(maxlen.begin(), maxlen.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoll(maxlen) != b.config.sequence.maxlen)
+    bad_bundle(path, "ember.maxlen is '" + maxlen + "', but its config's sequence.maxlen is " +
+                         std::to_string(b.config.sequence.maxlen));
+  b.maxlen = b.config.sequence.maxlen;
   if (meta.count("ember.tokenizer"))
     b.tokenizer = std::make_unique<data::Tokenizer>(
         data::Tokenizer::from_json(meta.at("ember.tokenizer")));
 
   b.model = std::make_unique<Model>(build_model(b.config, DType::kFloat32));
+  // One output unit is a binary model (2 classes); otherwise one unit per class.
+  const int64_t units = b.model->output_shape().back();
+  const size_t classes = units == 1 ? 2 : static_cast<size_t>(units);
+  if (b.class_names.size() != classes)
+    bad_bundle(path, std::to_string(b.class_names.size()) + " class names, but the model has " +
+                         std::to_string(units) + " output unit" + (units == 1 ? "" : "s") +
+                         " (" + std::to_string(classes) + " classes)");
+  for (size_t i = 0; i < b.class_names.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (b.class_names[i] == b.class_names[j])
+        bad_bundle(path, "class name '" + b.class_names[i] + "' is given twice");
   for (auto& [name, var] : b.model->named_parameters()) {
     const Tensor* t = b.file.find(name);
     if (!t) bad_bundle(path, "weight '" + name + "' is missing");

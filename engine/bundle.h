@@ -46,8 +46,13 @@ struct Bundle {
   int64_t maxlen = 0;
   SafetensorsFile file;  // the raw tensors and metadata (checkpoint state lives here)
   std::string source;    // where it was read from, for messages
+  std::vector<std::string> warnings;  // for the user: e.g. a file without tensor checksums
 };
+// Also refuses class names that do not fit the model's output (one unit: 2 classes; else one
+// per unit; no name twice), a maxlen other than the embedded config's, and non-finite weights.
 Bundle load_bundle(const std::string& path);
+// The same from a file already parsed; `source` names it in messages.
+Bundle bundle_from_file(SafetensorsFile file, const std::string& source);
 
 // Throws ember::Error naming `source`, the weight, the value and its element when a float
 // tensor (on the CPU) holds a NaN or an infinity; integer tensors always pass.

@@ -76,7 +76,12 @@ void save_checkpoint(const std::string& path, Model& model, const BundleContents
 
 RunPosition load_checkpoint(const std::string& path, Model& model, Optimizer& optimizer,
                             const std::vector<std::unique_ptr<Callback>>& callbacks) {
-  SafetensorsFile f = load_safetensors(path);
+  return restore_checkpoint(load_safetensors(path), path, model, optimizer, callbacks);
+}
+
+RunPosition restore_checkpoint(const SafetensorsFile& f, const std::string& path, Model& model,
+                               Optimizer& optimizer,
+                               const std::vector<std::unique_ptr<Callback>>& callbacks) {
   auto it = f.metadata.find("ember.checkpoint");
   if (it == f.metadata.end())
     throw Error(path + ": not a checkpoint (a bundle without run state); --resume needs a "

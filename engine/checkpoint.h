@@ -45,5 +45,9 @@ void save_checkpoint(const std::string& path, Model& model, const BundleContents
 // Throws naming the file when it is not a checkpoint or does not match the model.
 RunPosition load_checkpoint(const std::string& path, Model& model, Optimizer& optimizer,
                             const std::vector<std::unique_ptr<Callback>>& callbacks);
+// The same from a file already parsed; `source` names it in messages.
+RunPosition restore_checkpoint(const SafetensorsFile& file, const std::string& source,
+                               Model& model, Optimizer& optimizer,
+                               const std::vector<std::unique_ptr<Callback>>& callbacks);
 
 }  // namespace ember

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -35,10 +36,16 @@ std::string escape_line_separators(std::string s) {
   }
   return s;
 }
+
+// Warnings go to stderr, so predict's stdout stays one answer per line.
+void warn(const Bundle& b) {
+  for (const std::string& w : b.warnings) std::cerr << "ember: warning: " << w << "\n";
+}
 }  // namespace
 
 int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::ostream& out) {
   Bundle b = load_bundle(path);
+  warn(b);
   Config cfg = opts.config.empty() ? b.config : load_config(opts.config);
   data::LoadReport rep;
   rep.fitted = b.tokenizer.get();
@@ -86,6 +93,7 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
 int predict_command(const std::string& path, const std::vector<std::string>& texts, bool as_json,
                     std::ostream& out) {
   Bundle b = load_bundle(path);
+  warn(b);
   std::vector<Prediction> preds = predict(b, texts);
   for (size_t i = 0; i < preds.size(); ++i) {
     const Prediction& p = preds[i];

@@ -2,6 +2,7 @@
 #include "engine/safetensors.h"
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -43,6 +44,46 @@ bool parse_dtype(const std::string& s, DType* d) {
 [[noreturn]] void bad(const std::string& source, const std::string& what) {
   throw Error(source + ": not a valid safetensors file: " + what);
 }
+
+uint32_t crc32_of(const void* data, size_t n) {
+  return static_cast<uint32_t>(
+      crc32_z(crc32_z(0, nullptr, 0), static_cast<const Bytef*>(data), n));
+}
+
+std::string crc_hex(const Tensor& host) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", crc32_of(host.raw(), host.nbytes()));
+  return buf;
+}
+
+// Checks every tensor against the metadata's ember.crc32 and removes the key; returns whether
+// there was one.
+bool verify_checksums(SafetensorsFile& f, const std::string& source) {
+  auto it = f.metadata.find(kChecksumKey);
+  if (it == f.metadata.end()) return false;
+  json crcs;
+  try {
+    crcs = json::parse(it->second);
+  } catch (const json::exception& e) {
+    bad(source, std::string("__metadata__.") + kChecksumKey + " is not JSON (" + e.what() + ")");
+  }
+  if (!crcs.is_object())
+    bad(source, std::string("__metadata__.") + kChecksumKey + " is not a JSON object");
+  for (const auto& [name, t] : f.tensors) {
+    auto c = crcs.find(name);
+    if (c == crcs.end() || !c->is_string())
+      bad(source, "tensor '" + name + "' has no checksum in " + kChecksumKey);
+    const std::string got = crc_hex(t);
+    if (c->get<std::string>() != got)
+      throw Error(source + ": tensor '" + name + "' fails its checksum (CRC-32 " + got +
+                  ", the file records " + c->get<std::string>() +
+                  "): the file is damaged; use another copy or an earlier checkpoint");
+  }
+  for (auto c = crcs.begin(); c != crcs.end(); ++c)
+    if (!f.find(c.key())) bad(source, "checksum for tensor '" + c.key() + "', which is absent");
+  f.metadata.erase(it);
+  return true;
+}
 }  // namespace
 
 const Tensor* SafetensorsFile::find(const std::string& name) const {
@@ -52,9 +93,19 @@ const Tensor* SafetensorsFile::find(const std::string& name) const {
 }
 
 std::string serialize_safetensors(const std::vector<std::pair<std::string, Tensor>>& tensors,
-                                  const std::map<std::string, std::string>& metadata) {
+                                  const std::map<std::string, std::string>& metadata,
+                                  bool checksums) {
+  std::vector<Tensor> host;
+  host.reserve(tensors.size());
+  for (const auto& [name, t] : tensors) host.push_back(t.to(Device::cpu()));
+  std::map<std::string, std::string> meta = metadata;
+  if (checksums) {
+    json crcs = json::object();
+    for (size_t i = 0; i < tensors.size(); ++i) crcs[tensors[i].first] = crc_hex(host[i]);
+    meta[kChecksumKey] = crcs.dump();
+  }
   json header = json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  if (!meta.empty()) header["__metadata__"] = meta;
   std::set<std::string> names;
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
@@ -73,10 +124,7 @@ std::string serialize_safetensors(const std::vector<std::pair<std::string, Tenso
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xff);
   out += h;
   out.reserve(out.size() + offset);
-  for (const auto& [name, t] : tensors) {
-    Tensor host = t.to(Device::cpu());
-    out.append(static_cast<const char*>(host.raw()), host.nbytes());
-  }
+  for (const Tensor& t : host) out.append(static_cast<const char*>(t.raw()), t.nbytes());
   return out;
 }
 
@@ -195,6 +243,7 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
     if (e.end > e.begin) std::memcpy(t.raw(), data.data() + e.begin, e.end - e.begin);
     f.tensors.emplace_back(e.name, std::move(t));
   }
+  f.checksummed = verify_checksums(f, source);
   return f;
 }
 
