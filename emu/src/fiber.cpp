@@ -29,6 +29,8 @@ void __tsan_destroy_fiber(void* fiber) __attribute__((weak));
 void __tsan_switch_to_fiber(void* fiber, unsigned flags) __attribute__((weak));
 void __tsan_acquire(void* addr) __attribute__((weak));
 void __tsan_release(void* addr) __attribute__((weak));
+void __tsan_set_fiber_name(void* fiber, const char* name) __attribute__((weak));
+void __sanitizer_set_death_callback(void (*callback)()) __attribute__((weak));
 void AnnotateIgnoreWritesBegin(const char* file, int line) __attribute__((weak));
 void AnnotateIgnoreWritesEnd(const char* file, int line) __attribute__((weak));
 }
@@ -139,7 +141,14 @@ void resume(Thread& t) {
   Fiber& f = *t.fiber;
   if (t.state == State::NotStarted) {
     clean_fiber(f);
-    if (have_tsan() && !f.tsan) f.tsan = __tsan_create_fiber(0);
+    if (have_tsan()) {
+      if (!f.tsan) f.tsan = __tsan_create_fiber(0);
+      // TSan's reports then say which CUDA thread a "thread" is.
+      char name[96];
+      std::snprintf(name, sizeof name, "block (%u,%u,%u) thread (%u,%u,%u)", t.block->bid.x,
+                    t.block->bid.y, t.block->bid.z, t.tid.x, t.tid.y, t.tid.z);
+      __tsan_set_fiber_name(f.tsan, name);
+    }
     f.ctx = ctx::make_fcontext(f.lo + f.size, f.size, &entry);
     t.state = State::Runnable;
   }
@@ -173,6 +182,22 @@ void leave_fiber() {
   if (have_asan()) __sanitizer_start_switch_fiber(nullptr, tl_sched_bottom, tl_sched_size);
   ctx::jump_fcontext(tl_sched_ctx, nullptr);
   __builtin_unreachable();
+}
+
+namespace {
+// A sanitizer that dies inside a kernel (ASan, UBSan with -fno-sanitize-recover) has printed
+// its report with host frames only; say which kernel, block and thread it was.
+void on_sanitizer_death() {
+  if (!tl_thread || !tl_run) return;
+  std::fprintf(stderr, "emu: the report above happened in kernel '%s', %s\n",
+               tl_run->launch->name.c_str(), where(*tl_thread).c_str());
+}
+}  // namespace
+
+void install_death_callback() {
+  static bool done = false;
+  if (!done && __sanitizer_set_death_callback) __sanitizer_set_death_callback(&on_sanitizer_death);
+  done = true;
 }
 
 void tsan_release(void* addr) {

@@ -35,6 +35,9 @@ void yield_to_scheduler();
 // Before a fiber whose previous run was abandoned is reused.
 void clean_fiber(Fiber& f);
 
+// Registers the sanitizer death callback that names the CUDA thread (once).
+void install_death_callback();
+
 // ThreadSanitizer happens-before edges (no-ops without TSan).
 void tsan_release(void* addr);
 void tsan_acquire(void* addr);

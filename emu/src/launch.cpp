@@ -96,6 +96,7 @@ cudaError_t launch(const cudaLaunchConfig_t* config, const void* kernel, Invoker
     return set_error(cudaErrorNotSupported);
   }
   std::lock_guard<std::recursive_mutex> lock(device_mutex());
+  install_death_callback();
   if (!kernel) return set_error(cudaErrorInvalidDeviceFunction);
   FuncAttrs& fa = func_attrs()[kernel];
   if (given) fa.name = given;
