@@ -2,6 +2,7 @@
 // cudaGetDeviceProperties, cudaDeviceGetAttribute, versions, cudaDeviceSynchronize and
 // cudaDeviceReset. Environment: EMBER_EMU_NO_DEVICE=1 reports no device (to exercise a
 // program's CPU fallback), EMBER_EMU_MEM_MB sets the device memory size.
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -221,6 +222,13 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
            " is not emulated");
       return set_error(cudaErrorInvalidValue);
   }
+  return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetPCIBusId(char* bus_id, int len, int device) {
+  if (!bus_id || len <= 0) return set_error(cudaErrorInvalidValue);
+  if (cudaError_t e = check_device(device)) return set_error(e);
+  std::snprintf(bus_id, static_cast<std::size_t>(len), "0000:00:00.0");  // the one emulated GPU
   return cudaSuccess;
 }
 

@@ -6,7 +6,10 @@
 
 #include <cstdint>
 #include <numeric>
+#include <utility>
 #include <vector>
+
+#include <cooperative_groups.h>
 
 #include "emu_test_util.h"
 
@@ -277,4 +280,35 @@ TEST_CASE("uninitialised shared memory reads as NaN", "[kernels]") {
   DeviceBuffer<float> d(4);
   REQUIRE(grid(1, 4)(K::read_unset, d.get()) == cudaSuccess);
   for (float v : d.download()) CHECK(v != v);
+}
+
+namespace {
+// Thread-block group queries, __syncwarp between a shared-memory write and a neighbour's read,
+// and the split cluster barrier (arrive, independent work, wait).
+__global__ void groups(int* out) {
+  namespace cg = cooperative_groups;
+  EMU_SHARED(int, s, 64);
+  cg::thread_block block = cg::this_thread_block();
+  const unsigned r = block.thread_rank();
+  s[r] = static_cast<int>(r) * 2;
+  __syncwarp();
+  const int neighbour = s[(r ^ 1) % 64];
+  cg::cluster_group cluster = cg::this_cluster();
+  auto token = cluster.barrier_arrive();
+  const int local = static_cast<int>(block.size() + block.group_index().x);
+  cluster.barrier_wait(std::move(token));
+  block.sync();
+  out[blockIdx.x * 64 + r] = neighbour * 1000 + local;
+}
+}  // namespace
+
+TEST_CASE("thread_block queries, __syncwarp and the split cluster barrier", "[kernels]") {
+  DeviceBuffer<int> d(2 * 64);
+  emu_test::Launch l = grid(2, 64);
+  l.with_cluster = true;
+  l.cluster = dim3(2);
+  REQUIRE(l(groups, d.get()) == cudaSuccess);
+  const std::vector<int> got = d.download();
+  for (int b = 0; b < 2; ++b)
+    for (int r = 0; r < 64; ++r) CHECK(got[b * 64 + r] == (r ^ 1) * 2 * 1000 + 64 + b);
 }

@@ -17,6 +17,10 @@ __global__ void add_one(int* x, int n) {
   const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   if (i < n) x[i] += 1;
 }
+
+__global__ void launches_a_kernel(int* x, cudaError_t* result) {
+  if (threadIdx.x == 0) *result = grid(1, 1)(add_one, x, 1);
+}
 }  // namespace
 
 TEST_CASE("device properties and attributes: the H100 profile", "[runtime]") {
@@ -146,4 +150,42 @@ TEST_CASE("error names and strings", "[runtime]") {
   CHECK(static_cast<int>(cudaErrorInvalidClusterSize) == 912);
   CHECK(cudaGetLastError() == cudaSuccess);
   CHECK(cudaPeekAtLastError() == cudaSuccess);
+}
+
+TEST_CASE("2-D copies, the PCI bus id, no device, and launches from a kernel", "[runtime]") {
+  // A 3x4 block of a 5-wide host matrix into a 4-wide device one and back.
+  std::vector<int> host(5 * 3), back(5 * 3, -1);
+  for (int i = 0; i < 15; ++i) host[i] = i;
+  DeviceBuffer<int> d(4 * 3);
+  REQUIRE(cudaMemcpy2D(d.get(), 16, host.data(), 20, 16, 3, cudaMemcpyHostToDevice) == cudaSuccess);
+  REQUIRE(cudaMemcpy2DAsync(back.data(), 20, d.get(), 16, 16, 3, cudaMemcpyDeviceToHost, nullptr) ==
+          cudaSuccess);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 5; ++c) CHECK(back[r * 5 + c] == (c < 4 ? r * 5 + c : -1));
+  CHECK(cudaMemcpy2D(d.get(), 16, host.data(), 20, 16, 4, cudaMemcpyHostToDevice) ==
+        cudaErrorInvalidValue);  // a fourth row does not fit
+  CHECK(cudaMemcpy2D(d.get(), 8, host.data(), 20, 16, 2, cudaMemcpyHostToDevice) ==
+        cudaErrorInvalidPitchValue);
+  cudaGetLastError();
+
+  char bus[32] = {};
+  REQUIRE(cudaDeviceGetPCIBusId(bus, sizeof bus, 0) == cudaSuccess);
+  CHECK(std::string(bus) == "0000:00:00.0");
+
+  setenv("EMBER_EMU_NO_DEVICE", "1", 1);
+  int n = -1;
+  CHECK(cudaGetDeviceCount(&n) == cudaErrorNoDevice);
+  CHECK(n == 0);
+  void* p = nullptr;
+  CHECK(cudaMalloc(&p, 4) == cudaErrorNoDevice);
+  unsetenv("EMBER_EMU_NO_DEVICE");
+  cudaGetLastError();
+  REQUIRE(cudaGetDeviceCount(&n) == cudaSuccess);
+  CHECK(n == 1);
+
+  // Dynamic parallelism is not emulated: refused, not run.
+  DeviceBuffer<cudaError_t> result(1);
+  REQUIRE(grid(1, 1)(launches_a_kernel, d.get(), result.get()) == cudaSuccess);
+  CHECK(result.download()[0] == cudaErrorNotSupported);
+  cudaGetLastError();
 }
