@@ -1,92 +1,116 @@
 #!/usr/bin/env bash
-# Ember vs PyTorch on the GPU machine, in one device call (run THERE, from the repository root,
-# with .devdeps carried; see scripts/gpu_fetch_deps.sh). Builds the two benchmark binaries in
-# build-gpu with scripts/gpu_check.sh's settings (so a tree gpu_check.sh built is reused), then:
-#   1. build-gpu/bench/gpu_kernels: roofs (memcpy, SGEMM), kernels and LSTM layers per
-#      implementation, each validated against the CPU reference;
-#   2. for every configs/seed*.yaml: Ember's training step (bench_seed_step, once per LSTM
-#      implementation in $IMPLS) and PyTorch's (bench/pytorch/seed_models.py, cuDNN), the
-#      latter with PyTorch's defaults (TF32 allowed in cuDNN) and with --fp32 (Ember's math);
-#   3. bench/plot_results.py: kernels.svg, steps.svg and summary.md (ratio PyTorch_ms / Ember_ms).
-# Everything lands under $OUT (default ./gpu_bench_out). The tree there has no .git: pass the
-# commit as EMBER_COMMIT=<hash>. Knobs: STEPS (20), WARMUP (5), IMPLS ("auto cudnn persistent"),
-# SKIP_KERNELS=1, QUICK=1 (fewer kernel repetitions), PYTHON (python3).
+# Ember vs PyTorch on the GPU machine in two device calls of at most 7 minutes each. Here
+# first: bash scripts/gpu_pack.sh; then the device tool's run with carry [".gpupack"],
+# timeout_s 420 and the command
+#   bash scripts/gpu_bench.sh 1   the kernel benchmark (gpu_kernels --quick: roofs, embedding,
+#                                 dropout, LSTM gates and whole layers per implementation at
+#                                 every seed shape, each validated first) and the training-step
+#                                 times of the three T = 370 seed configs, seed001_model_b/c/d
+#   bash scripts/gpu_bench.sh 2   the step times of the other seed configs (seed001_model_a,
+#                                 seed000, seed002, seed003, seed004)
+# A step time is Ember's bench_seed_step once per LSTM implementation in $IMPLS, then PyTorch's
+# bench/pytorch/seed_models.py (cuDNN) as it comes (TF32 allowed) and with --fp32 (Ember's
+# math); both run with CUBLAS_WORKSPACE_CONFIG=:4096:8 (scripts/gpu_env.sh). The binaries and
+# the library set-up are gpu_check.sh's (probe, carried binaries, rebuild if they cannot load).
+# Back in $OUT, 8 files at most: summary.txt, summary.md (the step table, ratio PyTorch_ms /
+# Ember_ms > 1: Ember faster), steps.jsonl, steps.svg, for call 1 also gpu_kernels.jsonl,
+# kernels.md and kernels.svg (bench/plot_results.py), and logs.tar.gz. Exit status 0 only when
+# every stage passed. Knobs: STEPS (20), WARMUP (5), IMPLS ("auto cudnn persistent"),
+# GPU_BENCH_SECONDS (400, the whole run).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-OUT=${OUT:-$PWD/gpu_bench_out}
-mkdir -p "$OUT"
-STEPS=${STEPS:-20}
-WARMUP=${WARMUP:-5}
-IMPLS=${IMPLS:-auto cudnn persistent}
-PY=${PYTHON:-python3}
-export EMBER_COMMIT=${EMBER_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
-root=$PWD/.devdeps/root
-[ -d "$root" ] || { echo "gpu_bench: .devdeps missing: run scripts/gpu_fetch_deps.sh here and carry .devdeps"; exit 2; }
+case ${1:-} in
+  1) configs=(seed001_model_b seed001_model_c seed001_model_d) kernels=1 ;;
+  2) configs=(seed001_model_a seed000_sentiment140_lstm seed002_twitter_bilstm seed003_igbo_bilstm
+              seed004_imdb_lstm) kernels=0 ;;
+  *) echo "usage: bash scripts/gpu_bench.sh 1|2" >&2; exit 2 ;;
+esac
+call=$1
+source scripts/gpu_env.sh
+source scripts/gpu_report.sh
+gpu_init "${OUT:-$PWD/gpu_bench_out}" "${GPU_BENCH_SECONDS:-400}"
+export STEPS=${STEPS:-20} WARMUP=${WARMUP:-5} IMPLS=${IMPLS:-auto cudnn persistent}
+commit=$(gpu_manifest commit_short)
+export commit
+touch "$GPU_WORK/steps.jsonl"
 
-# PyTorch runs with the environment it came with; Ember's binaries get the carried Debian
-# libraries and the cuDNN/cuBLAS of PyTorch's wheels (as in gpu_check.sh).
-torch_env=(env LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}")
-wheel_dir() { "$PY" -c "import importlib, os; m = importlib.import_module('$1'); print(os.path.dirname(m.__file__ if m.__file__ else list(m.__path__)[0]))" 2>/dev/null; }
-cudnn=$(wheel_dir nvidia.cudnn)
-cublas=$(wheel_dir nvidia.cublas)
-multiarch=$root/usr/lib/x86_64-linux-gnu
-ember_ld="$multiarch:$multiarch/openblas-pthread:${cudnn:+$cudnn/lib:}${cublas:+$cublas/lib:}${LD_LIBRARY_PATH:-}"
-
-{
-  echo "device: $(nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem --format=csv,noheader 2>&1 | head -1)"
-  echo "commit: $EMBER_COMMIT"
-  echo "torch: $("${torch_env[@]}" "$PY" -c 'import torch; print(torch.__version__, "cudnn", torch.backends.cudnn.version())' 2>&1 | tail -1)"
-  echo "steps: $STEPS timed after $WARMUP warm-up; Ember LSTM implementations: $IMPLS"
-} | tee "$OUT/summary.txt"
-
-start=$(date +%s)
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DEMBER_CUDA=ON -DEMBER_WERROR=ON -DEMBER_BENCH=ON \
-  -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$root/usr" -DCUDNN_ROOT="$cudnn" \
-  -DCBLAS_INCLUDE_DIR="$root/usr/include/x86_64-linux-gnu/openblas-pthread" \
-  >"$OUT/build.log" 2>&1 &&
-  cmake --build build-gpu -j"$(nproc)" --target gpu_kernels bench_seed_step >>"$OUT/build.log" 2>&1
-build_rc=$?
-echo "build: rc=$build_rc ($(( $(date +%s) - start )) s)" | tee -a "$OUT/summary.txt"
-[ $build_rc -eq 0 ] || { tail -40 "$OUT/build.log"; exit 1; }
-
-summarize() {
-  "$PY" bench/plot_results.py --kernels "$OUT/gpu_kernels.jsonl" --steps "$OUT/steps.jsonl" \
-    --out-dir "$OUT" --markdown "$OUT/summary.md" --kernels-markdown "$OUT/kernels.md" \
-    >/dev/null 2>>"$OUT/plot.log" || true
+bench_kernels() {
+  LD_LIBRARY_PATH=$GPU_LD "$GPU_KERNELS_BIN" --quick --out "$GPU_WORK/gpu_kernels.jsonl" \
+    --commit "${commit:-unknown}"
 }
-touch "$OUT/gpu_kernels.jsonl" "$OUT/steps.jsonl"
-
-# Kernels first (bounded, so the step table below always gets its time); a call that runs
-# out of time still brings back whatever is under $OUT.
-if [ "${SKIP_KERNELS:-0}" != 1 ]; then
-  quick=(); [ "${QUICK:-0}" = 1 ] && quick=(--quick)
-  LD_LIBRARY_PATH="$ember_ld" timeout 300 build-gpu/bench/gpu_kernels --out "$OUT/gpu_kernels.jsonl" \
-    --commit "$EMBER_COMMIT" "${quick[@]}" >"$OUT/gpu_kernels.txt" 2>&1
-  echo "gpu_kernels: rc=$? ($(( $(date +%s) - start )) s)" | tee -a "$OUT/summary.txt"
-  tail -n 80 "$OUT/gpu_kernels.txt"
-fi
-# Then every seed config: Ember's step per LSTM implementation, and PyTorch's.
-for cfg in configs/seed*.yaml; do
-  name=$(basename "$cfg" .yaml)
+# bench_steps NAME: every implementation's step, then PyTorch's two. cuDNN's refusal of
+# recurrent_dropout (a rule of the layer, checked before anything runs) is a skip; any other
+# non-zero exit a failure.
+bench_steps() {
+  local rc=0 impl mode arg out
   for impl in $IMPLS; do
-    arg=(); [ "$impl" = auto ] || arg=(--lstm-impl "$impl")
-    LD_LIBRARY_PATH="$ember_ld" timeout 180 build-gpu/bench/bench_seed_step --config "$cfg" \
-      --device cuda --steps "$STEPS" --warmup "$WARMUP" "${arg[@]}" \
-      >>"$OUT/steps.jsonl" 2>>"$OUT/steps.log"
-    echo "ember $name $impl: rc=$?" >>"$OUT/steps.log"
+    arg=()
+    [ "$impl" = auto ] || arg=(--lstm-impl "$impl")
+    out=$(EMBER_COMMIT=${commit:-unknown} LD_LIBRARY_PATH=$GPU_LD timeout 90 "$GPU_STEP_BIN" \
+      --config "configs/$1.yaml" --device cuda --steps "$STEPS" --warmup "$WARMUP" "${arg[@]}" \
+      2>"$GPU_WORK/step.err")
+    local r=$?
+    cat "$GPU_WORK/step.err"
+    echo "$out" >>"$GPU_WORK/steps.jsonl"
+    if [ $r -ne 0 ] && [ "$impl" = cudnn ] && grep -q "cannot honour recurrent_dropout" "$GPU_WORK/step.err"; then
+      echo "ember $1 $impl: skipped (cuDNN has no recurrent dropout)"
+    elif [ $r -ne 0 ]; then
+      echo "ember $1 $impl: FAILED rc=$r"
+      rc=1
+    else
+      echo "ember $1 $impl: ok"
+    fi
   done
-  # PyTorch as it comes (cuDNN may use TF32 tensor cores), then with Ember's FP32 math.
   for mode in default fp32; do
-    arg=(); [ "$mode" = fp32 ] && arg=(--fp32)
-    "${torch_env[@]}" timeout 240 "$PY" bench/pytorch/seed_models.py --model "$name" --device cuda \
-      --steps "$STEPS" --warmup "$WARMUP" "${arg[@]}" >>"$OUT/steps.jsonl" 2>>"$OUT/steps.log"
-    echo "pytorch $name $mode: rc=$?" >>"$OUT/steps.log"
+    arg=()
+    [ "$mode" = fp32 ] && arg=(--fp32)
+    LD_LIBRARY_PATH=$GPU_LD_ORIG timeout 150 "$GPU_TOOL_PYTHON" bench/pytorch/seed_models.py \
+      --model "$1" --device cuda --steps "$STEPS" --warmup "$WARMUP" "${arg[@]}" \
+      >>"$GPU_WORK/steps.jsonl"
+    local r=$?
+    [ $r -eq 0 ] && echo "pytorch $1 $mode: ok" || { echo "pytorch $1 $mode: FAILED rc=$r"; rc=1; }
   done
-  summarize
-done
-echo "steps: done ($(( $(date +%s) - start )) s)" | tee -a "$OUT/summary.txt"
-grep -E '^(ember|pytorch) ' "$OUT/steps.log" | tee -a "$OUT/summary.txt"
+  return $rc
+}
+export -f bench_kernels bench_steps
 
-summarize
-echo
-cat "$OUT/summary.md"
+if gpu_prepare; then
+  [ $kernels = 1 ] && gpu_stage kernels "${GPU_KERNELS_SECONDS:-150}" bench_kernels
+  for name in "${configs[@]}"; do gpu_stage "steps_$name" 130 bench_steps "$name"; done
+else
+  gpu_note kernels "not run: no binaries that load"
+  for name in "${configs[@]}"; do gpu_note "steps_$name" "not run: no binaries that load"; done
+fi
+
+# ---- what comes back --------------------------------------------------------------------------
+plot=(--steps "$GPU_WORK/steps.jsonl" --out-dir "$GPU_OUT" --markdown "$GPU_OUT/summary.md")
+if [ -s "$GPU_WORK/gpu_kernels.jsonl" ]; then
+  cp "$GPU_WORK/gpu_kernels.jsonl" "$GPU_OUT/"
+  plot+=(--kernels "$GPU_WORK/gpu_kernels.jsonl" --kernels-markdown "$GPU_OUT/kernels.md")
+fi
+cp "$GPU_WORK/steps.jsonl" "$GPU_OUT/"
+"${GPU_TOOL_PYTHON:-python3}" bench/plot_results.py "${plot[@]}" >"$GPU_LOGS/plot.log" 2>&1 ||
+  gpu_note plot "failed (plot.log)"
+[ $kernels = 1 ] || rm -f "$GPU_OUT/kernels.svg"  # an empty chart
+{
+  echo "ember gpu_bench call $call, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(($(date +%s) - GPU_T0)) s"
+  echo "device: ${GPU_DEVICE:-unknown}"
+  echo "commit: ${commit:-unknown} (dirty: $(gpu_manifest dirty | cut -d' ' -f1)); binaries: ${GPU_PATH_TAKEN:-none}"
+  echo "torch: $(LD_LIBRARY_PATH=$GPU_LD_ORIG "${GPU_TOOL_PYTHON:-python3}" -c 'import torch; print(torch.__version__, "cudnn", torch.backends.cudnn.version())' 2>&1 | tail -1)"
+  echo "cuDNN for Ember: ${GPU_CUDNN_VERSION:-?} at ${GPU_CUDNN_LIB:-?}; cuBLAS ${GPU_CUBLAS_VERSION:-?}"
+  echo "steps: $STEPS timed after $WARMUP warm-up; Ember LSTM implementations: $IMPLS"
+  echo "stages:"
+  gpu_stage_table
+  grep -hE '^(ember|pytorch) .*: ' "$GPU_LOGS"/steps_*.log 2>/dev/null | sed 's/^/  /'
+  [ -f "$GPU_OUT/summary.md" ] && { echo; cat "$GPU_OUT/summary.md"; }
+} >"$GPU_OUT/summary.txt"
+gpu_pack_logs
+if gpu_out_limits "$GPU_OUT" >"$GPU_WORK/limits.txt"; then limits=ok; else limits=failed; fi
+cat "$GPU_WORK/limits.txt" >>"$GPU_OUT/summary.txt"
+cat "$GPU_OUT/summary.txt"
+result=FAIL
+gpu_stages_ok && [ $limits = ok ] && result=PASS
+rm -rf "$GPU_WORK"
+[ $result = PASS ] && { echo "gpu_bench: PASS"; exit 0; }
+echo "gpu_bench: FAIL (stages or output limits above; logs in logs.tar.gz)"
+exit 1
