@@ -14,6 +14,7 @@ packages=(
   libbenchmark-dev       # bench/
   zlib1g-dev liblzma-dev # gzip and xz data files
   libutf8proc-dev        # Unicode classes and case mapping (cleaning, tokenizer)
+  python3                # scripts/gpu_find_libs.py: the GPU check's simulated run in CI
   libboost-context-dev   # fibers of the CUDA emulator (emu/)
 )
 

@@ -6,3 +6,12 @@ cd "$(dirname "$0")/.."
 bash scripts/build.sh "$@"
 cd build
 ctest --output-on-failure -j"$(nproc)"
+cd ..
+# The GPU check's simulated run on build/'s CUDA binaries (scripts/gpu_check.sh --simulate):
+# packing, loading them with Debian's libraries hidden as on the GPU machine, the rebuild's
+# configure, up to the GPU tests' "no device" exit. A build without nvcc has nothing to pack.
+if grep -q '^CMAKE_CUDA_COMPILER:[A-Z]*=.' build/CMakeCache.txt; then
+  bash scripts/gpu_check.sh --simulate --build-dir build
+else
+  echo "test.sh: GPU check simulation skipped: build/ has no CUDA compiler (nvcc not found)"
+fi
