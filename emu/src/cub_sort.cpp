@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "state.h"
+#include "stream_queue.h"
 
 namespace emu::detail {
 
@@ -31,6 +32,49 @@ std::uint64_t load_key(const char* p, int bytes, bool is_signed) {
 cudaError_t bad(const SortArgs& a, const std::string& why) {
   diag(std::string("cub::DeviceRadixSort::") + a.what + ": " + why);
   return set_error(cudaErrorInvalidValue);
+}
+
+// The passes; `a` was checked, n items of kb-byte keys and vb-byte values (0: none).
+void sort(const SortArgs& a, std::size_t n, std::size_t kb, std::size_t vb) {
+  const int passes = (a.end_bit - a.begin_bit + 7) / 8;
+  char* tk = static_cast<char*>(a.temp);
+  char* tv = tk + align_up(n * kb);
+  char* ok = static_cast<char*>(a.keys_out);
+  char* ov = static_cast<char*>(a.values_out);
+  const char* sk = static_cast<const char*>(a.keys_in);
+  const char* sv = static_cast<const char*>(a.values_in);
+  if (passes == 0) {
+    std::memcpy(ok, sk, n * kb);
+    if (vb) std::memcpy(ov, sv, n * vb);
+    return;
+  }
+  std::vector<std::size_t> count(256);
+  for (int p = 0; p < passes; ++p) {
+    // Alternate so that the last pass writes the outputs.
+    const bool to_out = (passes - 1 - p) % 2 == 0;
+    char* dk = to_out ? ok : tk;
+    char* dv = to_out ? ov : tv;
+    const int shift = a.begin_bit + 8 * p;
+    const int bits = a.end_bit - shift < 8 ? a.end_bit - shift : 8;
+    const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+    std::fill(count.begin(), count.end(), 0);
+    for (std::size_t i = 0; i < n; ++i)
+      ++count[(load_key(sk + i * kb, a.key_bytes, a.key_signed) >> shift) & mask];
+    std::size_t sum = 0;
+    for (std::size_t& c : count) {
+      const std::size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t d =
+          count[(load_key(sk + i * kb, a.key_bytes, a.key_signed) >> shift) & mask]++;
+      std::memcpy(dk + d * kb, sk + i * kb, kb);
+      if (vb) std::memcpy(dv + d * vb, sv + i * vb, vb);
+    }
+    sk = dk;
+    sv = dv;
+  }
 }
 
 }  // namespace
@@ -74,45 +118,8 @@ cudaError_t radix_sort(const SortArgs& a) {
       return bad(a, "values_in and values_out overlap");
   }
 
-  const int passes = (a.end_bit - a.begin_bit + 7) / 8;
-  char* tk = static_cast<char*>(a.temp);
-  char* tv = tk + align_up(n * kb);
-  char* ok = static_cast<char*>(a.keys_out);
-  char* ov = static_cast<char*>(a.values_out);
-  const char* sk = static_cast<const char*>(a.keys_in);
-  const char* sv = static_cast<const char*>(a.values_in);
-  if (passes == 0) {
-    std::memcpy(ok, sk, n * kb);
-    if (vb) std::memcpy(ov, sv, n * vb);
-    return cudaSuccess;
-  }
-  std::vector<std::size_t> count(256);
-  for (int p = 0; p < passes; ++p) {
-    // Alternate so that the last pass writes the outputs.
-    const bool to_out = (passes - 1 - p) % 2 == 0;
-    char* dk = to_out ? ok : tk;
-    char* dv = to_out ? ov : tv;
-    const int shift = a.begin_bit + 8 * p;
-    const int bits = a.end_bit - shift < 8 ? a.end_bit - shift : 8;
-    const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
-    std::fill(count.begin(), count.end(), 0);
-    for (std::size_t i = 0; i < n; ++i)
-      ++count[(load_key(sk + i * kb, a.key_bytes, a.key_signed) >> shift) & mask];
-    std::size_t sum = 0;
-    for (std::size_t& c : count) {
-      const std::size_t here = c;
-      c = sum;
-      sum += here;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t d =
-          count[(load_key(sk + i * kb, a.key_bytes, a.key_signed) >> shift) & mask]++;
-      std::memcpy(dk + d * kb, sk + i * kb, kb);
-      if (vb) std::memcpy(dv + d * vb, sv + i * vb, vb);
-    }
-    sk = dk;
-    sv = dv;
-  }
+  const SortArgs args = a;  // the pointers and sizes, for when the sort runs
+  issue(a.stream, [args, n, kb, vb] { sort(args, n, kb, vb); });
   return cudaSuccess;
 }
 

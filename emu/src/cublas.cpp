@@ -11,6 +11,7 @@
 #include <string>
 
 #include "state.h"
+#include "stream_queue.h"
 
 struct cublasContext {
   cudaStream_t stream;
@@ -83,22 +84,24 @@ cublasStatus_t gemm(const char* call, cublasHandle_t h, cublasOperation_t ta, cu
       return CUBLAS_STATUS_EXECUTION_FAILED;
     }
   }
-  const T al = *alpha, be = *beta;
-  if (be == T(0) || k == 0 || al == T(0)) {
-    // C = beta * C first (beta == 0: C is overwritten, never read).
-    for (int j = 0; j < n; ++j)
-      for (int i = 0; i < m; ++i) {
-        T& v = c[static_cast<size_t>(j) * ldc + i];
-        v = be == T(0) ? T(0) : be * v;
-      }
-    if (k == 0 || al == T(0)) return CUBLAS_STATUS_SUCCESS;
-  }
+  const T al = *alpha, be = *beta;  // host scalars are read when the call is made
   const CBLAS_TRANSPOSE cta = ta == CUBLAS_OP_N ? CblasNoTrans : CblasTrans;
   const CBLAS_TRANSPOSE ctb = tb == CUBLAS_OP_N ? CblasNoTrans : CblasTrans;
-  if constexpr (sizeof(T) == sizeof(float))
-    cblas_sgemm(CblasColMajor, cta, ctb, m, n, k, al, a, lda, b, ldb, be, c, ldc);
-  else
-    cblas_dgemm(CblasColMajor, cta, ctb, m, n, k, al, a, lda, b, ldb, be, c, ldc);
+  issue(h->stream, [=] {
+    if (be == T(0) || k == 0 || al == T(0)) {
+      // C = beta * C first (beta == 0: C is overwritten, never read).
+      for (int j = 0; j < n; ++j)
+        for (int i = 0; i < m; ++i) {
+          T& v = c[static_cast<size_t>(j) * ldc + i];
+          v = be == T(0) ? T(0) : be * v;
+        }
+      if (k == 0 || al == T(0)) return;
+    }
+    if constexpr (sizeof(T) == sizeof(float))
+      cblas_sgemm(CblasColMajor, cta, ctb, m, n, k, al, a, lda, b, ldb, be, c, ldc);
+    else
+      cblas_dgemm(CblasColMajor, cta, ctb, m, n, k, al, a, lda, b, ldb, be, c, ldc);
+  });
   return CUBLAS_STATUS_SUCCESS;
 }
 

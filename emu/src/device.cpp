@@ -8,6 +8,7 @@
 
 #include "device.h"
 #include "state.h"
+#include "stream_queue.h"
 
 namespace emu::detail {
 
@@ -245,7 +246,7 @@ cudaError_t cudaRuntimeGetVersion(int* version) {
 cudaError_t cudaDeviceSynchronize() {
   Lock lock(device_mutex());
   if (!device_present()) return set_error(cudaErrorNoDevice);
-  return set_error(sticky_error());  // all work ran when it was issued
+  return set_error(drain());
 }
 
 cudaError_t cudaDeviceReset() {

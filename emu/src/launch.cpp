@@ -5,12 +5,14 @@
 // CUDA error and prints why; a kernel fault makes the launch return cudaErrorLaunchFailure,
 // which stays sticky.
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 
 #include "device.h"
 #include "scheduler.h"
 #include "state.h"
+#include "stream_queue.h"
 
 namespace emu::detail {
 
@@ -78,6 +80,32 @@ cudaError_t reject(const std::string& name, cudaError_t e, const std::string& wh
   return set_error(e);
 }
 
+// One launch: its description, the owned argument copy, and the kernel's attributes (entries
+// of func_attrs() never move).
+struct Job {
+  LaunchInfo info;
+  Destroyer destroy = nullptr;
+  FuncAttrs* attrs = nullptr;
+  ~Job() {
+    if (destroy) destroy(info.params);
+  }
+};
+
+// The clusters one after another; a fault stops the grid (the sticky error is set).
+void run_grid(const Job& job) {
+  const LaunchInfo& l = job.info;
+  const dim3 g = l.grid, k = l.cluster;
+  std::size_t peak = job.attrs->static_peak;
+  for (unsigned z = 0; z < g.z / k.z; ++z)
+    for (unsigned y = 0; y < g.y / k.y; ++y)
+      for (unsigned x = 0; x < g.x / k.x; ++x)
+        if (!run_cluster(l, uint3{x, y, z}, peak)) {
+          job.attrs->static_peak = peak;
+          return;
+        }
+  job.attrs->static_peak = peak;
+}
+
 }  // namespace
 
 void reset_function_attributes() {
@@ -88,7 +116,8 @@ void reset_function_attributes() {
 }
 
 cudaError_t launch(const cudaLaunchConfig_t* config, const void* kernel, Invoker invoke,
-                   void* params) {
+                   Destroyer destroy, void* params) {
+  std::unique_ptr<void, Destroyer> owned(params, destroy);  // freed on every early return
   const char* given = tl_next_name;
   tl_next_name = nullptr;
   if (tl_thread) {
@@ -143,17 +172,13 @@ cudaError_t launch(const cudaLaunchConfig_t* config, const void* kernel, Invoker
                       std::to_string(fa.static_peak) + " static bytes of shared memory, above " +
                       std::to_string(limit));
 
-  LaunchInfo info{name, kernel, invoke, params, g, b, k, c.dynamicSmemBytes, limit};
-  std::size_t peak = fa.static_peak;
-  for (unsigned z = 0; z < g.z / k.z; ++z)
-    for (unsigned y = 0; y < g.y / k.y; ++y)
-      for (unsigned x = 0; x < g.x / k.x; ++x)
-        if (!run_cluster(info, uint3{x, y, z}, peak)) {
-          fa.static_peak = peak;
-          return set_error(cudaErrorLaunchFailure);
-        }
-  fa.static_peak = peak;
-  return cudaSuccess;
+  auto job = std::make_shared<Job>();
+  job->info = LaunchInfo{name, kernel, invoke, owned.release(), g, b, k, c.dynamicSmemBytes, limit};
+  job->destroy = destroy;
+  job->attrs = &fa;
+  issue(c.stream, [job] { run_grid(*job); });
+  // Run now (the default), a fault is this launch's error; queued, it shows at a later sync.
+  return set_error(stream_mode() == StreamMode::Immediate ? sticky_error() : cudaSuccess);
 }
 
 }  // namespace emu::detail

@@ -9,9 +9,12 @@
 #include <cstring>
 #include <iterator>
 #include <map>
+#include <memory>
+#include <vector>
 
 #include "device.h"
 #include "state.h"
+#include "stream_queue.h"
 
 namespace emu::detail {
 
@@ -126,9 +129,21 @@ cudaError_t check_copy(const char* call, void* dst, std::size_t dspan, const voi
   return e;
 }
 
+bool is_pinned(const void* p) {
+  const auto& m = table().pinned;
+  const char* c = static_cast<const char*>(p);
+  auto it = m.upper_bound(c);
+  if (it == m.begin()) return false;
+  --it;
+  return c < it->first + it->second;
+}
+
+// Every copy: checks, then the rows. A copy into pageable host memory, or any cudaMemcpy
+// (`sync`), waits for all queued work and runs now; one from pageable host memory takes its
+// bytes now (the driver stages them before returning); the rest runs on `stream`.
 cudaError_t copy_2d(const char* call, void* dst, std::size_t dpitch, const void* src,
                     std::size_t spitch, std::size_t width, std::size_t height, cudaMemcpyKind kind,
-                    cudaStream_t stream) {
+                    cudaStream_t stream, bool sync) {
   Lock lock(device_mutex());
   if (cudaError_t e = sticky_error()) return set_error(e);
   if (!valid_stream(stream)) return set_error(cudaErrorInvalidResourceHandle);
@@ -140,12 +155,29 @@ cudaError_t copy_2d(const char* call, void* dst, std::size_t dpitch, const void*
   // Each side's span is its pitch times the rows before the last, plus one row.
   const std::size_t dspan = dpitch * (height - 1) + width, sspan = spitch * (height - 1) + width;
   if (cudaError_t e = check_copy(call, dst, dspan, src, sspan, kind)) return set_error(e);
-  for (std::size_t r = 0; r < height; ++r)
-    std::memmove(static_cast<char*>(dst) + r * dpitch, static_cast<const char*>(src) + r * spitch,
-                 width);
+  auto rows = [=](const char* from, std::size_t from_pitch) {
+    for (std::size_t r = 0; r < height; ++r)
+      std::memmove(static_cast<char*>(dst) + r * dpitch, from + r * from_pitch, width);
+  };
+  const char* s = static_cast<const char*>(src);
+  const bool dst_host = !is_device_pointer(dst), src_host = !is_device_pointer(src);
+  if (sync || (dst_host && !is_pinned(dst))) {
+    if (cudaError_t e = drain()) return set_error(e);
+    rows(s, spitch);
+    return cudaSuccess;
+  }
+  if (src_host && !is_pinned(src) && stream_mode() != StreamMode::Immediate) {
+    auto staged = std::make_shared<std::vector<char>>(width * height);
+    for (std::size_t r = 0; r < height; ++r)
+      std::memcpy(staged->data() + r * width, s + r * spitch, width);
+    issue(stream, [rows, staged, width] { rows(staged->data(), width); });
+    return cudaSuccess;
+  }
+  issue(stream, [rows, s, spitch] { rows(s, spitch); });
   return cudaSuccess;
 }
 
+// Memsets are asynchronous (cudaMemset too, on the legacy stream).
 cudaError_t set_2d(const char* call, void* ptr, std::size_t pitch, int value, std::size_t width,
                    std::size_t height, cudaStream_t stream) {
   Lock lock(device_mutex());
@@ -159,8 +191,10 @@ cudaError_t set_2d(const char* call, void* ptr, std::size_t pitch, int value, st
   }
   if (cudaError_t e = check_device_side(call, "ptr", ptr, pitch * (height - 1) + width))
     return set_error(e);
-  for (std::size_t r = 0; r < height; ++r)
-    std::memset(static_cast<char*>(ptr) + r * pitch, value, width);
+  char* p = static_cast<char*>(ptr);
+  issue(stream, [=] {
+    for (std::size_t r = 0; r < height; ++r) std::memset(p + r * pitch, value, width);
+  });
   return cudaSuccess;
 }
 }  // namespace
@@ -185,6 +219,7 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
 cudaError_t cudaFree(void* ptr) {
   Lock lock(device_mutex());
   if (!ptr) return cudaSuccess;
+  drain();  // cudaFree synchronises the device, so no queued work still uses the memory
   Table& t = table();
   auto it = t.device.find(static_cast<const char*>(ptr));
   if (it == t.device.end()) {
@@ -245,29 +280,23 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
 }
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
-  return cudaMemcpyAsync(dst, src, bytes, kind, 0);
+  return copy_2d("cudaMemcpy", dst, bytes, src, bytes, bytes, 1, kind, 0, true);
 }
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind,
                             cudaStream_t stream) {
-  Lock lock(device_mutex());
-  if (cudaError_t e = sticky_error()) return set_error(e);
-  if (!valid_stream(stream)) return set_error(cudaErrorInvalidResourceHandle);
-  if (bytes == 0) return cudaSuccess;
-  if (cudaError_t e = check_copy("cudaMemcpy", dst, bytes, src, bytes, kind)) return set_error(e);
-  std::memmove(dst, src, bytes);
-  return cudaSuccess;
+  return copy_2d("cudaMemcpyAsync", dst, bytes, src, bytes, bytes, 1, kind, stream, false);
 }
 
 cudaError_t cudaMemcpy2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width,
                          size_t height, cudaMemcpyKind kind) {
-  return copy_2d("cudaMemcpy2D", dst, dpitch, src, spitch, width, height, kind, 0);
+  return copy_2d("cudaMemcpy2D", dst, dpitch, src, spitch, width, height, kind, 0, true);
 }
 
 cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t spitch,
                               size_t width, size_t height, cudaMemcpyKind kind,
                               cudaStream_t stream) {
-  return copy_2d("cudaMemcpy2DAsync", dst, dpitch, src, spitch, width, height, kind, stream);
+  return copy_2d("cudaMemcpy2DAsync", dst, dpitch, src, spitch, width, height, kind, stream, false);
 }
 
 cudaError_t cudaMemset(void* ptr, int value, size_t bytes) {

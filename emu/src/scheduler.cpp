@@ -95,6 +95,8 @@ std::string waiting_at(const Thread& t) {
       return "its start (not yet run)";
     case State::Runnable:
       return "no barrier (runnable)";
+    case State::Abandoned:
+      return "a fault";
   }
   return "?";
 }
@@ -129,6 +131,7 @@ void record_fault(const std::string& what, const Thread* who) {
 }
 
 void leave_faulted() {
+  tl_thread->state = State::Abandoned;
   tl_thread->fiber->dirty = true;  // its frames stay on the stack
   leave_fiber();
 }
@@ -300,7 +303,8 @@ bool run_cluster(const LaunchInfo& launch, uint3 cidx, std::size_t& static_peak)
     // Resume every suspended thread once so that it hands its writes over to the host (TSan)
     // and leaves at once (abandon_if_faulted); threads not yet started stay so.
     for (Thread& t : run.threads)
-      if (t.state == State::AtBarrier || t.state == State::AtWarp || t.state == State::AtCluster)
+      if (t.state == State::Runnable || t.state == State::AtBarrier || t.state == State::AtWarp ||
+          t.state == State::AtCluster)
         resume(t);
   }
   tsan_acquire(&g_tsan_end);

@@ -16,7 +16,16 @@
 
 namespace emu::detail {
 
-enum class State : unsigned char { NotStarted, Runnable, AtBarrier, AtCluster, AtWarp, Done };
+// Abandoned: the thread faulted and left its fiber for good (never resumed).
+enum class State : unsigned char {
+  NotStarted,
+  Runnable,
+  AtBarrier,
+  AtCluster,
+  AtWarp,
+  Done,
+  Abandoned
+};
 
 struct LaunchInfo {
   std::string name;  // the kernel's source name, or its address

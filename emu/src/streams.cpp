@@ -1,23 +1,15 @@
-// Streams and events. Every stream operation (kernel, copy, memset, GEMM, sort) runs to
-// completion when it is issued, so streams are trivially in order and a synchronisation only
-// reports the sticky error; the price is that a missing cross-stream wait never shows
-// (emu/README.md). Handles are checked against the live ones: a destroyed stream or event is
-// cudaErrorInvalidResourceHandle, as a stale handle should be. Events record the host time at
-// cudaEventRecord; cudaEventElapsedTime gives milliseconds between two recorded events.
+// Streams and events (the API; execution is in stream_queue.cpp). By default every stream
+// operation (kernel, copy, memset, GEMM, sort) runs to completion when it is issued, so streams
+// are trivially in order and a synchronisation only reports the sticky error; with
+// EMBER_EMU_STREAMS=deferred operations wait in per-stream queues until a synchronisation point.
+// Handles are checked against the live ones: a destroyed stream or event is
+// cudaErrorInvalidResourceHandle, as a stale handle should be. An event takes the host time when
+// its record runs; cudaEventElapsedTime gives milliseconds between two recorded events.
 #include <chrono>
 #include <set>
 
 #include "state.h"
-
-struct CUstream_st {
-  unsigned flags;
-};
-
-struct CUevent_st {
-  unsigned flags;
-  bool recorded;
-  std::chrono::steady_clock::time_point when;
-};
+#include "stream_queue.h"
 
 namespace emu::detail {
 
@@ -42,7 +34,11 @@ bool valid_stream(cudaStream_t s) {
 }
 
 void destroy_all_streams_and_events() {
-  for (CUstream_st* s : handles().streams) delete s;
+  drop_pending();
+  for (CUstream_st* s : handles().streams) {
+    unregister_queue(&s->q);
+    delete s;
+  }
   for (CUevent_st* e : handles().events) delete e;
   handles().streams.clear();
   handles().events.clear();
@@ -70,7 +66,9 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int flags) 
   if (!stream || (flags & ~unsigned{cudaStreamNonBlocking}))
     return set_error(cudaErrorInvalidValue);
   if (cudaError_t e = sticky_error()) return set_error(e);
-  auto* s = new CUstream_st{flags};
+  auto* s = new CUstream_st;
+  s->q.flags = flags;
+  register_queue(&s->q);
   handles().streams.insert(s);
   *stream = s;
   return cudaSuccess;
@@ -79,6 +77,7 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int flags) 
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   Lock lock(device_mutex());
   if (!stream || !handles().streams.erase(stream)) return bad_handle("cudaStreamDestroy", stream);
+  unregister_queue(&stream->q);  // runs what is still queued first
   delete stream;
   return cudaSuccess;
 }
@@ -86,13 +85,14 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   Lock lock(device_mutex());
   if (!valid_stream(stream)) return bad_handle("cudaStreamSynchronize", stream);
-  return set_error(sticky_error());
+  return set_error(drain());
 }
 
 cudaError_t cudaStreamQuery(cudaStream_t stream) {
   Lock lock(device_mutex());
   if (!valid_stream(stream)) return bad_handle("cudaStreamQuery", stream);
-  return set_error(sticky_error());  // never cudaErrorNotReady: the work is done
+  // Never cudaErrorNotReady: queued work runs now, so a polling loop makes progress.
+  return set_error(drain());
 }
 
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags) {
@@ -100,6 +100,7 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned
   if (!valid_stream(stream)) return bad_handle("cudaStreamWaitEvent", stream);
   if (!valid_event(event)) return bad_handle("cudaStreamWaitEvent", event);
   if (flags != 0) return set_error(cudaErrorInvalidValue);
+  if (event->recorded) wait_for(stream, event->marker);
   return set_error(sticky_error());
 }
 
@@ -112,7 +113,7 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags) {
   if (!event || (flags & ~unsigned{cudaEventBlockingSync | cudaEventDisableTiming}))
     return set_error(cudaErrorInvalidValue);
   if (cudaError_t e = sticky_error()) return set_error(e);
-  auto* e = new CUevent_st{flags, false, {}};
+  auto* e = new CUevent_st{flags, false, 0, {}};
   handles().events.insert(e);
   *event = e;
   return cudaSuccess;
@@ -124,20 +125,20 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   if (!valid_stream(stream)) return bad_handle("cudaEventRecord", stream);
   if (cudaError_t e = sticky_error()) return set_error(e);
   event->recorded = true;
-  event->when = std::chrono::steady_clock::now();
+  event->marker = issue_marker(stream, [event] { event->when = std::chrono::steady_clock::now(); });
   return cudaSuccess;
 }
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   Lock lock(device_mutex());
   if (!valid_event(event)) return bad_handle("cudaEventSynchronize", event);
-  return set_error(sticky_error());
+  return set_error(drain());
 }
 
 cudaError_t cudaEventQuery(cudaEvent_t event) {
   Lock lock(device_mutex());
   if (!valid_event(event)) return bad_handle("cudaEventQuery", event);
-  return set_error(sticky_error());
+  return set_error(drain());
 }
 
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
@@ -145,7 +146,7 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) 
   if (!ms) return set_error(cudaErrorInvalidValue);
   if (!valid_event(start)) return bad_handle("cudaEventElapsedTime", start);
   if (!valid_event(end)) return bad_handle("cudaEventElapsedTime", end);
-  if (cudaError_t e = sticky_error()) return set_error(e);
+  if (cudaError_t e = drain()) return set_error(e);
   if ((start->flags | end->flags) & cudaEventDisableTiming) {
     diag("cudaEventElapsedTime: an event was created with cudaEventDisableTiming");
     return set_error(cudaErrorInvalidResourceHandle);
@@ -161,6 +162,7 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) 
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
   Lock lock(device_mutex());
   if (!event || !handles().events.erase(event)) return bad_handle("cudaEventDestroy", event);
+  if (event->recorded && pending(event->marker)) drain();  // its marker op refers to it
   delete event;
   return cudaSuccess;
 }

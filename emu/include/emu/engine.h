@@ -42,13 +42,27 @@ void reset_device();
 // True while the calling code runs inside an emulated kernel (a fiber).
 bool in_kernel();
 
+// How stream operations execute. Immediate (the default): each runs when issued. Deferred:
+// each waits in its stream's queue until a synchronisation point, then the queues run one
+// stream as far as it can before the next, in stream creation order (DeferredReverse: the
+// reverse), respecting only what CUDA orders (a stream's own order, the legacy default stream,
+// cudaStreamWaitEvent) — so a missing cross-stream wait shows as wrong results. The initial
+// mode comes from EMBER_EMU_STREAMS (immediate, deferred, deferred-reverse). Setting the mode
+// first runs whatever is queued.
+enum class Streams { Immediate, Deferred, DeferredReverse };
+Streams streams();
+void set_streams(Streams mode);
+
 namespace detail {
 
 // Runs `config`'s grid of `kernel` (its address, for attributes and names); every CUDA thread
 // calls invoke(kernel, params). Validates the configuration first and returns the CUDA error.
+// Takes ownership of `params` (a heap copy of the arguments, freed with destroy(params)), since
+// with deferred streams the grid may run after cudaLaunchKernelEx has returned.
 using Invoker = void (*)(const void* kernel, void* params);
+using Destroyer = void (*)(void* params);
 cudaError_t launch(const cudaLaunchConfig_t* config, const void* kernel, Invoker invoke,
-                   void* params);
+                   Destroyer destroy, void* params);
 
 }  // namespace detail
 }  // namespace emu

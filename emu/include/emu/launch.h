@@ -16,13 +16,14 @@ cudaError_t cudaLaunchKernelEx(const cudaLaunchConfig_t* config, void (*kernel)(
   static_assert(sizeof...(Exp) == sizeof...(Act),
                 "cudaLaunchKernelEx: the number of arguments differs from the kernel's parameters");
   using Params = std::tuple<std::decay_t<Exp>...>;
-  Params params(std::forward<Act>(args)...);
   struct Thunk {
     static void run(const void* fn, void* p) {
       // Each thread passes copies: the kernel's by-value parameters live on its own stack.
       std::apply(reinterpret_cast<void (*)(Exp...)>(const_cast<void*>(fn)),
                  *static_cast<Params*>(p));
     }
+    static void destroy(void* p) { delete static_cast<Params*>(p); }
   };
-  return ::emu::detail::launch(config, reinterpret_cast<const void*>(kernel), &Thunk::run, &params);
+  return ::emu::detail::launch(config, reinterpret_cast<const void*>(kernel), &Thunk::run,
+                               &Thunk::destroy, new Params(std::forward<Act>(args)...));
 }
