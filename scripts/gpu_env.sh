@@ -97,8 +97,8 @@ gpu_find_lib() {
   return 1
 }
 
-# Stage: what the machine has. Fails when cuDNN or cuBLAS cannot be found, or (on the device)
-# when no GPU answers.
+# Stage: what the machine has. Fails when cuDNN or cuBLAS (or NCCL, when the pack's binaries
+# load it) cannot be found, or (on the device) when no GPU answers.
 gpu_probe() {
   local rc=0 py kv k v tool
   echo "== machine"
@@ -134,7 +134,9 @@ gpu_probe() {
     echo "$kv"
     while IFS='=' read -r k v; do [ -n "$k" ] && lib[$k]=$v; done <<<"$(grep -E '^[A-Z_]+=' <<<"$kv")"
   fi
-  for k in CUDNN_LIB:libcudnn.so.9 CUBLAS_LIB:libcublas.so.13 CUBLASLT_LIB:libcublasLt.so.13; do
+  local need="CUDNN_LIB:libcudnn.so.9 CUBLAS_LIB:libcublas.so.13 CUBLASLT_LIB:libcublasLt.so.13"
+  case " $(gpu_manifest wheel_libs) " in *" libnccl.so.2 "*) need+=" NCCL_LIB:libnccl.so.2" ;; esac
+  for k in $need; do
     if [ -z "${lib[${k%%:*}]:-}" ]; then
       v=$(gpu_find_lib "${k#*:}" "${lib[SITE]:-}" || true)
       echo "${k%%:*}: not in a wheel; fallback search: ${v:-not found}"
@@ -143,7 +145,8 @@ gpu_probe() {
     fi
     [ -n "${lib[${k%%:*}]}" ] || { echo "MISSING: ${k#*:}"; rc=1; }
   done
-  for k in CUDNN_LIB CUBLAS_LIB CUBLASLT_LIB CUDNN_INCLUDE CUDNN_VERSION CUBLAS_VERSION SITE; do
+  for k in CUDNN_LIB CUBLAS_LIB CUBLASLT_LIB NCCL_LIB CUDNN_INCLUDE CUDNN_VERSION CUBLAS_VERSION \
+    NCCL_VERSION SITE; do
     gpu_set "GPU_$k" "${lib[$k]:-}"
   done
   echo "== pack"
@@ -160,7 +163,7 @@ gpu_manifest() { sed -n "s/^$1: //p" "$GPU_ROOT/.gpupack/manifest.txt" 2>/dev/nu
 # cuDNN's and cuBLAS's folders, then EXTRA, then what the machine had.
 gpu_lib_path() {
   local p=$GPU_WORK/pack/lib f d
-  for f in "$GPU_CUDNN_LIB" "$GPU_CUBLAS_LIB" "$GPU_CUBLASLT_LIB"; do
+  for f in "$GPU_CUDNN_LIB" "$GPU_CUBLAS_LIB" "$GPU_CUBLASLT_LIB" "${GPU_NCCL_LIB:-}"; do
     [ -n "$f" ] || continue
     d=$(dirname "$f")
     case ":$p:" in *":$d:"*) ;; *) p+=":$d" ;; esac
@@ -181,7 +184,8 @@ gpu_loads() {
     case $path in
       not) origin="NOT FOUND"; rc=1 ;;
       "$GPU_WORK"/pack/*) origin=pack ;;
-      "$(dirname "$GPU_CUDNN_LIB")"/* | "$(dirname "$GPU_CUBLAS_LIB")"/* | "$(dirname "$GPU_CUBLASLT_LIB")"/*) origin=cuda-libs ;;
+      "$(dirname "$GPU_CUDNN_LIB")"/* | "$(dirname "$GPU_CUBLAS_LIB")"/* | \
+        "$(dirname "$GPU_CUBLASLT_LIB")"/* | "$(dirname "${GPU_NCCL_LIB:-/none/x}")"/*) origin=cuda-libs ;;
       *) if [[ $name =~ ^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|libpthread\.|librt\.|libstdc\+\+\.|libgcc_s\.|libz\.so\.1|liblzma\.so\.5) ]]; then
            origin=base
          else
@@ -269,7 +273,9 @@ gpu_binaries() {
 
 # Stage: build the GPU targets here, against the pack's dev/ tree and the cuDNN/cuBLAS found by
 # the probe; --configure-only stops after CMake (the simulated run checks that much). Ninja
-# when there is one, no -Werror (another compiler may warn differently), nvcc named outright.
+# when there is one, no -Werror (another compiler may warn differently), nvcc named outright,
+# no MPI (engine/dist's backend, which the GPU tests do not use and the pack has no headers of;
+# without MPI there is no NCCL backend either).
 gpu_rebuild() {
   local dev=$GPU_WORK/pack/dev/usr bdir=$GPU_WORK/build gen=() nvcc cmake ninja lp rc v
   nvcc=$GPU_TOOL_NVCC cmake=$GPU_TOOL_CMAKE ninja=$GPU_TOOL_NINJA
@@ -282,7 +288,7 @@ gpu_rebuild() {
   lp=$(gpu_lib_path)
   rm -rf "$bdir"
   LD_LIBRARY_PATH=$lp "$cmake" -S "$GPU_ROOT" -B "$bdir" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DEMBER_CUDA=ON -DEMBER_WERROR=OFF -DEMBER_TESTS=ON -DEMBER_BENCH=ON \
+    -DEMBER_CUDA=ON -DEMBER_WERROR=OFF -DEMBER_TESTS=ON -DEMBER_BENCH=ON -DEMBER_MPI=OFF -DEMBER_NCCL=OFF \
     -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_COMPILER="$nvcc" -DCMAKE_PREFIX_PATH="$dev" \
     -DCBLAS_INCLUDE_DIR="$dev/include/x86_64-linux-gnu/openblas-pthread" \
     -DCUDNN_INCLUDE_DIR="$GPU_CUDNN_INCLUDE" -DCUDNN_LIBRARY="$GPU_CUDNN_LIB" \

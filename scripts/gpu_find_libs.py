@@ -6,6 +6,7 @@ Prints KEY=VALUE lines (bash reads them; no quoting, paths hold no newlines):
   CUDNN_VERSION   e.g. 9.10.2 (wheel metadata, else cudnn_version.h, else empty)
   CUBLAS_LIB      path of libcublas.so.13      CUBLASLT_LIB   path of libcublasLt.so.13
   CUBLAS_VERSION  wheel metadata version       CUDART_LIB     path of libcudart.so.13 (info only)
+  NCCL_LIB        path of libnccl.so.2 (needed when engine/dist links NCCL)
   SITE            the site-packages folders searched, ':'-separated
 and one "WHY_<KEY>=..." line for each library not found. Exit status 0 even then: the caller
 decides (bash falls back to /usr/local/cuda and to a find under SITE).
@@ -29,11 +30,13 @@ LIBS = [
     ("CUBLAS_LIB", "libcublas.so.13", ["nvidia.cu13", "nvidia.cublas"]),
     ("CUBLASLT_LIB", "libcublasLt.so.13", ["nvidia.cu13", "nvidia.cublas"]),
     ("CUDART_LIB", "libcudart.so.13", ["nvidia.cu13", "nvidia.cuda_runtime"]),
+    ("NCCL_LIB", "libnccl.so.2", ["nvidia.nccl", "nvidia.cu13"]),
 ]
 # Distribution names that carry the version of each (the first one installed wins).
 DISTS = {
     "CUDNN_VERSION": ["nvidia-cudnn-cu13", "nvidia-cudnn-cu12", "nvidia-cudnn"],
     "CUBLAS_VERSION": ["nvidia-cublas", "nvidia-cublas-cu13", "nvidia-cublas-cu12"],
+    "NCCL_VERSION": ["nvidia-nccl-cu13", "nvidia-nccl-cu12"],
 }
 
 

@@ -16,7 +16,9 @@
 #   .gpupack/sources.sha256 the sources the binaries were built from (the machine has no .git:
 #                           scripts/gpu_check.sh compares them to the tree that travelled)
 #
-# cuDNN and cuBLAS are not packed (hundreds of MB): the GPU machine has them in PyTorch's wheels.
+# cuDNN, cuBLAS and NCCL are not packed (hundreds of MB): the GPU machine has them in PyTorch's
+# wheels. What the binaries load besides (OpenMPI and its libraries, when engine/dist links it)
+# is packed like the rest.
 # Every link inside the pack is relative and resolves inside it (absolute ones dangle there).
 # Usage: bash scripts/gpu_pack.sh [--build-dir DIR (default build-gpupack)]
 set -euo pipefail
@@ -37,7 +39,7 @@ arch=x86_64-linux-gnu
 # What every glibc system has (and what the pack must not shadow), and what the GPU machine's
 # wheels provide; anything else the binaries load is packed.
 base_re='^(linux-vdso\.so\.1|ld-linux-x86-64\.so\.2|libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|libresolv\.so\.2|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libz\.so\.1|liblzma\.so\.5)$'
-wheel_re='^(libcublas\.so\.13|libcublasLt\.so\.13|libcudnn[a-z_]*\.so\.9|libcuda\.so\.1)$'
+wheel_re='^(libcublas\.so\.13|libcublasLt\.so\.13|libcudnn[a-z_]*\.so\.9|libnccl\.so\.2|libcuda\.so\.1)$'
 dev_pkgs=(libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev libutf8proc-dev
           libopenblas-pthread-dev zlib1g-dev liblzma-dev)
 
@@ -76,7 +78,7 @@ case $arch_flags in *sm_90*) ;; *) die "$build does not build sm_90 code (CUDA c
 stage=$(mktemp -d "${TMPDIR:-/tmp}/gpupack.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/compat" "$stage/dev/usr"
-declare -A lib_src=()  # SONAME -> real file it was copied from
+declare -A lib_src=() wheel_src=()  # SONAME -> real file it was copied from / is found at here
 libs_log=""
 for i in "${!targets[@]}"; do
   b=$build/${bin_paths[$i]}
@@ -89,7 +91,10 @@ for i in "${!targets[@]}"; do
       case $name in libstdc++.so.6 | libgcc_s.so.1) cp -L "$path" "$stage/compat/$name" ;; esac
       continue
     fi
-    [[ $name =~ $wheel_re ]] && continue
+    if [[ $name =~ $wheel_re ]]; then
+      [ "$name" = libcuda.so.1 ] || wheel_src[$name]=$path
+      continue
+    fi
     if [ -z "${lib_src[$name]:-}" ]; then
       lib_src[$name]=$(readlink -f "$path")
       cp -L "$path" "$stage/lib/$name"
@@ -181,7 +186,8 @@ dirty=no
   echo "needs_glibc: $(max_version GLIBC "$stage"/bin/* "$stage"/lib/*)"
   echo "needs_glibcxx: $(max_version GLIBCXX "$stage"/bin/* "$stage"/lib/*)"
   echo "binaries: ${targets[*]}"
-  echo "wheel_libs: libcudnn.so.9 libcublas.so.13 libcublasLt.so.13"
+  echo "wheel_libs: ${!wheel_src[*]}"
+  for w in "${!wheel_src[@]}"; do echo "wheel_lib_here: $w ${wheel_src[$w]}"; done
   echo "packed_libs:"
   printf '%s' "$libs_log"
 } >"$stage/manifest.txt"

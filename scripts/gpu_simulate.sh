@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# `bash scripts/gpu_check.sh --simulate [--build-dir DIR] [--no-pack]`: the GPU check on a machine without a
-# GPU, as far as it goes without one. CI runs it (scripts/test.sh, with the binaries of build/).
+# `bash scripts/gpu_check.sh --simulate [--build-dir DIR] [--no-pack]`: the GPU check on a
+# machine without a GPU, as far as it goes without one. CI runs it (scripts/test.sh, with the binaries of build/).
 #  1. pack: scripts/gpu_pack.sh --build-dir DIR (default build-gpupack) makes .gpupack/
 #     (--no-pack: check the .gpupack that is there, e.g. the one about to be carried).
 #  2. a fake wheel layout in a temp site-packages, as PyTorch's on the GPU machine:
-#     nvidia/cudnn/{lib/libcudnn*.so.9,include/cudnn*.h} and nvidia/cu13/lib/libcublas*.so.13
-#     (namespace packages, no __init__.py; links to this machine's CUDA libraries) with
+#     nvidia/cudnn/{lib/libcudnn*.so.9,include/cudnn*.h}, nvidia/cu13/lib/libcublas*.so.13 and
+#     nvidia/nccl/lib/libnccl.so.2 when the binaries load it (namespace packages, no
+#     __init__.py; links to this machine's copies, as the pack's manifest names them) with
 #     dist-info versions, found through PYTHONPATH.
 #  3. in a private mount namespace (unshare -m as root, else a user namespace), the Debian
-#     packages the pack replaces (yaml-cpp, OpenBLAS, libgfortran, utf8proc, Catch2, CLI11,
-#     nlohmann-json, the zlib/lzma -dev files) and CUDA's cuDNN, cuBLAS and cudart are hidden:
+#     packages the pack replaces (the -dev packages of yaml-cpp, OpenBLAS, utf8proc, Catch2,
+#     CLI11, nlohmann-json, zlib and lzma, and the package of every library packed: yaml-cpp,
+#     OpenBLAS, libgfortran, OpenMPI, ...) and CUDA's cuDNN, cuBLAS, NCCL and cudart are hidden:
 #     each folder holding one is covered by a copy made of links to everything else in it, so
 #     those files are absent (not empty) there. It checks that they are gone, then runs
 #     scripts/gpu_check.sh --simulate-inside: the probe must find the fake wheel, the carried
@@ -85,14 +87,33 @@ hide() {
 
 if [ $inside = 1 ]; then
   mount --make-rprivate / || { echo "gpu_simulate: cannot make the mounts private" >&2; exit 1; }
-  source "$sim/dirs.sh"  # cudnn_dir cublas_dir cudnn_inc: where this machine has them
+  source "$sim/dirs.sh"  # cudnn_inc: where this machine has cudnn.h
+  manifest=.gpupack/manifest.txt
   t0=$(date +%s)
   (  # a subshell, so that `exit` ends only this part; its mounts stay (same namespace)
     # The fake wheel's links go through these views of the library folders, which stay whole.
-    mount --bind "$cudnn_dir" "$sim/view_cudnn" && mount --bind "$cublas_dir" "$sim/view_cublas" || exit 1
-    pkgs=(libyaml-cpp0.7 libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev libutf8proc2
-          libutf8proc-dev libopenblas0-pthread libopenblas-pthread-dev libopenblas-dev libopenblas0
-          libblas3 liblapack3 libgfortran5 libquadmath0 zlib1g-dev liblzma-dev)
+    while read -r d v; do mount --bind "$d" "$sim/$v" || exit 1; done <"$sim/views.txt"
+    # The -dev packages the pack's dev/ tree replaces, and the packages of every library packed
+    # (found by dpkg; those outside dpkg, as CUDA's cudart, by name in their folder below).
+    pkgs=(libyaml-cpp-dev catch2 nlohmann-json3-dev libcli11-dev libutf8proc-dev
+          libopenblas-pthread-dev libopenblas-dev libopenblas0 libblas3 liblapack3 zlib1g-dev
+          liblzma-dev)
+    sonames=() others=()
+    while read -r so _ path; do
+      sonames+=("$so")
+      pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
+      [ -n "$pkg" ] || pkg=$(dpkg -S "${path/#\/usr\/lib\//\/lib\/}" 2>/dev/null | head -1 | cut -d: -f1)
+      if [ -n "$pkg" ]; then pkgs+=("$pkg"); else others+=("$(dirname "$path")/${so%%.so*}"); fi
+    done < <(sed -n 's/^  \(lib[^ ]*\) \(<-\) \(.*\)$/\1 \2 \3/p' "$manifest")
+    while read -r so path; do
+      sonames+=("$so")
+      others+=("$(dirname "$(realpath -e "$path")")/${so%%.so*}")
+    done < <(sed -n 's/^wheel_lib_here: //p' "$manifest")
+    # What must vanish: where the binaries find each of those libraries now, and some headers.
+    gone=()
+    while read -r so path; do
+      [[ " ${sonames[*]} " == *" $so "* ]] && gone+=("$path")
+    done < <(LD_LIBRARY_PATH='' ldd "$build/tests/ember_gpu_tests" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }')
     paths=()
     for pkg in "${pkgs[@]}"; do
       dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || continue
@@ -105,37 +126,38 @@ if [ $inside = 1 ]; then
         paths+=("$p")  # a link's target only if listed too: libz.so's stays (base)
       done < <(dpkg -L "$pkg")
     done
-    for p in "$cudnn_dir"/libcudnn* "$cublas_dir"/libcublas* "$cublas_dir"/libcudart.so* \
-             "$cudnn_inc"/cudnn*.h $(ldconfig -p | grep -oE '/[^ ]*lib(cudnn|cublas|cudart)[^ ]*\.so[^ ]*'); do
-      case $p in *.a) continue ;; esac
-      paths+=("$p")
+    # Libraries outside dpkg by name stem (libcudnn* with its parts, libcublas*, libnccl*,
+    # libcudart*; no static archives), also where ld.so.cache lists copies
+    # (/usr/local/lib/libcudart.so.13 here).
+    for stem in "${others[@]}"; do
+      for p in "$stem"* $(ldconfig -p | grep -oE "/[^ ]*/$(basename "$stem")[^ ]*"); do
+        case $p in *.a) continue ;; esac
+        paths+=("$p")
+      done
     done
-    # What must vanish (those of them that exist now) and what must stay.
-    gone=()
+    paths+=("$cudnn_inc"/cudnn*.h)
     for p in /usr/include/yaml-cpp/yaml.h /usr/include/catch2/catch.hpp \
              /usr/include/nlohmann/json.hpp /usr/include/CLI/CLI.hpp /usr/include/utf8proc.h \
              /usr/include/zlib.h /usr/include/lzma.h /usr/lib/x86_64-linux-gnu/libz.so \
-             /usr/lib/x86_64-linux-gnu/libyaml-cpp.so.0.7 /usr/lib/x86_64-linux-gnu/libopenblas.so.0 \
-             /usr/lib/x86_64-linux-gnu/libgfortran.so.5 /usr/lib/cmake/Catch2/Catch2Config.cmake \
-             "$cudnn_dir/libcudnn.so.9" "$cublas_dir/libcublas.so.13" "$cublas_dir/libcudart.so.13" \
-             /usr/local/lib/libcudart.so.13 "$cudnn_inc/cudnn.h"; do
+             /usr/lib/cmake/Catch2/Catch2Config.cmake "$cudnn_inc/cudnn.h"; do
       [ -e "$p" ] && gone+=("$p")
     done
     hide "${paths[@]}" || { echo "hiding failed"; exit 1; }
     bad=0
     for p in "${gone[@]}"; do [ -e "$p" ] && { echo "STILL THERE: $p"; bad=1; }; done
     for p in /usr/lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/libstdc++.so.6 \
-             /usr/lib/x86_64-linux-gnu/libz.so.1 /usr/include/stdio.h "$sim/view_cudnn/libcudnn.so.9" \
-             "$sim/view_cublas/libcublas.so.13"; do
+             /usr/lib/x86_64-linux-gnu/libz.so.1 /usr/include/stdio.h "$sim"/site/nvidia/*/lib/*; do
       [ -e "$p" ] || { echo "GONE BUT NEEDED: $p"; bad=1; }
     done
-    # The binaries as built, with no library path: the hidden libraries are not found.
+    # The binaries as built, with no library path: no hidden library resolves (those that only
+    # the missing ones need are not listed at all).
     out=$(LD_LIBRARY_PATH='' ldd "$build/tests/ember_gpu_tests" 2>&1)
     echo "$out"
-    for l in libyaml-cpp.so.0.7 libopenblas.so.0 libcudnn.so.9 libcublas.so.13 libcudart.so.13; do
-      grep -qE "^\s*$l => not found" <<<"$out" || { echo "NOT HIDDEN from the loader: $l"; bad=1; }
+    for l in "${sonames[@]}"; do
+      ! grep -qE "^\s*$l => /" <<<"$out" || { echo "NOT HIDDEN from the loader: $l"; bad=1; }
     done
-    [ $bad = 0 ] && echo "hidden: ${#gone[@]} checked paths gone, the base system intact"
+    grep -q "not found" <<<"$out" || { echo "nothing hidden from the loader"; bad=1; }
+    [ $bad = 0 ] && echo "hidden: ${#sonames[@]} libraries not found by the loader, ${#gone[@]} checked paths gone, the base system intact"
     exit $bad
   ) >"$sim/hide.log" 2>&1
   rc=$?
@@ -164,20 +186,39 @@ else
 fi
 
 cache=$build/CMakeCache.txt
-cudnn_dir=$(dirname "$(realpath -e "$(sed -n 's/^CUDNN_LIBRARY:FILEPATH=//p' "$cache")")")
-cublas_dir=$(dirname "$(realpath -e "$(sed -n 's/^CUDA_cublas_LIBRARY:FILEPATH=//p' "$cache")")")
+manifest=.gpupack/manifest.txt
 cudnn_inc=$(realpath -e "$(sed -n 's/^CUDNN_INCLUDE_DIR:PATH=//p' "$cache")")
 cublas_inc=$(dirname "$(dirname "$(realpath -e "$(sed -n 's/^CMAKE_CUDA_COMPILER:[A-Z]*=//p' "$cache")")")")/include
-[ -d "$cudnn_dir" ] && [ -d "$cublas_dir" ] && [ -f "$cudnn_inc/cudnn.h" ] ||
-  { echo "gpu_check --simulate: FAIL: $cache names no cuDNN/cuBLAS here"; exit 1; }
-printf 'cudnn_dir=%q\ncublas_dir=%q\ncudnn_inc=%q\n' "$cudnn_dir" "$cublas_dir" "$cudnn_inc" >"$sim/dirs.sh"
-mkdir -p "$sim/view_cudnn" "$sim/view_cublas" "$sim/site/nvidia/cudnn/lib" \
-  "$sim/site/nvidia/cudnn/include" "$sim/site/nvidia/cu13/lib" "$sim/ns"
-for f in "$cudnn_dir"/libcudnn*.so.9; do
-  ln -s "$sim/view_cudnn/$(basename "$f")" "$sim/site/nvidia/cudnn/lib/"
-done
-ln -s "$sim/view_cublas/libcublas.so.13" "$sim/view_cublas/libcublasLt.so.13" "$sim/site/nvidia/cu13/lib/"
+[ -f "$cudnn_inc/cudnn.h" ] || { echo "gpu_check --simulate: FAIL: no cudnn.h in $cudnn_inc"; exit 1; }
+printf 'cudnn_inc=%q\n' "$cudnn_inc" >"$sim/dirs.sh"
+mkdir -p "$sim/site/nvidia/cudnn/include" "$sim/ns"
 cp "$cudnn_inc"/cudnn*.h "$sim/site/nvidia/cudnn/include/"
+# The libraries the GPU machine's wheels provide, where the binaries find them here (the pack's
+# manifest): each folder gets a view (bind-mounted inside, where the folder itself is hidden),
+# and the fake wheel links to the views.
+declare -A view=()
+: >"$sim/views.txt"
+while read -r so path; do
+  rp=$(realpath -e "$path") || { echo "gpu_check --simulate: FAIL: $path is gone"; exit 1; }
+  d=$(dirname "$rp")
+  if [ -z "${view[$d]:-}" ]; then
+    view[$d]=view${#view[@]}
+    mkdir -p "$sim/${view[$d]}"
+    printf '%s %s\n' "$d" "${view[$d]}" >>"$sim/views.txt"
+  fi
+  case $so in
+    libcudnn*) w=nvidia/cudnn/lib ;;
+    libcublas*) w=nvidia/cu13/lib ;;
+    libnccl*) w=nvidia/nccl/lib ;;
+    *) echo "gpu_check --simulate: FAIL: no wheel layout for $so"; exit 1 ;;
+  esac
+  mkdir -p "$sim/site/$w"
+  ln -sf "$sim/${view[$d]}/$(basename "$rp")" "$sim/site/$w/$so"
+  if [[ $so == libcudnn* ]]; then  # cuDNN opens its parts by name from its folder
+    for f in "$d"/libcudnn*.so.9; do ln -sf "$sim/${view[$d]}/$(basename "$f")" "$sim/site/$w/"; done
+  fi
+done < <(sed -n 's/^wheel_lib_here: //p' "$manifest")
+[ -L "$sim/site/nvidia/cudnn/lib/libcudnn.so.9" ] || { echo "gpu_check --simulate: FAIL: the manifest names no libcudnn.so.9"; exit 1; }
 version() { awk -v k="$2" '$1 == "#define" && $2 ~ k { v = v (v ? "." : "") $3 } END { print v }' "$1"; }
 for d in "nvidia-cudnn-cu13 $(version "$cudnn_inc/cudnn_version.h" '^CUDNN_(MAJOR|MINOR|PATCHLEVEL)$')" \
          "nvidia-cublas $(version "$cublas_inc/cublas_api.h" '^CUBLAS_VER_(MAJOR|MINOR|PATCH)$')"; do
