@@ -16,7 +16,7 @@
 # Ember_ms > 1: Ember faster), steps.jsonl, steps.svg, for call 1 also gpu_kernels.jsonl,
 # kernels.md and kernels.svg (bench/plot_results.py), and logs.tar.gz. Exit status 0 only when
 # every stage passed. Knobs: STEPS (20), WARMUP (5), IMPLS ("auto cudnn persistent"),
-# GPU_BENCH_SECONDS (400, the whole run).
+# GPU_BENCH_TOTAL_SECONDS (400, the whole run), GPU_KERNELS_SECONDS (150).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 case ${1:-} in
@@ -28,7 +28,7 @@ esac
 call=$1
 source scripts/gpu_env.sh
 source scripts/gpu_report.sh
-gpu_init "${OUT:-$PWD/gpu_bench_out}" "${GPU_BENCH_SECONDS:-400}"
+gpu_init "${OUT:-$PWD/gpu_bench_out}" "${GPU_BENCH_TOTAL_SECONDS:-400}"
 export STEPS=${STEPS:-20} WARMUP=${WARMUP:-5} IMPLS=${IMPLS:-auto cudnn persistent}
 commit=$(gpu_manifest commit_short)
 export commit
@@ -96,7 +96,7 @@ cp "$GPU_WORK/steps.jsonl" "$GPU_OUT/"
   echo "ember gpu_bench call $call, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(($(date +%s) - GPU_T0)) s"
   echo "device: ${GPU_DEVICE:-unknown}"
   echo "commit: ${commit:-unknown} (dirty: $(gpu_manifest dirty | cut -d' ' -f1)); binaries: ${GPU_PATH_TAKEN:-none}"
-  echo "torch: $(LD_LIBRARY_PATH=$GPU_LD_ORIG "${GPU_TOOL_PYTHON:-python3}" -c 'import torch; print(torch.__version__, "cudnn", torch.backends.cudnn.version())' 2>&1 | tail -1)"
+  echo "torch: $(LD_LIBRARY_PATH=$GPU_LD_ORIG timeout 60 "${GPU_TOOL_PYTHON:-python3}" -c 'import torch; print(torch.__version__, "cudnn", torch.backends.cudnn.version())' 2>&1 | tail -1)"
   echo "cuDNN for Ember: ${GPU_CUDNN_VERSION:-?} at ${GPU_CUDNN_LIB:-?}; cuBLAS ${GPU_CUBLAS_VERSION:-?}"
   echo "steps: $STEPS timed after $WARMUP warm-up; Ember LSTM implementations: $IMPLS"
   echo "stages:"
