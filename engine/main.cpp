@@ -23,6 +23,7 @@
 #include "engine/data/reader.h"
 #include "engine/data/stats.h"
 #include "engine/device.h"
+#include "engine/dist/job.h"
 #include "engine/trainer.h"
 #include "layers/builder.h"
 
@@ -207,6 +208,8 @@ int main(int argc, char** argv) {
     const char* name = sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT";
     std::cerr << "ember: stopped by " << name << "\n";
     return 128 + (sig ? sig : SIGINT);
+  } catch (const ember::dist::ReportedByRankZero&) {
+    // A data-parallel job's rank other than 0: rank 0 prints the job's error.
   } catch (const ember::Error& e) {
     std::cerr << "ember: " << e.what() << "\n";
   } catch (const std::exception& e) {

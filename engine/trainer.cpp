@@ -15,6 +15,10 @@
 #include <sstream>
 
 #include "engine/data/batches.h"
+#include "engine/dist/backend.h"
+#include "engine/dist/data_parallel.h"
+#include "engine/dist/job.h"
+#include "engine/dist/world.h"
 #include "engine/evaluate.h"
 #include "engine/run_lock.h"
 #include "engine/run_outputs.h"
@@ -161,6 +165,17 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
     }
   }
   optimizer_ = make_optimizer(cfg.train.optimizer);
+
+  // Data parallel: rank 0 alone writes; a global batch must give every rank a row.
+  if (opts.comm && opts.comm->size() > 1) {
+    dp_ = std::make_unique<dist::DataParallel>(*opts.comm);
+    if (!dp_->writer()) opts_.write_run_dir = false;
+    if (cfg.train.batch_size < dp_->size())
+      throw Error(cfg.path + ": train.batch_size " + std::to_string(cfg.train.batch_size) +
+                  " is the global batch, split across " + std::to_string(dp_->size()) +
+                  " ranks: it must give every rank at least one row (use fewer ranks or a "
+                  "larger batch)");
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -193,13 +208,26 @@ EvalResult Trainer::evaluate(const Dataset& d, Scores* scores) const {
   EvalResult r;
   const int64_t bs = cfg_.train.batch_size;
   RunContext ctx;  // inference: dropout off
-  for (int64_t b = 0; b < d.size(); b += bs) {
+  // Data parallel: each rank runs its share of the batches (the single process's batches, so
+  // each batch's numbers are the same), and the sums are added in rank order below.
+  const int64_t nbatches = (d.size() + bs - 1) / bs;
+  const dist::RowRange mine = dp_ ? dp_->rows_of(nbatches) : dist::RowRange{0, nbatches};
+  for (int64_t b = mine.begin * bs; b < std::min(d.size(), mine.end * bs); b += bs) {
     Dataset batch = slice_rows(d, b, std::min(d.size(), b + bs));
     LayerIO out = model_.forward(batch.tokens, ctx);
     const double n = static_cast<double>(batch.size());
     r.loss += batch_loss(out, batch).value().to(Device::cpu()).item() * n;
     r.accuracy += fn::accuracy(out.x.value(), batch.labels, step_mask(out), from_logits_) * n;
     if (scores) append_scores(out.x.value(), from_logits_, scores);
+  }
+  if (dp_) {
+    std::vector<double> sums{r.loss, r.accuracy};
+    dp_->sum(sums, "evaluation totals");
+    r.loss = sums[0];
+    r.accuracy = sums[1];
+    if (scores)
+      dp_->gather_scores(*scores, std::min(d.size(), mine.begin * bs), d.size(), num_classes_,
+                         "evaluation scores");
   }
   if (d.size()) {
     r.loss /= d.size();
@@ -287,6 +315,14 @@ TrainResult Trainer::fit(std::ostream& log) {
   // then keeps its earlier run's files until this run writes its own (write_run_files).
   if (!opts_.resume.empty()) {
     pos = load_checkpoint(opts_.resume, model_, *optimizer_, callbacks_);
+    if (dp_) {  // every rank read its own copy of the file: they must agree
+      std::vector<Tensor> w;
+      for (ag::Var* p : params) w.push_back(p->value());
+      dist::check_same_on_all_ranks(dp_->comm(),
+                                    {{"checkpoint weights", dist::hash_tensors(w), opts_.resume},
+                                     {"checkpoint step", std::to_string(pos.step), ""}},
+                                    "resuming from " + opts_.resume);
+    }
     log << "ember: resumed from " << opts_.resume << " at epoch " << pos.epoch + 1 << ", batch "
         << pos.batch << " (step " << pos.step << ")" << std::endl;
   } else {
@@ -343,12 +379,23 @@ TrainResult Trainer::fit(std::ostream& log) {
   struct PendingStep {
     Tensor loss, counts;
     int64_t rows, step, batch, epoch;
+    Tensor reduced;  // data parallel: the global batch's sums (dist::DataParallel::read)
   };
+  bool stop_agreed = false;  // data parallel: some rank was interrupted
   std::vector<PendingStep> pending;
   const size_t read_every = model_.device().is_cpu() ? 1 : 64;
   auto read_steps = [&] {
     for (const PendingStep& p : pending) {
-      const double lv = p.loss.to(Device::cpu()).item();
+      double lv = 0, acc = 0;
+      if (p.reduced.defined()) {
+        const dist::StepStats s = dp_->read(p.reduced);
+        lv = s.loss;
+        acc = s.total > 0 ? s.correct / s.total : 0.0;
+        stop_agreed = stop_agreed || s.stop;
+      } else {
+        lv = p.loss.to(Device::cpu()).item();
+        acc = fn::accuracy_from_counts(p.counts);
+      }
       if (!std::isfinite(lv)) {
         std::string msg = "loss is " + std::to_string(lv) + " at step " + std::to_string(p.step) +
                           " (epoch " + std::to_string(p.epoch + 1) + ", batch " +
@@ -358,7 +405,7 @@ TrainResult Trainer::fit(std::ostream& log) {
           msg += " The last good checkpoint is " + result.checkpoint + " (ember train --resume).";
         throw Error(msg);
       }
-      pos.acc_sum += fn::accuracy_from_counts(p.counts) * p.rows;
+      pos.acc_sum += acc * p.rows;
       pos.loss_sum += lv * p.rows;
       pos.seen += p.rows;
       result.step_losses.push_back(lv);
@@ -382,17 +429,36 @@ TrainResult Trainer::fit(std::ostream& log) {
       Dataset batch{b.tokens, b.labels};
       const int64_t n = batch.size();
       RunContext ctx{/*training=*/true, cfg_.seed, pos.step};
-      LayerIO out = model_.forward(batch.tokens, ctx);
-      ag::Var loss = batch_loss(out, batch);
-      pending.push_back({loss.value(),
-                         fn::accuracy_counts(out.x.value(), batch.labels, step_mask(out),
-                                             from_logits_),
-                         n, static_cast<int64_t>(pos.step), pos.batch, epoch});
-      const bool draw =
+      if (dp_) {  // this rank's rows of the global batch, masks drawn as the whole batch's
+        const dist::RowRange mine = dp_->rows_of(n);
+        batch = slice_rows(batch, mine.begin, mine.end);
+        ctx.row_offset = static_cast<uint64_t>(mine.begin);
+      }
+      ag::Var loss;
+      Tensor counts;
+      if (batch.size() > 0) {  // a rank may hold no row of a small last batch
+        LayerIO out = model_.forward(batch.tokens, ctx);
+        loss = batch_loss(out, batch);
+        counts = fn::accuracy_counts(out.x.value(), batch.labels, step_mask(out), from_logits_);
+      }
+      bool draw =
           bar && std::chrono::steady_clock::now() - last_draw > std::chrono::milliseconds(200);
-      if (pending.size() >= read_every || draw) read_steps();
+      if (!dp_) {
+        pending.push_back(
+            {loss.value(), counts, n, static_cast<int64_t>(pos.step), pos.batch, epoch, Tensor()});
+        if (pending.size() >= read_every || draw) read_steps();
+      }
       for (ag::Var* p : params) p->zero_grad();
-      loss.backward();
+      if (loss.defined()) loss.backward();
+      if (dp_) {
+        // Every rank now gets the global batch's gradients. Steps are read at the same
+        // steps on every rank (never for a progress draw), so that all see a stop together.
+        pending.push_back({Tensor(), Tensor(), n, static_cast<int64_t>(pos.step), pos.batch, epoch,
+                           dp_->reduce_step(params, loss.defined() ? loss.value() : Tensor(),
+                                            counts, interrupt_requested().load(), pos.step)});
+        if (pending.size() >= read_every) read_steps();
+        draw = draw && pending.empty();
+      }
       optimizer_->step(params);
       ++pos.batch;
       ++pos.step;
@@ -401,7 +467,7 @@ TrainResult Trainer::fit(std::ostream& log) {
                       pos.acc_sum / pos.seen);
         last_draw = std::chrono::steady_clock::now();
       }
-      if (interrupt_requested().load()) {
+      if (dp_ ? stop_agreed : interrupt_requested().load()) {
         read_steps();
         pos.epoch_seconds = elapsed();
         write_run_files("interrupted.ckpt");
@@ -465,14 +531,36 @@ TrainResult Trainer::fit(std::ostream& log) {
 }
 
 TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::ostream& log) {
-  const Device dev = resolve_device(opts.device);
+  // Started by mpirun: this process is one rank of a data-parallel job (engine/dist/job.h),
+  // which comes back here with opts.comm set.
+  if (!opts.comm && dist::detect_launch().by_launcher)
+    return dist::train_as_rank(
+        dist::world(), cfg, opts, log,
+        [&](const TrainOptions& o, std::ostream& l) { return train_from_config(cfg, o, l); });
+  const bool parallel = opts.comm && opts.comm->size() > 1;
+  Device dev = resolve_device(opts.device);
+  if (parallel) dev = dist::device_for_rank(*opts.comm, dev);  // one GPU per rank
   data::LoadReport rep;
   DataSplits data = load_data(cfg, opts.data_dir, &rep);
   if (cfg.data.real()) log << "ember: data: " << data_summary(data, rep) << std::endl;
   for (const std::string& w : rep.warnings) log << "ember: warning: " << w << std::endl;
   Model model = build_model(cfg, DType::kFloat32);
+  TrainOptions topts = opts;
+  std::unique_ptr<dist::Communicator> gradient_comm;
+  if (parallel) {
+    dist::check_same_on_all_ranks(*opts.comm, dist::data_fingerprint(data, model),
+                                  "after loading the data and building the model");
+    std::string how;
+    gradient_comm = dist::make_gradient_communicator(*opts.comm, dev, &how);
+    if (gradient_comm) topts.comm = gradient_comm.get();
+    const int64_t bs = cfg.train.batch_size, w = opts.comm->size();
+    const std::string sizes =
+        std::to_string(bs / w) + (bs % w ? " or " + std::to_string(bs / w + 1) : "");
+    log << "ember: data parallel: " << w << " ranks (" << how << "); each global batch of " << bs
+        << " rows gives every rank " << sizes << std::endl;
+  }
   model.to(dev);  // weights are drawn on the CPU, so a seed gives the same model everywhere
-  Trainer trainer(cfg, model, data, opts);
+  Trainer trainer(cfg, model, data, topts);
   BundleContents contents;
   // The text the config was parsed from, not the file as it is now (it may have changed, or
   // the config may not come from a file at all).
@@ -498,8 +586,9 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
     log << "ember: model saved to " << bundle << std::endl;
   }
   if (opts.max_steps == 0) return r;  // the initialised model only: nothing to evaluate
-  if (interrupt_requested().load()) {
-    // A stop signal after the last step: the model is saved, the metrics are skipped.
+  if (!parallel && interrupt_requested().load()) {
+    // A stop signal after the last step: the model is saved, the metrics are skipped. (Not in
+    // a data-parallel job, whose ranks agree on a stop only at a training step.)
     log << "ember: interrupted before the test evaluation; `ember evaluate` scores the saved "
         << "model" << std::endl;
     r.interrupted = true;

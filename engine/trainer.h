@@ -27,6 +27,10 @@
 namespace ember {
 
 class RunLock;
+namespace dist {
+class Communicator;
+class DataParallel;
+}  // namespace dist
 
 struct TrainOptions {
   std::string device = "auto";  // auto | cpu | cuda
@@ -40,6 +44,10 @@ struct TrainOptions {
   bool write_run_dir = true;
   std::string resume;           // a checkpoint to continue from
   int progress = -1;            // 1: progress bar, 0: one line per epoch, -1: bar on a terminal
+  // Data parallelism (engine/dist): this process is one rank of a job. The trainer then takes
+  // its rows of every global batch, sums gradients over the ranks, and only rank 0 writes.
+  // train_from_config sets it when mpirun started the process; null: a job of one.
+  dist::Communicator* comm = nullptr;
 };
 
 using EpochStats = EpochRow;
@@ -86,6 +94,7 @@ class Trainer {
   std::vector<std::unique_ptr<Callback>> callbacks_;
   BundleContents contents_;
   std::unique_ptr<RunLock> lock_;  // held from fit() until the trainer is destroyed
+  std::unique_ptr<dist::DataParallel> dp_;  // set when opts.comm has several ranks
   std::vector<double> class_weight_;  // empty: none
   bool from_logits_;
   bool binary_;
