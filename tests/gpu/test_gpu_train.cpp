@@ -1,11 +1,18 @@
 // Whole-model GPU training against the CPU: configs/synthetic.yaml (dropout, recurrent dropout
 // and masks all on) for 20 steps from the same seed. The GPU draws the same dropout masks, so
-// its losses follow the CPU's to 1e-4 relative; two GPU runs give identical losses.
+// its losses follow the CPU's to 1e-4 relative; two GPU runs give identical losses. Once
+// through the trainer API, and once as a user runs it: `ember train --device cuda` against
+// `ember train --device cpu`, comparing the run directories' losses.csv.
 #include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <string>
 
 #include "engine/config.h"
 #include "engine/trainer.h"
@@ -42,4 +49,54 @@ TEST_CASE("GPU training follows the CPU losses and repeats itself exactly", "[gp
   }
   std::printf("parity training_losses_20_steps: max_rel=%.3g\n", worst);
   CHECK(gpu == gpu2);  // bitwise: same seed, same result
+}
+
+namespace {
+
+// `ember train configs/synthetic.yaml --device DEV --max-steps 20` into a fresh directory;
+// returns its losses.csv as one loss per step (the run must exit 0).
+std::vector<double> cli_losses(const std::string& device) {
+  namespace fs = std::filesystem;
+  const fs::path out = fs::temp_directory_path() /
+                       ("ember_gpu_train_" + device + "_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  const std::string cmd = std::string(EMBER_BINARY) + " train " + EMBER_SOURCE_DIR +
+                          "/configs/synthetic.yaml --device " + device +
+                          " --max-steps 20 --out " + out.string() + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string log;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) log.append(buf, n);
+  const int status = pclose(p);
+  INFO(cmd << "\n" << log);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  std::ifstream in(out / "losses.csv");
+  REQUIRE(in);
+  std::string line;
+  std::getline(in, line);
+  REQUIRE(line == "step,loss");
+  std::vector<double> losses;
+  while (std::getline(in, line)) losses.push_back(std::stod(line.substr(line.find(',') + 1)));
+  fs::remove_all(out);
+  return losses;
+}
+
+}  // namespace
+
+TEST_CASE("ember train --device cuda follows ember train --device cpu", "[gpu][train][cli]") {
+  const std::vector<double> cpu = cli_losses("cpu");
+  const std::vector<double> gpu = cli_losses("cuda");
+  REQUIRE(cpu.size() == 20);
+  REQUIRE(gpu.size() == 20);
+  double worst = 0;
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    const double rel = std::fabs(gpu[i] - cpu[i]) / std::fabs(cpu[i]);
+    worst = std::fmax(worst, rel);
+    INFO("step " << i << ": cpu " << cpu[i] << " gpu " << gpu[i]);
+    CHECK(rel <= 1e-4);
+  }
+  std::printf("parity cli_training_losses_20_steps: max_rel=%.3g\n", worst);
 }
