@@ -14,6 +14,15 @@
 
 namespace ember::test {
 
+// True when the suite is built for the CUDA emulator (EMBER_CUDA_EMU), where every CUDA thread
+// is a fiber on one CPU core. A test whose shape only serves scale there picks a smaller one
+// and says so where it does; the awkward shapes (odd sizes, 1, padding, repeated ids) stay.
+#ifdef EMBER_CUDA_EMU
+constexpr bool kEmulated = true;
+#else
+constexpr bool kEmulated = false;
+#endif
+
 // Copy of a host tensor on CUDA device `device` (same shape and dtype). Synchronous.
 Tensor to_device(const Tensor& host, int device = 0);
 // Copy of a tensor (any device) in host memory. Waits for the context stream of the tensor's

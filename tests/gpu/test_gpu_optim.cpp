@@ -1,7 +1,8 @@
 // Fused GPU optimizers against the CPU ones: SGD (plain, momentum, nesterov) and Adam over
-// parameter lists of odd sizes (1 element, 7, 33x17, a million), float32 and float64, more than
-// one launch's worth of tensors (40 params), and params without gradients; three steps with
-// fresh gradients each. The fused kernels round every operation separately, as the CPU loops
+// parameter lists of odd sizes (1 element, 7, 33x17, a million; 5003 on the CUDA emulator,
+// where a million-element tensor is checked by one case of its own), float32 and float64, more
+// than one launch's worth of tensors (40 params), and params without gradients; three steps
+// with fresh gradients each. The fused kernels round every operation separately, as the CPU loops
 // do, so params and optimizer state must equal the CPU's bit for bit. Clipping: global and
 // per-tensor norms on the device against the CPU (order of summation differs: float64
 // tolerance 1e-12 relative; clipped float32 gradients within the float32 row of the table),
@@ -29,17 +30,26 @@ struct Params {
   }
 };
 
+// More elements than the update kernels' grid (2048 blocks of 256 threads), so their
+// grid-stride loops take a second lap.
+constexpr int64_t kBeyondOneGrid = 1000003;
+// The sweep's largest tensor: kBeyondOneGrid on a GPU. On the emulator a launch costs a fiber
+// per CUDA thread and every tensor of a launch gets the largest one's blocks, so the sweep uses
+// 5003 (20 blocks, an odd tail) and the second lap is checked once, by its own test case.
+constexpr int64_t kLargest = kEmulated ? 5003 : kBeyondOneGrid;
+
 std::vector<Shape> shapes(int count) {
-  const Shape base[] = {Shape{1}, Shape{7}, Shape{33, 17}, Shape{1000003}, Shape{3, 5, 2}};
+  const Shape base[] = {Shape{1}, Shape{7}, Shape{33, 17}, Shape{kLargest}, Shape{3, 5, 2}};
   std::vector<Shape> out;
   for (int i = 0; i < count; ++i) out.push_back(i == 3 ? base[3] : base[i % 5 == 3 ? 4 : i % 5]);
   return out;
 }
 
-// The same random params on the cpu and on the gpu.
-void make_params(DType dt, int count, Params* cpu, Params* gpu, uint64_t seed) {
+// The same random params on the cpu and on the gpu, of the given shapes.
+void make_params(DType dt, const std::vector<Shape>& param_shapes, Params* cpu, Params* gpu,
+                 uint64_t seed) {
   int i = 0;
-  for (const Shape& s : shapes(count)) {
+  for (const Shape& s : param_shapes) {
     Tensor v = random_uniform(s, dt, -1, 1, seed + static_cast<uint64_t>(i++));
     cpu->vars.emplace_back(v.clone(), true);
     gpu->vars.emplace_back(to_device(v), true);
@@ -67,13 +77,18 @@ OptimizerConfig config(const char* name, double lr) {
   return c;
 }
 
-void expect_same_run(const OptimizerConfig& cfg, DType dt, int count, bool skip_one) {
+void make_params(DType dt, int count, Params* cpu, Params* gpu, uint64_t seed) {
+  make_params(dt, shapes(count), cpu, gpu, seed);
+}
+
+void expect_same_run(const OptimizerConfig& cfg, DType dt, const std::vector<Shape>& param_shapes,
+                     bool skip_one) {
   INFO(cfg.name << " momentum " << cfg.momentum << " nesterov " << cfg.nesterov << " "
-                << dtype_name(dt) << " params " << count << " skip " << skip_one
+                << dtype_name(dt) << " params " << param_shapes.size() << " skip " << skip_one
                 << " global_clipnorm " << cfg.global_clipnorm.value_or(0) << " clipnorm "
                 << cfg.clipnorm.value_or(0));
   Params cpu, gpu;
-  make_params(dt, count, &cpu, &gpu, 42);
+  make_params(dt, param_shapes, &cpu, &gpu, 42);
   auto opt_cpu = make_optimizer(cfg);
   auto opt_gpu = make_optimizer(cfg);
   for (int step = 0; step < 3; ++step) {
@@ -102,6 +117,10 @@ void expect_same_run(const OptimizerConfig& cfg, DType dt, int count, bool skip_
   }
 }
 
+void expect_same_run(const OptimizerConfig& cfg, DType dt, int count, bool skip_one) {
+  expect_same_run(cfg, dt, shapes(count), skip_one);
+}
+
 }  // namespace
 
 TEST_CASE("GPU sgd and adam equal the CPU updates bit for bit", "[gpu][optim]") {
@@ -122,6 +141,20 @@ TEST_CASE("GPU sgd and adam equal the CPU updates bit for bit", "[gpu][optim]") 
         expect_same_run(c, dt, count, true);
       }
     }
+  }
+}
+
+TEST_CASE("GPU optimizers and clipping on a tensor longer than one grid", "[gpu][optim]") {
+  const std::vector<Shape> two{Shape{kBeyondOneGrid}, Shape{7}};
+  OptimizerConfig nesterov = config("sgd", 0.05);
+  nesterov.momentum = 0.9;
+  nesterov.nesterov = true;
+  OptimizerConfig clipped = config("adam", 0.01);
+  clipped.global_clipnorm = 1.0;
+  for (DType dt : {DType::kFloat32, DType::kFloat64}) {
+    expect_same_run(nesterov, dt, two, false);
+    expect_same_run(config("adam", 0.01), dt, two, true);
+    expect_same_run(clipped, dt, two, false);
   }
 }
 
