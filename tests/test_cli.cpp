@@ -10,30 +10,15 @@
 #include <string>
 
 #include "engine/device.h"
+#include "tests/hardening_util.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 
 namespace {
-struct Result {
-  int code;
-  std::string out;  // stdout and stderr together
-};
-
-Result run_shell(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-Result run(const std::string& args) {
-  return run_shell(std::string(EMBER_BINARY) + " " + args + " 2>&1");
-}
+using ember::test::kTinyYaml;
+using ember::test::run_ember;
+using ember::test::run_shell;
 
 fs::path temp_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("ember_cli_" + name + "_" + std::to_string(::getpid()));
@@ -42,23 +27,12 @@ fs::path temp_dir(const std::string& name) {
   return d;
 }
 
-const char* kTiny = R"(name: tiny
-seed: 1
-data:
-  synthetic: {n_train: 64, n_val: 32, n_test: 32, maxlen: 8}
-sequence: {maxlen: 8}
-model:
-  - Embedding: {input_dim: 48, output_dim: 4}
-  - LSTM: {units: 3}
-  - Dense: {units: 1, activation: sigmoid}
-train: {loss: binary_crossentropy, optimizer: adam, epochs: 2, batch_size: 16}
-)";
 }  // namespace
 
 TEST_CASE("ember summary prints the layer table", "[cli][cpu]") {
   fs::path d = temp_dir("summary");
-  std::ofstream(d / "tiny.yaml") << kTiny;
-  Result r = run("summary " + (d / "tiny.yaml").string());
+  std::ofstream(d / "tiny.yaml") << kTinyYaml;
+  auto r = run_ember("summary " + (d / "tiny.yaml").string());
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Contains("lstm (LSTM)") && Contains("Total params: 292"));
   fs::remove_all(d);
@@ -66,8 +40,8 @@ TEST_CASE("ember summary prints the layer table", "[cli][cpu]") {
 
 TEST_CASE("ember train writes a run directory and one line per epoch", "[cli][cpu]") {
   fs::path d = temp_dir("train");
-  std::ofstream(d / "tiny.yaml") << kTiny;
-  Result r = run("train " + (d / "tiny.yaml").string() + " --device cpu --out " +
+  std::ofstream(d / "tiny.yaml") << kTinyYaml;
+  auto r = run_ember("train " + (d / "tiny.yaml").string() + " --device cpu --out " +
                  (d / "run").string());
   INFO(r.out);
   CHECK(r.code == 0);
@@ -89,24 +63,24 @@ TEST_CASE("ember train writes a run directory and one line per epoch", "[cli][cp
 
 TEST_CASE("ember reports bad input with a message and exit code 1", "[cli][cpu]") {
   fs::path d = temp_dir("bad");
-  Result missing = run("train " + (d / "nope.yaml").string());
+  auto missing = run_ember("train " + (d / "nope.yaml").string());
   CHECK(missing.code == 1);
   CHECK_THAT(missing.out, Contains("nope.yaml"));
 
-  std::string typo = kTiny;
+  std::string typo = kTinyYaml;
   typo.replace(typo.find("units: 3"), 8, "unitz: 3");
   std::ofstream(d / "typo.yaml") << typo;
-  Result t = run("summary " + (d / "typo.yaml").string());
+  auto t = run_ember("summary " + (d / "typo.yaml").string());
   CHECK(t.code == 1);
   CHECK_THAT(t.out, Contains("typo.yaml:8:") && Contains("unitz"));
 
-  Result usage = run("train");
+  auto usage = run_ember("train");
   CHECK(usage.code != 0);
   CHECK(usage.code != 1);
 
   if (ember::cuda_device_count() == 0) {
-    std::ofstream(d / "tiny.yaml") << kTiny;
-    Result cuda = run("train " + (d / "tiny.yaml").string() + " --device cuda");
+    std::ofstream(d / "tiny.yaml") << kTinyYaml;
+    auto cuda = run_ember("train " + (d / "tiny.yaml").string() + " --device cuda");
     CHECK(cuda.code == 1);
     CHECK_THAT(cuda.out, Contains("--device cuda"));
   }
@@ -115,20 +89,20 @@ TEST_CASE("ember reports bad input with a message and exit code 1", "[cli][cpu]"
 
 TEST_CASE("Ctrl-C writes a checkpoint, exits 130, and --resume continues", "[cli][cpu]") {
   fs::path d = temp_dir("sigint");
-  std::string cfg = kTiny;
+  std::string cfg = kTinyYaml;
   cfg.replace(cfg.find("epochs: 2"), 9, "epochs: 100000");
   std::ofstream(d / "long.yaml") << cfg;
   const std::string train = std::string(EMBER_BINARY) + " train " + (d / "long.yaml").string() +
                             " --device cpu --out " + (d / "run").string();
   // The shell waits a second (the run is far from done then), sends SIGINT, reports the code.
-  Result r = run_shell(train + " > " + (d / "log").string() + " 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo rc=$?");
+  auto r = run_shell(train + " > " + (d / "log").string() + " 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo rc=$?");
   CHECK_THAT(r.out, Contains("rc=130"));
   CHECK(fs::exists(d / "run" / "interrupted.ckpt"));
   std::ifstream log(d / "log");
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   CHECK_THAT(text, Contains("interrupted at epoch") && Contains("--resume"));
   // The checkpoint continues the run: resume it for one more epoch's worth and stop.
-  Result resumed = run("train " + (d / "long.yaml").string() + " --device cpu --out " +
+  auto resumed = run_ember("train " + (d / "long.yaml").string() + " --device cpu --out " +
                        (d / "run").string() + " --resume " + (d / "run" / "interrupted.ckpt").string() +
                        " --max-steps 2");
   CHECK(resumed.code == 0);
