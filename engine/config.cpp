@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/config_reader.h"
+#include "engine/regular_file.h"
 
 namespace ember {
 
@@ -49,7 +50,7 @@ SequenceConfig parse_sequence(const Reader& r, const Entry& s) {
     if (e.key == "maxlen") q.maxlen = r.positive_int(e);
     else if (e.key == "padding") q.padding = r.choice(e, {"pre", "post"});
     else if (e.key == "truncating") q.truncating = r.choice(e, {"pre", "post"});
-    else if (e.key == "value") q.value = r.integer(e, INT32_MIN, INT32_MAX);
+    else if (e.key == "value") q.value = r.integer(e, 0, INT32_MAX);  // a token id
   }
   return q;
 }
@@ -96,6 +97,18 @@ Config parse_root(const Reader& r, const YAML::Node& root) {
     r.fail(data->where(), "data.validation_split",
            "give either data.validation_split (stratified) or train.validation_split (Keras's "
            "last rows), not both");
+  // The padding id is looked up like any token: the first Embedding must hold it, or the
+  // first batch would fail (or, with mask_zero, a non-zero pad would be read as a word).
+  if (sequence && !c.model.empty())
+    if (const auto* emb = std::get_if<EmbeddingOptions>(&c.model.front().options))
+      if (c.sequence.value >= emb->input_dim)
+        for (const Entry& e : r.entries(sequence->value, sequence->where(), sequence->path,
+                                        {"maxlen", "padding", "truncating", "value"}))
+          if (e.key == "value")
+            r.fail(e, "padding id " + std::to_string(c.sequence.value) +
+                          " is not below the Embedding's input_dim " +
+                          std::to_string(emb->input_dim) + " (" + c.model.front().loc.str() +
+                          "); padding ids are token ids, usually 0");
   if (model && !c.model.empty() && c.sequence.maxlen <= 0) {
     if (sequence)
       r.fail(sequence->where(), "sequence.maxlen",
@@ -125,6 +138,12 @@ Config parse_config(const std::string& yaml_text, const std::string& file_name) 
 }
 
 Config load_config(const std::string& path) {
+  // Checked before opening: opening a FIFO for reading blocks until someone writes to it.
+  try {
+    require_regular_file(path, "config file ");  // a directory or FIFO: say which
+  } catch (const Error& e) {
+    throw ConfigError(e.what());
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open config file (does it exist?)");
   std::ostringstream text;

@@ -78,6 +78,9 @@ struct DataConfig {
   std::map<std::string, int64_t> label_map;  // ... or raw label -> class id
   std::vector<std::string> drop_labels;      // raw labels whose rows are dropped (and counted)
   std::vector<std::string> clean;            // data::Cleaner step names, validated
+  // The most MiB a data file may hold once decompressed: a gzip/xz bomb is refused naming
+  // the file instead of exhausting memory. The largest seed dataset is about 240 MiB.
+  int64_t max_file_mb = 2048;
   SourceLoc loc;                             // the `data:` section
   SourceLoc labels_loc;                      // `labels` (or the section when absent)
   bool real() const { return !train.empty(); }

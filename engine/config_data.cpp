@@ -258,7 +258,8 @@ DataConfig parse_data(const Reader& r, const Entry& s) {
   const std::vector<std::string> keys = {
       "synthetic",   "train",       "test",   "test_split",  "validation", "validation_split",
       "extra_tests", "labels",      "drop_labels", "clean",  "format",     "header",
-      "text_column", "label_column", "label", "filter",      "encoding",   "on_bad_row"};
+      "text_column", "label_column", "label", "filter",      "encoding",   "on_bad_row",
+      "max_file_mb"};
   std::vector<Entry> all = r.entries(s.value, s.where(), s.path, keys, /*allow_null=*/false);
   const Entry *synthetic = nullptr, *train = nullptr, *test = nullptr, *test_split = nullptr,
               *validation = nullptr, *validation_split = nullptr, *extra = nullptr,
@@ -291,6 +292,8 @@ DataConfig parse_data(const Reader& r, const Entry& s) {
     } else if (e.key == "clean") {
       d.clean = r.str_list(e);
       check_clean_steps(r, e, d.clean);
+    } else if (e.key == "max_file_mb") {
+      d.max_file_mb = r.integer(e, 1, int64_t{1} << 30);  // up to 1 PiB: no shift overflows
     }
   }
   if (synthetic) {

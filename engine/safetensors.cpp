@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/regular_file.h"
+
 namespace ember {
 
 namespace {
@@ -248,6 +250,7 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
+  require_regular_file(path, "");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open (does it exist?)");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -13,7 +13,13 @@ Tensor pad_sequences(const std::vector<std::vector<int32_t>>& seqs, int64_t maxl
   EMBER_CHECK_ARG(truncating == "pre" || truncating == "post",
                   "pad_sequences: truncating must be 'pre' or 'post', got '" << truncating << "'");
   const int64_t n = static_cast<int64_t>(seqs.size());
-  Tensor out = Tensor::full({n, maxlen}, DType::kInt32, value);
+  Tensor out;
+  try {
+    out = Tensor::full({n, maxlen}, DType::kInt32, value);
+  } catch (const AllocationError& e) {
+    throw AllocationError("padding " + std::to_string(n) + " sequences to maxlen " +
+                          std::to_string(maxlen) + ": " + e.what());
+  }
   int32_t* d = out.data<int32_t>();
   for (int64_t i = 0; i < n; ++i) {
     const auto& s = seqs[i];

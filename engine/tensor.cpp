@@ -2,8 +2,13 @@
 // needs no change here.
 #include "engine/tensor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <sstream>
 
 #include "engine/device.h"
@@ -51,7 +56,9 @@ int64_t Shape::operator[](int i) const {
 
 int64_t Shape::numel() const {
   int64_t n = 1;
-  for (int i = 0; i < ndim_; ++i) n *= d_[i];
+  for (int i = 0; i < ndim_; ++i)
+    if (__builtin_mul_overflow(n, d_[i], &n))
+      throw AllocationError("shape " + str() + " has more elements than 64 bits can count");
   return n;
 }
 
@@ -74,11 +81,58 @@ Storage::~Storage() {
   if (ptr && deleter) deleter(ptr, bytes, device);
 }
 
+namespace {
+size_t default_host_limit() {
+  if (const char* mb = std::getenv("EMBER_MAX_TENSOR_MB")) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(mb, &end, 10);
+    if (end != mb && *end == '\0' && v > 0) return static_cast<size_t>(v) << 20;
+  }
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return SIZE_MAX;
+  return static_cast<size_t>(pages) / 2 * static_cast<size_t>(page);
+}
+
+std::atomic<size_t>& host_limit() {
+  static std::atomic<size_t> limit{default_host_limit()};
+  return limit;
+}
+}  // namespace
+
+size_t host_tensor_limit() { return host_limit().load(); }
+void set_host_tensor_limit(size_t bytes) { host_limit().store(bytes); }
+
+std::string format_bytes(double b) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (b >= 1024 && u < 6) b /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
 Tensor Tensor::empty(const Shape& s, DType dt, Device dev) {
   Tensor t;
   t.shape_ = s;
   t.dtype_ = dt;
-  t.storage_ = allocate_storage(t.nbytes(), dev);
+  const int64_t n = s.numel();
+  size_t bytes = 0;
+  const std::string what = std::string(dtype_name(dt)) + s.str();
+  if (__builtin_mul_overflow(static_cast<size_t>(n), dtype_size(dt), &bytes))
+    throw AllocationError("cannot allocate " + what + ": its size overflows 64 bits");
+  if (dev.is_cpu()) {
+    const size_t limit = host_tensor_limit();
+    if (bytes > limit)
+      throw AllocationError("cannot allocate " + format_bytes(double(bytes)) + " for " + what +
+                            ": more than the limit of " + format_bytes(double(limit)) +
+                            " per tensor (half the machine's memory, or EMBER_MAX_TENSOR_MB)");
+  }
+  try {
+    t.storage_ = allocate_storage(bytes, dev);
+  } catch (const std::bad_alloc&) {
+    throw AllocationError("cannot allocate " + format_bytes(double(bytes)) + " for " + what +
+                          " on " + dev.str() + ": out of memory");
+  }
   return t;
 }
 

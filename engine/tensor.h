@@ -54,7 +54,7 @@ class Shape {
   Shape(std::initializer_list<int64_t> dims);
   int ndim() const { return ndim_; }
   int64_t operator[](int i) const;  // negative i counts from the end
-  int64_t numel() const;
+  int64_t numel() const;  // throws AllocationError when the product overflows int64
   bool operator==(const Shape& o) const;
   bool operator!=(const Shape& o) const { return !(*this == o); }
   std::string str() const;  // "[64, 370, 128]"
@@ -75,6 +75,22 @@ struct Storage {
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
   ~Storage();
+};
+
+// Host tensors larger than this are refused before allocating, with an AllocationError that
+// gives the shape and size: under Linux's overcommit a huge allocation "succeeds" and the
+// process is killed when it touches the pages. The default is half the machine's physical
+// memory, or EMBER_MAX_TENSOR_MB when set; the fuzz targets lower it.
+size_t host_tensor_limit();
+void set_host_tensor_limit(size_t bytes);
+// "512 B", "2.0 MiB", "476.8 GiB".
+std::string format_bytes(double bytes);
+
+// An allocation refused (over the limit, or the allocator gave up); what() names the tensor's
+// dtype, shape and size. Callers that know what the tensor is for add that in front.
+class AllocationError : public Error {
+ public:
+  using Error::Error;
 };
 
 class Tensor {

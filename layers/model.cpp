@@ -94,6 +94,10 @@ void Model::build(int64_t maxlen, DType dt, uint64_t seed) {
         msg += "cannot follow '" + prev.name + "' (" + prev.type() + ")";
       }
       throw ConfigError(msg + ": " + strip_site(e.what()));
+    } catch (const AllocationError& e) {
+      // Weights too large for the machine (a typo'd input_dim or units): name the layer.
+      std::string msg = locs_[i].file.empty() ? std::string() : locs_[i].str() + ": ";
+      throw AllocationError(msg + "layer '" + l.name + "' (" + l.type() + "): " + e.what());
     }
   }
   maxlen_ = maxlen;

@@ -374,7 +374,7 @@ TEST_CASE("load_config reads a file and names a missing one", "[config]") {
     FAIL("no error for a missing file");
   } catch (const ConfigError& e) {
     CHECK(std::string(e.what()) ==
-          "does/not/exist.yaml: cannot open config file (does it exist?)");
+          "does/not/exist.yaml: cannot open config file (no such file)");
   }
   const std::string path =
       (std::filesystem::temp_directory_path() / "ember_test_config_minimal.yaml").string();

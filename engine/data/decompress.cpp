@@ -50,11 +50,25 @@ Compression detect(std::string_view data, const std::string& source) {
   return Compression::kNone;
 }
 
+// "x.gz: decompresses to more than 1 MiB (the limit, data.max_file_mb; raise it if the file
+// is genuine)". Limits are shown in MiB when whole ones, else in bytes.
+[[noreturn]] void over_limit(const std::string& source, const char* verb, size_t limit,
+                             const std::string& limit_name) {
+  const std::string amount = limit % (size_t{1} << 20) == 0
+                                 ? std::to_string(limit >> 20) + " MiB"
+                                 : std::to_string(limit) + " bytes";
+  throw Error(source + ": " + verb + " more than " + amount +
+              (limit_name.empty() ? std::string()
+                                  : " (the limit, " + limit_name + "; raise it if the file is "
+                                                                   "genuine)"));
+}
+
 // The output buffer: filled in place by the decoder, grown by half when full, never past
 // limit + 1 bytes (one byte over the limit is how we learn the limit was exceeded).
 class OutBuffer {
  public:
-  OutBuffer(size_t hint, size_t limit, const std::string& source) : limit_(limit), source_(source) {
+  OutBuffer(size_t hint, size_t limit, const std::string& source, const std::string& limit_name)
+      : limit_(limit), source_(source), limit_name_(limit_name) {
     out_.resize(std::min(std::max(hint, kMinChunk), cap()));
   }
   // Free space after the used part, growing first when there is none.
@@ -80,13 +94,12 @@ class OutBuffer {
 
  private:
   size_t cap() const { return limit_ == SIZE_MAX ? SIZE_MAX : limit_ + 1; }
-  [[noreturn]] void too_big() const {
-    throw Error(source_ + ": decompresses to more than " + std::to_string(limit_) + " bytes");
-  }
+  [[noreturn]] void too_big() const { over_limit(source_, "decompresses to", limit_, limit_name_); }
   std::string out_;
   size_t used_ = 0;
   size_t limit_;
   const std::string& source_;
+  const std::string& limit_name_;
 };
 
 // Corrupt files may claim any length; trust the claim up to a generous compression ratio.
@@ -99,13 +112,14 @@ size_t cap_hint(uint64_t claimed, size_t compressed) {
   throw Error(source + ": corrupt or truncated " + kind + " data");
 }
 
-std::string gunzip(std::string_view in, const std::string& source, size_t limit) {
+std::string gunzip(std::string_view in, const std::string& source, size_t limit,
+                   const std::string& limit_name) {
   // ISIZE, the last member's length mod 2^32: exact for the usual single-member file.
   uint64_t isize = 0;
   if (in.size() >= 18)
     for (int i = 1; i <= 4; ++i)
       isize = (isize << 8) | static_cast<unsigned char>(in[in.size() - i]);  // little-endian
-  OutBuffer out(cap_hint(isize ? isize : 3 * in.size(), in.size()), limit, source);
+  OutBuffer out(cap_hint(isize ? isize : 3 * in.size(), in.size()), limit, source, limit_name);
 
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) throw Error(source + ": cannot initialise zlib");
@@ -160,9 +174,11 @@ uint64_t xz_recorded_size(std::string_view in) {
   return size;
 }
 
-std::string unxz(std::string_view in, const std::string& source, size_t limit) {
+std::string unxz(std::string_view in, const std::string& source, size_t limit,
+                 const std::string& limit_name) {
   uint64_t recorded = xz_recorded_size(in);
-  OutBuffer out(cap_hint(recorded ? recorded : 3 * in.size(), in.size()), limit, source);
+  OutBuffer out(cap_hint(recorded ? recorded : 3 * in.size(), in.size()), limit, source,
+                limit_name);
   uint64_t memlimit =
       limit == SIZE_MAX ? UINT64_MAX : std::max<uint64_t>(limit, uint64_t{256} << 20);
   lzma_stream xs = LZMA_STREAM_INIT;
@@ -196,21 +212,22 @@ struct FileCloser {
 
 }  // namespace
 
-std::string decompress_bytes(std::string_view data, const std::string& source, size_t max_bytes) {
+std::string decompress_bytes(std::string_view data, const std::string& source, size_t max_bytes,
+                             const std::string& limit_name) {
   switch (detect(data, source)) {
     case Compression::kGzip:
-      return gunzip(data, source, max_bytes);
+      return gunzip(data, source, max_bytes, limit_name);
     case Compression::kXz:
-      return unxz(data, source, max_bytes);
+      return unxz(data, source, max_bytes, limit_name);
     case Compression::kNone:
       break;
   }
-  if (data.size() > max_bytes)
-    throw Error(source + ": more than " + std::to_string(max_bytes) + " bytes");
+  if (data.size() > max_bytes) over_limit(source, "holds", max_bytes, limit_name);
   return std::string(data);
 }
 
-std::string read_file_bytes(const std::string& path) {
+std::string read_file_bytes(const std::string& path, size_t max_bytes,
+                            const std::string& limit_name) {
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) {
     int err = errno;
@@ -222,6 +239,9 @@ std::string read_file_bytes(const std::string& path) {
   size_t used = 0;
   long size = std::fseek(f.get(), 0, SEEK_END) == 0 ? std::ftell(f.get()) : -1;
   std::rewind(f.get());
+  // Refused before reading: compressed data is (all but always) smaller than its text.
+  if (size > 0 && static_cast<size_t>(size) > max_bytes)
+    over_limit(path, "holds", max_bytes, limit_name);
   raw.resize(size > 0 ? static_cast<size_t>(size) + 1 : kMinChunk);
   for (;;) {
     if (used == raw.size()) raw.resize(raw.size() * 2);
@@ -231,8 +251,11 @@ std::string read_file_bytes(const std::string& path) {
   }
   if (std::ferror(f.get())) throw Error("cannot read data file '" + path + "'");
   raw.resize(used);
-  if (detect(raw, path) == Compression::kNone) return raw;  // no copy for plain files
-  return decompress_bytes(raw, path);
+  if (detect(raw, path) == Compression::kNone) {  // no copy for plain files
+    if (raw.size() > max_bytes) over_limit(path, "holds", max_bytes, limit_name);
+    return raw;
+  }
+  return decompress_bytes(raw, path, max_bytes, limit_name);
 }
 
 }  // namespace ember::data

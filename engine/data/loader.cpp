@@ -17,6 +17,7 @@
 
 #include "engine/data/clean.h"
 #include "engine/data/reader.h"
+#include "engine/regular_file.h"
 #include "engine/sequence.h"
 
 namespace ember::data {
@@ -69,7 +70,8 @@ void parallel_for(size_t n, const std::function<void(size_t, size_t)>& f) {
 
 class Gatherer {
  public:
-  Gatherer(std::string dir, LoadReport* report) : dir_(std::move(dir)), report_(report) {}
+  Gatherer(std::string dir, LoadReport* report, size_t max_bytes)
+      : dir_(std::move(dir)), report_(report), max_bytes_(max_bytes) {}
 
   std::vector<Row> rows(const std::vector<DataSource>& sources, SplitReport* split) {
     std::vector<Row> out;
@@ -91,15 +93,22 @@ class Gatherer {
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec))
+    if (!fs::exists(path, ec))
       throw Error(where(s) + ": data file not found: " + path +
                   " (data paths are relative to the data directory '" + dir_ +
                   "'; pass --data-dir DIR or set EMBER_DATA)");
+    try {
+      require_regular_file(path, "data file ");  // a directory, FIFO or device: say which
+    } catch (const Error& e) {
+      throw Error(where(s) + ": " + e.what());
+    }
     ReadOptions o;
     o.format = s.format;
     o.header = s.header;
     o.encoding = s.encoding;
     o.on_bad_row = s.on_bad_row;
+    o.max_bytes = max_bytes_;
+    o.limit_name = "data.max_file_mb";
     Table t;
     try {
       t = read_table(path, o);
@@ -148,6 +157,7 @@ class Gatherer {
   std::string dir_;
   LoadReport* report_;
   std::map<std::string, Table> cache_;
+  size_t max_bytes_;
 };
 
 bool parse_int(const std::string& s, long long* v) {
@@ -385,7 +395,7 @@ DataSplits load_dataset(const Config& cfg, const std::string& data_dir, LoadRepo
   std::vector<std::vector<Row>> extra_rows(d.extra_tests.size());
   rep.extra_tests.assign(d.extra_tests.size(), {});
   {
-    Gatherer g(data_dir, &rep);
+    Gatherer g(data_dir, &rep, static_cast<size_t>(d.max_file_mb) << 20);
     train_rows = g.rows(d.train, &rep.train);
     test_rows = g.rows(d.test, &rep.test);
     val_rows = g.rows(d.validation, &rep.validation);

@@ -309,7 +309,7 @@ Table read_table(const std::string& path, const ReadOptions& opts) {
   if (opts.encoding != "utf-8" && opts.encoding != "latin-1")
     throw Error(path + ": unknown encoding '" + opts.encoding + "' (utf-8 or latin-1)");
   parse_table("", path, opts);
-  std::string bytes = read_file_bytes(path);
+  std::string bytes = read_file_bytes(path, opts.max_bytes, opts.limit_name);
   if (opts.encoding == "latin-1")
     bytes = latin1_to_utf8(bytes);
   else

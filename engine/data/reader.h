@@ -21,6 +21,11 @@ struct ReadOptions {
   bool header = true;                // csv/tsv: the first row names the columns (lines: ignored)
   std::string encoding = "utf-8";    // utf-8 | latin-1
   std::string on_bad_row = "error";  // error | skip
+  // The most bytes the file may hold once decompressed (plain files too): a gzip or xz bomb
+  // is refused with a message naming the file, the limit and `limit_name` (the setting that
+  // raises it, e.g. "data.max_file_mb") instead of exhausting memory.
+  size_t max_bytes = SIZE_MAX;
+  std::string limit_name;
 };
 
 struct Table {
@@ -41,12 +46,13 @@ struct Table {
 
 // Whole file, decompressed (magic bytes: 1f 8b gzip, fd 37 7a 58 5a 00 xz). Throws naming the
 // path when it cannot be opened or the stream is corrupt or truncated.
-std::string read_file_bytes(const std::string& path);
+std::string read_file_bytes(const std::string& path, size_t max_bytes = SIZE_MAX,
+                            const std::string& limit_name = "");
 // The same on bytes already in memory: plain bytes come back unchanged. The output may not
 // exceed max_bytes (an ember::Error otherwise); a finite max_bytes also caps the xz decoder's
 // memory at max(max_bytes, 256 MiB), so a hostile header cannot ask for gigabytes.
 std::string decompress_bytes(std::string_view data, const std::string& source,
-                             size_t max_bytes = SIZE_MAX);
+                             size_t max_bytes = SIZE_MAX, const std::string& limit_name = "");
 
 // Parses text that is already in memory and already UTF-8; `source` names it in errors
 // ("train.csv"). opts.encoding is not applied here (read_table applies it); bytes that are not
