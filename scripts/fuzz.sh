@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target in fuzz/ (clang, ASan+UBSan, build-fuzz/) and runs each for a
 # bounded time: FUZZ_SECONDS (default 60) each, 5 s per input before it counts as a hang,
-# 2 GiB RSS, leak detection on. Seed corpora are generated here (small texts in every format,
-# plus gzip/xz files for fuzz_decompress), never committed. Exits non-zero when any target
-# finds a crash, leak, timeout or OOM; reproducers are left in build-fuzz/artifacts/<target>/.
+# 2 GiB RSS, leak detection on. Seed corpora are generated here, never committed: small texts
+# in every format for every target, plus gzip/xz files for fuzz_decompress, the repository's
+# configs/*.yaml (and a dictionary of their keys) for fuzz_config, real bundles and
+# checkpoints written by fuzz_bundle itself (FUZZ_WRITE_SEEDS) for fuzz_bundle, and tweets and
+# reviews for fuzz_predict. Exits non-zero when any target finds a crash, leak, timeout or
+# OOM; reproducers are left in build-fuzz/artifacts/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
@@ -14,6 +17,7 @@ targets=(fuzz/fuzz_*.cpp)
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_FUZZ=ON \
   -DEMBER_CUDA=OFF -DEMBER_TESTS=OFF -DEMBER_BENCH=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target ember_fuzz_all
+build_seconds=$SECONDS
 
 # Text seeds shared by every target: CSV quoting, TSV, lines, CRLF, BOM, latin-1, bad rows.
 seed_text() {
@@ -45,6 +49,29 @@ seed_compressed() {
   rm -f "$t"
 }
 
+# Configs for fuzz_config: the repository's own (every key and layer the project uses), a
+# tiny model, and one of each layer type; plus a libFuzzer dictionary of their keys.
+seed_configs() {
+  local d="$1"
+  cp configs/*.yaml "$d/"
+  printf 'sequence: {maxlen: 8}\nmodel:\n  - Embedding: {input_dim: 48, output_dim: 4}\n  - LSTM: {units: 3}\n  - Dense: {units: 1, activation: sigmoid}\n' >"$d/tiny.yaml"
+  printf 'seed: 3\nsequence: {maxlen: 5, padding: post}\ntokenizer: {char_level: true, oov_token: "?"}\nmodel:\n  - Embedding: {input_dim: 9, output_dim: 2, mask_zero: true}\n  - SpatialDropout1D: {rate: 0.2}\n  - Bidirectional: {layer: {LSTM: {units: 2, return_sequences: true}}, merge_mode: sum}\n  - GlobalMaxPool1D: {}\n  - Dropout: {rate: 0.5}\n  - Dense: {units: 3}\n  - Activation: {activation: softmax}\ntrain: {loss: sparse_categorical_crossentropy, optimizer: {name: sgd, momentum: 0.5, nesterov: true}, callbacks: [{EarlyStopping: {patience: 2}}]}\n' >"$d/layers.yaml"
+}
+config_dict() {
+  grep -ohE '[A-Za-z_][A-Za-z0-9_]*:' configs/*.yaml | sort -u | sed 's/.*/"&"/'
+  printf '"%s"\n' '{' '}' '[' ']' '- ' ': ' 'null' 'true' 'false' '1e9' '-1' '0' '.5' '&a' '*a' '!!str' '<<: ' '|' '>'
+}
+
+# Texts for fuzz_predict: tweets, reviews, markup, URLs, mentions, emoji, long and empty lines.
+seed_predict() {
+  local d="$1"
+  printf 'the movie was not good\nnever dull\n\nGOOD good GoOd\n' >"$d/reviews"
+  printf '<p>Loved it!</p> http://x.co/y @someone #fun &amp; more\n' >"$d/markup"
+  printf 'caf\xc3\xa9 na\xc3\xafve \xf0\x9f\x98\x80 \xe2\x80\xa8 sep \xe2\x80\xa9\n\xff\xfe bad \xc3\n' >"$d/unicode"
+  head -c 3000 /dev/zero | tr '\0' 'a' >"$d/long_word"
+  printf 'good %.0s' $(seq 1 200) >"$d/long_text"
+}
+
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 status=0
@@ -54,14 +81,23 @@ for src in "${targets[@]}"; do
   corpus="$build/corpus/$name"
   artifacts="$build/artifacts/$name"
   seed_text "$corpus"
-  [ "$name" = fuzz_decompress ] && seed_compressed "$corpus"
+  extra=()
+  case "$name" in
+    fuzz_decompress) seed_compressed "$corpus" ;;
+    fuzz_config)
+      seed_configs "$corpus"
+      config_dict >"$build/fuzz_config.dict"
+      extra+=(-dict="$build/fuzz_config.dict") ;;
+    fuzz_bundle) FUZZ_WRITE_SEEDS="$corpus" "$build/fuzz/$name" ;;
+    fuzz_predict) seed_predict "$corpus" ;;
+  esac
   mkdir -p "$artifacts"
   log="$build/$name.log"
   echo "fuzz: running $name for ${seconds}s (log: $log)"
   rc=0
   "$build/fuzz/$name" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
     -detect_leaks=1 -max_len=16384 -print_final_stats=1 -artifact_prefix="$artifacts/" \
-    >"$log" 2>&1 || rc=$?
+    ${extra[@]+"${extra[@]}"} >"$log" 2>&1 || rc=$?
   runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
   rate="$(grep -o 'exec/s: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)"
   if [ "$rc" -ne 0 ]; then
@@ -73,4 +109,5 @@ for src in "${targets[@]}"; do
   fi
 done
 printf 'fuzz: %s\n' "${summary[@]}"
+echo "fuzz: build ${build_seconds}s, runs $((SECONDS - build_seconds))s"
 exit "$status"
