@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 namespace ember {
@@ -131,9 +132,24 @@ RunPosition restore_checkpoint(const SafetensorsFile& f, const std::string& path
   }
   Optimizer::NamedTensors opt;
   const std::string prefix = "optimizer/";
-  for (auto& [name, t] : f.tensors)
-    if (name.rfind(prefix, 0) == 0) opt.emplace_back(name.substr(prefix.size()), t);
-  optimizer.load_state(opt);
+  const size_t params = model.parameters().size();
+  for (auto& [name, t] : f.tensors) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    // A slot's index names a parameter: a damaged one must not size the optimizer's slot list.
+    const std::string index = name.substr(name.rfind('/') + 1);
+    if (!index.empty() && index.find_first_not_of("0123456789") == std::string::npos &&
+        (index.size() > 9 || std::stoul(index) >= params))
+      throw Error(path + ": optimizer state '" + name + "' is for parameter " + index +
+                  ", the model has " + std::to_string(params));
+    opt.emplace_back(name.substr(prefix.size()), t);
+  }
+  // The optimizer refuses malformed state with std::invalid_argument: here that is a damaged
+  // file, reported as such.
+  try {
+    optimizer.load_state(opt);
+  } catch (const std::invalid_argument& e) {
+    throw Error(path + ": optimizer state is malformed: " + e.what());
+  }
   return pos;
 }
 

@@ -1,0 +1,92 @@
+// Regression tests for what the libFuzzer targets in fuzz/ found (scripts/fuzz.sh), each
+// reduced to the input that showed it: the library must refuse it with an ember::Error.
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/callbacks.h"
+#include "engine/checkpoint.h"
+#include "engine/config.h"
+#include "engine/safetensors.h"
+#include "layers/builder.h"
+#include "optim/optimizer.h"
+
+namespace {
+
+using namespace ember;
+
+const char* const kYaml = R"(name: tiny
+seed: 1
+data:
+  synthetic: {n_train: 64, n_val: 32, n_test: 32, maxlen: 8}
+sequence: {maxlen: 8}
+model:
+  - Embedding: {input_dim: 48, output_dim: 4}
+  - LSTM: {units: 3}
+  - Dense: {units: 1, activation: sigmoid}
+train: {loss: binary_crossentropy, optimizer: adam}
+)";
+
+// A real checkpoint of the tiny model after one Adam step, parsed back, with `edit` applied to
+// its tensors (as a damaged file without checksums would hold them).
+SafetensorsFile damaged_checkpoint(
+    const std::function<void(std::vector<std::pair<std::string, Tensor>>&)>& edit) {
+  const Config cfg = parse_config(kYaml, "tiny.yaml");
+  Model model = build_model(cfg);
+  std::unique_ptr<Optimizer> opt = make_optimizer(cfg.train.optimizer);
+  for (ag::Var* p : model.parameters())
+    p->mutable_grad() = Tensor::full(p->value().shape(), p->value().dtype(), 0.01);
+  opt->step(model.parameters());
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& [name, var] : model.named_parameters()) tensors.emplace_back(name, var->value());
+  for (auto& [name, t] : opt->state()) tensors.emplace_back("optimizer/" + name, t);
+  edit(tensors);
+  const std::string state =
+      R"({"epoch":0,"batch":0,"step":1,"loss_sum":0,"acc_sum":0,"seen":0,"epoch_seconds":0,)"
+      R"("history":[],"callbacks":[],"optimizer":"adam"})";
+  return parse_safetensors(serialize_safetensors(tensors, {{"ember.checkpoint", state}}, false),
+                           "damaged.ckpt");
+}
+
+void check_refused(const SafetensorsFile& f) {
+  const Config cfg = parse_config(kYaml, "tiny.yaml");
+  Model model = build_model(cfg);
+  std::unique_ptr<Optimizer> opt = make_optimizer(cfg.train.optimizer);
+  std::vector<std::unique_ptr<Callback>> cbs;
+  CHECK_THROWS_AS(restore_checkpoint(f, "damaged.ckpt", model, *opt, cbs), Error);
+}
+
+}  // namespace
+
+// fuzz_bundle: Optimizer::load_state's std::invalid_argument escaped restore_checkpoint (so
+// `ember train --resume` of a damaged checkpoint failed with an internal error).
+TEST_CASE("a checkpoint's malformed optimizer state is an ember::Error",
+          "[hardening][fuzz][cpu]") {
+  SECTION("iterations not a whole number") {
+    check_refused(damaged_checkpoint([](auto& ts) {
+      for (auto& [name, t] : ts)
+        if (name == "optimizer/iterations") t = Tensor::full({1}, DType::kFloat64, 3.7e-122);
+    }));
+  }
+  SECTION("an unknown slot") {
+    check_refused(damaged_checkpoint([](auto& ts) {
+      ts.emplace_back("optimizer/adam/z/0", Tensor::zeros({1}, DType::kFloat32));
+    }));
+  }
+}
+
+// Found by reading the same path: a slot index far past the model's parameters resized the
+// optimizer's slot list to it (10^9 entries: tens of GB) before anything was checked.
+TEST_CASE("a checkpoint's optimizer slot for a parameter the model lacks is refused",
+          "[hardening][fuzz][cpu]") {
+  for (const char* index : {"6", "999999999", "99999999999999999999999"}) {
+    check_refused(damaged_checkpoint([&](auto& ts) {
+      ts.emplace_back(std::string("optimizer/adam/m/") + index, Tensor::zeros({1}, DType::kFloat32));
+    }));
+  }
+}
