@@ -14,6 +14,9 @@
 namespace ember::config_detail {
 namespace {
 
+// SGD refuses momentum above 1 (optim/sgd.cpp): the parser must too, naming the key.
+const NumRange kMomentum{0.0, 1.0, true, true, "a number in [0, 1]"};
+
 const std::vector<std::string> kMonitors = {"val_loss", "loss", "val_accuracy", "accuracy"};
 
 LossConfig parse_loss(const Reader& r, const Entry& s) {
@@ -66,7 +69,7 @@ OptimizerConfig parse_optimizer(const Reader& r, const Entry& s) {
     else if (e.key == "beta_1") o.beta_1 = r.number(e, kRate);
     else if (e.key == "beta_2") o.beta_2 = r.number(e, kRate);
     else if (e.key == "epsilon") o.epsilon = r.number(e, kPositive);
-    else if (e.key == "momentum") o.momentum = r.number(e, kNonNegative);
+    else if (e.key == "momentum") o.momentum = r.number(e, kMomentum);
     else if (e.key == "nesterov") o.nesterov = r.boolean(e);
     else if (e.key == "clipnorm") o.clipnorm = r.number(e, kPositive);
     else if (e.key == "global_clipnorm") o.global_clipnorm = r.number(e, kPositive);

@@ -83,7 +83,8 @@ void Optimizer::load_state(const NamedTensors& state) {
                       name() << ": state '" << key << "' must be a scalar, got " << value.str());
       if (key == "iterations") {
         const double it = value.item();
-        EMBER_CHECK_ARG(it >= 0 && it == std::floor(it), name()
+        // Bounded before the cast: a larger double does not fit int64 (undefined behaviour).
+        EMBER_CHECK_ARG(it >= 0 && it < 9.2e18 && it == std::floor(it), name()
                                                              << ": state 'iterations' is " << it);
         iterations = static_cast<int64_t>(it);
       } else {

@@ -90,3 +90,21 @@ TEST_CASE("a checkpoint's optimizer slot for a parameter the model lacks is refu
     }));
   }
 }
+
+// fuzz_bundle: a whole-number 'iterations' past int64's range was cast to int64_t before any
+// bound (UBSan: float-cast-overflow in Optimizer::load_state).
+TEST_CASE("a checkpoint's iterations past int64 is refused, not cast", "[hardening][fuzz][cpu]") {
+  check_refused(damaged_checkpoint([](auto& ts) {
+    for (auto& [name, t] : ts)
+      if (name == "optimizer/iterations") t = Tensor::full({1}, DType::kFloat64, 1e300);
+  }));
+}
+
+// fuzz_config: momentum 1.5 parsed (any number >= 0), then Sgd's constructor threw
+// std::invalid_argument when training started. The parser now refuses it, naming the key.
+TEST_CASE("sgd momentum above 1 is a ConfigError", "[hardening][fuzz][cpu]") {
+  CHECK_THROWS_AS(parse_config("train: {optimizer: {name: sgd, momentum: 1.5}}\n", "m.yaml"),
+                  ConfigError);
+  const Config ok = parse_config("train: {optimizer: {name: sgd, momentum: 1.0}}\n", "m.yaml");
+  CHECK_NOTHROW(make_optimizer(ok.train.optimizer));
+}
