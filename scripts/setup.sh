@@ -16,6 +16,7 @@ packages=(
   libutf8proc-dev        # Unicode classes and case mapping (cleaning, tokenizer)
   python3                # scripts/gpu_find_libs.py: the GPU check's simulated run in CI
   libboost-context-dev   # fibers of the CUDA emulator (emu/)
+  libopenmpi-dev openmpi-bin  # data-parallel training over MPI ranks (engine/dist)
 )
 
 missing=()

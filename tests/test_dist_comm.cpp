@@ -252,8 +252,9 @@ TEST_CASE("start-up fingerprints: a rank that differs is named on every rank", "
   CHECK_NOTHROW(dist::check_same_on_all_ranks(w, same, "start-up"));
   dist::Fingerprint odd = same;
   if (w.rank() == 1) odd[0] = {"config", "xyz", "b.yaml"};
-  CHECK_THROWS_WITH(dist::check_same_on_all_ranks(w, odd, "start-up"),
-                    Contains("rank 1's config differs from rank 0's (xyz, b.yaml vs abc, a.yaml)"));
+  CHECK_THROWS_WITH(
+      dist::check_same_on_all_ranks(w, odd, "start-up"),
+      Contains("rank 1 differs from rank 0 in its config (xyz, b.yaml vs abc, a.yaml)"));
 }
 
 #ifdef EMBER_HAVE_MPI

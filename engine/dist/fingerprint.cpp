@@ -101,8 +101,8 @@ void check_same_on_all_ranks(Communicator& comm, const Fingerprint& mine, const 
     for (size_t i = 0; i < ref.size(); ++i) {
       const Part* p = i < f.size() ? &f[i] : nullptr;
       if (p && p->name == ref[i].name && p->value == ref[i].value) continue;
-      err << (bad++ ? "; " : "") << "rank " << r << "'s " << ref[i].name
-          << " differs from rank 0's (" << (p ? p->value : std::string("missing"))
+      err << (bad++ ? "; " : "") << "rank " << r << " differs from rank 0 in its " << ref[i].name
+          << " (" << (p ? p->value : std::string("missing"))
           << (p && !p->detail.empty() ? ", " + p->detail : "") << " vs " << ref[i].value
           << (ref[i].detail.empty() ? "" : ", " + ref[i].detail) << ")";
       break;  // the first difference per rank says enough
