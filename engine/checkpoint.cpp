@@ -117,6 +117,19 @@ RunPosition restore_checkpoint(const SafetensorsFile& f, const std::string& path
         if (!t) break;
         w.push_back(*t);
       }
+      // Saved (best) weights are put back into the model when the resumed run stops: they
+      // must be one per parameter, of its shape and dtype, or that restore fails at the end.
+      const std::vector<std::pair<std::string, ag::Var*>> params = model.named_parameters();
+      if (!w.empty() && w.size() != params.size())
+        throw Error(path + ": callback " + std::to_string(i) + " saved " +
+                    std::to_string(w.size()) + " weights, the model has " +
+                    std::to_string(params.size()));
+      for (size_t k = 0; k < w.size(); ++k)
+        if (w[k].shape() != params[k].second->value().shape() ||
+            w[k].dtype() != params[k].second->value().dtype())
+          throw Error(path + ": callback " + std::to_string(i) + "'s saved weight " +
+                      std::to_string(k) + " is " + w[k].str() + ", '" + params[k].first +
+                      "' is " + params[k].second->value().str());
       callbacks[i]->load_saved_weights(std::move(w));
     }
   } catch (const json::exception& e) {

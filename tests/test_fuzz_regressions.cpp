@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -107,4 +108,26 @@ TEST_CASE("sgd momentum above 1 is a ConfigError", "[hardening][fuzz][cpu]") {
                   ConfigError);
   const Config ok = parse_config("train: {optimizer: {name: sgd, momentum: 1.0}}\n", "m.yaml");
   CHECK_NOTHROW(make_optimizer(ok.train.optimizer));
+}
+
+// fuzz_bundle: an EarlyStopping's saved best weights were taken without a check, so a damaged
+// checkpoint resumed and failed only when the run stopped and restored them (set_weights'
+// std::runtime_error, or copy_from's std::invalid_argument for a wrong shape).
+TEST_CASE("a checkpoint's saved best weights must fit the model", "[hardening][fuzz][cpu]") {
+  const Config cfg = parse_config(kYaml, "tiny.yaml");
+  for (const bool wrong_shape : {false, true}) {
+    SafetensorsFile f = damaged_checkpoint([&](auto& ts) {
+      ts.emplace_back("callback/0/0", wrong_shape ? Tensor::zeros({2}, DType::kFloat32)
+                                                  : ts.front().second.clone());
+    });
+    f.metadata["ember.checkpoint"] =
+        R"({"epoch":0,"batch":0,"step":1,"loss_sum":0,"acc_sum":0,"seen":0,"epoch_seconds":0,)"
+        R"("history":[],"callbacks":[{"name":"EarlyStopping","state":{"wait":"0x0p+0","best":"inf",)"
+        R"("best_epoch":"0x0p+0","stopped_epoch":"0x0p+0"}}],"optimizer":"adam"})";
+    Model model = build_model(cfg);
+    std::unique_ptr<Optimizer> opt = make_optimizer(cfg.train.optimizer);
+    std::vector<std::unique_ptr<Callback>> cbs;
+    cbs.push_back(std::make_unique<EarlyStopping>("val_loss", 0, 1, "auto", true, std::numeric_limits<double>::quiet_NaN(), 0));
+    CHECK_THROWS_AS(restore_checkpoint(f, "damaged.ckpt", model, *opt, cbs), Error);
+  }
 }
