@@ -73,6 +73,8 @@ Bundle bundle_from_file(SafetensorsFile file, const std::string& path) {
         json::parse(get("ember.clean")).get<std::vector<std::string>>());
   } catch (const json::exception& e) {
     bad_bundle(path, std::string("class names or cleaning steps are malformed: ") + e.what());
+  } catch (const std::invalid_argument& e) {  // Cleaner: a step name this Ember does not know
+    bad_bundle(path, std::string("cleaning steps: ") + e.what());
   }
   // The padded length must be the config's: anything else is damage (and a huge one would be
   // allocated for every text predicted).

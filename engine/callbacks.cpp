@@ -51,6 +51,27 @@ bool monitor_maximises(const std::string& monitor, const std::string& mode) {
   return monitor.find("acc") != std::string::npos;  // "auto", as Keras decides it
 }
 
+namespace {
+
+// A saved state's entries (checkpoint.cpp reads them from a file that may be damaged): a
+// missing key, a NaN, or a count that is not a whole number in [0, 2^53] is an ember::Error
+// naming the key, never std::out_of_range or an out-of-range cast.
+double state_value(const std::map<std::string, double>& s, const char* key) {
+  const auto it = s.find(key);
+  if (it == s.end()) throw Error(std::string("its state has no '") + key + "'");
+  if (std::isnan(it->second)) throw Error(std::string("its state's '") + key + "' is NaN");
+  return it->second;
+}
+
+int64_t state_count(const std::map<std::string, double>& s, const char* key) {
+  const double v = state_value(s, key);
+  if (!(v >= 0 && v <= 9007199254740992.0) || v != std::floor(v))
+    throw Error(std::string("its state's '") + key + "' is not a count: " + std::to_string(v));
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
 // ---- EarlyStopping -----------------------------------------------------------------------
 
 EarlyStopping::EarlyStopping(std::string monitor, double min_delta, int64_t patience,
@@ -108,10 +129,10 @@ std::map<std::string, double> EarlyStopping::state() const {
 }
 
 void EarlyStopping::load_state(const std::map<std::string, double>& s) {
-  wait_ = static_cast<int64_t>(s.at("wait"));
-  best_ = s.at("best");
-  best_epoch_ = static_cast<int64_t>(s.at("best_epoch"));
-  stopped_epoch_ = static_cast<int64_t>(s.at("stopped_epoch"));
+  wait_ = state_count(s, "wait");
+  best_ = state_value(s, "best");
+  best_epoch_ = state_count(s, "best_epoch");
+  stopped_epoch_ = state_count(s, "stopped_epoch");
 }
 
 // ---- ReduceLROnPlateau -------------------------------------------------------------------
@@ -173,9 +194,9 @@ std::map<std::string, double> ReduceLROnPlateau::state() const {
 }
 
 void ReduceLROnPlateau::load_state(const std::map<std::string, double>& s) {
-  wait_ = static_cast<int64_t>(s.at("wait"));
-  cooldown_counter_ = static_cast<int64_t>(s.at("cooldown_counter"));
-  best_ = s.at("best");
+  wait_ = state_count(s, "wait");
+  cooldown_counter_ = state_count(s, "cooldown_counter");
+  best_ = state_value(s, "best");
 }
 
 // ---- ModelCheckpoint ---------------------------------------------------------------------
@@ -190,7 +211,9 @@ ModelCheckpoint::ModelCheckpoint(std::string filepath, std::string monitor, bool
 
 void ModelCheckpoint::on_train_begin(TrainControl&) { best_ = maximise_ ? -kInf : kInf; }
 
-void ModelCheckpoint::load_state(const std::map<std::string, double>& s) { best_ = s.at("best"); }
+void ModelCheckpoint::load_state(const std::map<std::string, double>& s) {
+  best_ = state_value(s, "best");
+}
 
 std::string ModelCheckpoint::format_path(const std::string& pattern, int64_t epoch,
                                          const Logs& logs) {

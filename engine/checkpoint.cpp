@@ -110,7 +110,12 @@ RunPosition restore_checkpoint(const SafetensorsFile& f, const std::string& path
         throw Error(path + ": callback " + std::to_string(i) + " is " +
                     cbs[i].at("name").get<std::string>() + " in the checkpoint, " +
                     callbacks[i]->name() + " in the config");
-      callbacks[i]->load_state(decode_state(cbs[i].at("state")));
+      try {
+        callbacks[i]->load_state(decode_state(cbs[i].at("state")));
+      } catch (const Error& e) {
+        throw Error(path + ": callback " + std::to_string(i) + " (" + callbacks[i]->name() +
+                    "): " + e.what());
+      }
       std::vector<Tensor> w;
       for (size_t k = 0;; ++k) {
         const Tensor* t = f.find("callback/" + std::to_string(i) + "/" + std::to_string(k));

@@ -2,6 +2,7 @@
 // reduced to the input that showed it: the library must refuse it with an ember::Error.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <map>
@@ -10,9 +11,11 @@
 #include <utility>
 #include <vector>
 
+#include "engine/bundle.h"
 #include "engine/callbacks.h"
 #include "engine/checkpoint.h"
 #include "engine/config.h"
+#include "engine/data/tokenizer.h"
 #include "engine/safetensors.h"
 #include "layers/builder.h"
 #include "optim/optimizer.h"
@@ -130,4 +133,54 @@ TEST_CASE("a checkpoint's saved best weights must fit the model", "[hardening][f
     cbs.push_back(std::make_unique<EarlyStopping>("val_loss", 0, 1, "auto", true, std::numeric_limits<double>::quiet_NaN(), 0));
     CHECK_THROWS_AS(restore_checkpoint(f, "damaged.ckpt", model, *opt, cbs), Error);
   }
+}
+
+// fuzz_bundle: a callback state without "wait" threw std::out_of_range out of
+// restore_checkpoint; a huge or fractional count would have been cast to int64 unchecked.
+TEST_CASE("a checkpoint's callback state with a missing or bad count is refused",
+          "[hardening][fuzz][cpu]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EarlyStopping es("val_loss", 0.0, 2, "auto", true, nan, 0);
+  ReduceLROnPlateau rl("val_loss", 0.5, 2, "auto", 0.0, 0, 0.0, 0);
+  std::map<std::string, double> good = es.state();
+  CHECK_NOTHROW(es.load_state(good));
+  std::map<std::string, double> missing = good;
+  missing.erase("wait");
+  CHECK_THROWS_AS(es.load_state(missing), Error);
+  for (double bad : {1e300, -1.0, 2.5, nan}) {
+    INFO(bad);
+    std::map<std::string, double> s = good;
+    s["best_epoch"] = bad;
+    CHECK_THROWS_AS(es.load_state(s), Error);
+    std::map<std::string, double> r = rl.state();
+    r["cooldown_counter"] = bad;
+    CHECK_THROWS_AS(rl.load_state(r), Error);
+  }
+}
+
+// fuzz_bundle: a bundle (without checksums, so nothing caught the damage) whose cleaning
+// steps name a step this Ember does not know let the Cleaner's std::invalid_argument escape.
+TEST_CASE("a bundle naming an unknown cleaning step is refused", "[hardening][fuzz][cpu]") {
+  const std::string yaml = kYaml;
+  const Config cfg = parse_config(yaml, "tiny.yaml");
+  Model model = build_model(cfg);
+  BundleContents c;
+  c.config_text = yaml;
+  c.config_name = "tiny.yaml";
+  c.clean_steps = {"strip_+tml"};
+  c.class_names = {"neg", "pos"};
+  c.maxlen = 8;
+  const std::string path = std::filesystem::temp_directory_path() / "ember_fuzz_clean.ember";
+  save_bundle(path, model, c);
+  CHECK_THROWS_AS(load_bundle(path), Error);
+  std::filesystem::remove(path);
+}
+
+// fuzz_config (suspected, confirmed here): `char_level: true` with `split: ""` parsed, as in
+// Keras, but the Tokenizer then refused the empty split when training started.
+TEST_CASE("a char-level tokenizer takes an empty split", "[hardening][fuzz][cpu]") {
+  TokenizerConfig t;
+  t.char_level = true;
+  t.split = "";
+  CHECK_NOTHROW(data::Tokenizer(t));
 }

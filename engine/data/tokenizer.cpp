@@ -19,7 +19,8 @@
 namespace ember::data {
 
 Tokenizer::Tokenizer(const TokenizerConfig& cfg) : cfg_(cfg) {
-  if (cfg_.split.empty()) throw std::invalid_argument("Tokenizer: split must not be empty");
+  if (cfg_.split.empty() && !cfg_.char_level)  // char_level ignores split, as in Keras
+    throw std::invalid_argument("Tokenizer: split must not be empty");
   if (!unicode::is_valid(cfg_.split)) {
     throw std::invalid_argument("Tokenizer: split is not valid UTF-8");
   }
