@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/config_reader.h"
+#include "engine/data/unicode.h"
 #include "engine/regular_file.h"
 
 namespace ember {
@@ -22,6 +23,14 @@ std::string SourceLoc::str() const {
 namespace config_detail {
 namespace {
 
+// The Tokenizer refuses an oov_token, filters or split that is not valid UTF-8: say so here,
+// with the file and key, rather than when training or predict builds it.
+std::string utf8_str(const Reader& r, const Entry& e) {
+  std::string v = r.str(e);
+  if (!data::unicode::is_valid(v)) r.fail(e, "is not valid UTF-8");
+  return v;
+}
+
 TokenizerConfig parse_tokenizer(const Reader& r, const Entry& s) {
   TokenizerConfig t;
   for (const Entry& e : r.entries(s.value, s.where(), s.path,
@@ -32,11 +41,11 @@ TokenizerConfig parse_tokenizer(const Reader& r, const Entry& s) {
       else t.num_words = r.positive_int(e);
     } else if (e.key == "oov_token") {
       if (e.value.IsNull()) t.oov_token.reset();
-      else t.oov_token = r.str(e);
+      else t.oov_token = utf8_str(r, e);
     } else if (e.key == "filters") {
-      t.filters = e.value.IsNull() ? std::string() : r.str(e);
+      t.filters = e.value.IsNull() ? std::string() : utf8_str(r, e);
     } else if (e.key == "lower") t.lower = r.boolean(e);
-    else if (e.key == "split") t.split = r.str(e);
+    else if (e.key == "split") t.split = utf8_str(r, e);
     else if (e.key == "char_level") t.char_level = r.boolean(e);
   }
   if (t.split.empty() && !t.char_level) r.fail(s.where(), s.path + ".split", "must not be empty");

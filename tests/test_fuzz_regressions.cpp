@@ -184,3 +184,25 @@ TEST_CASE("a char-level tokenizer takes an empty split", "[hardening][fuzz][cpu]
   t.split = "";
   CHECK_NOTHROW(data::Tokenizer(t));
 }
+
+// fuzz_config: a tokenizer oov_token holding a byte that is not UTF-8 (a plain YAML scalar
+// passes raw bytes through) parsed, and the Tokenizer's std::invalid_argument escaped when it
+// was built from the config. filters and split had the same gap.
+TEST_CASE("a tokenizer string that is not UTF-8 is a ConfigError naming the key",
+          "[hardening][fuzz][cpu]") {
+  const std::string base = "sequence: {maxlen: 8}\n";
+  for (const std::string key : {"oov_token", "filters", "split"}) {
+    INFO(key);
+    const std::string yaml = base + "tokenizer: {" + key + ": nu\x8bl}\n";
+    try {
+      (void)parse_config(yaml, "bad.yaml");
+      FAIL("parsed");
+    } catch (const ConfigError& e) {
+      const std::string msg = e.what();
+      CHECK(msg.find("bad.yaml:2:") != std::string::npos);
+      CHECK(msg.find("tokenizer." + key) != std::string::npos);
+      CHECK(msg.find("UTF-8") != std::string::npos);
+    }
+  }
+  CHECK_NOTHROW(parse_config(base + "tokenizer: {oov_token: \"caf\xc3\xa9\"}\n", "ok.yaml"));
+}
