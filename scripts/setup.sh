@@ -17,6 +17,7 @@ packages=(
   python3                # scripts/gpu_find_libs.py: the GPU check's simulated run in CI
   libboost-context-dev   # fibers of the CUDA emulator (emu/)
   libopenmpi-dev openmpi-bin  # data-parallel training over MPI ranks (engine/dist)
+  clang libclang-rt-dev  # libFuzzer targets in fuzz/ (scripts/fuzz.sh)
 )
 
 missing=()

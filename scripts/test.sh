@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # README's test command: set-up, build, then every CTest test. CPU tests run everywhere; the
-# GPU binary (label gpu) reports "skipped" on a machine without a device.
+# GPU binary (label gpu) reports "skipped" on a machine without a device. Then the sanitized
+# suites (scripts/test_emu.sh: the GPU suite on the CUDA emulator and the CPU suite, under ASan
+# and UBSan) and a bounded run of every fuzz target (scripts/fuzz.sh, FUZZ_SECONDS each,
+# default 20 here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh "$@"
@@ -15,3 +18,5 @@ if grep -q '^CMAKE_CUDA_COMPILER:[A-Z]*=.' build/CMakeCache.txt; then
 else
   echo "test.sh: GPU check simulation skipped: build/ has no CUDA compiler (nvcc not found)"
 fi
+bash scripts/test_emu.sh
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The GPU suite on the CUDA emulator (emu/), under AddressSanitizer and UndefinedBehaviorSanitizer:
-# builds build-emu-san (EMBER_CUDA_EMU=ON, EMBER_SANITIZE=ON, no benchmarks; only the targets
-# of `ctest -L emu`: ember_gpu_tests and the emulator's own tests), runs the CTest tests
-# labelled emu, and prints how long the build and the suite took. No GPU and no nvcc needed.
-# Extra arguments go to CMake; EMBER_EMU_BUILD_DIR overrides the build directory.
+# The sanitized suites: the GPU suite on the CUDA emulator (emu/) and the CPU suite, both under
+# AddressSanitizer and UndefinedBehaviorSanitizer. Builds build-emu-san (EMBER_CUDA_EMU=ON,
+# EMBER_SANITIZE=ON, no benchmarks, no MPI; only what `ctest -L emu` and `ctest -L cpu` run:
+# ember_gpu_tests, the emulator's own tests, ember_tests and ember), runs the CTest tests
+# labelled emu and cpu, and prints how long the build and each suite took. No GPU and no nvcc
+# needed. Extra arguments go to CMake; EMBER_EMU_BUILD_DIR overrides the build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -13,16 +14,19 @@ jobs=$(nproc)
 t0=$(date +%s)
 # RelWithDebInfo: sanitizer reports carry file:line, at -O2 so the emulated suite stays fast.
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_WERROR=ON -DEMBER_CUDA_EMU=ON \
-  -DEMBER_SANITIZE=ON -DEMBER_BENCH=OFF "$@" >/dev/null
-cmake --build "$dir" -j"$jobs" --target emu_checks
+  -DEMBER_SANITIZE=ON -DEMBER_BENCH=OFF -DEMBER_MPI=OFF "$@" >/dev/null
+cmake --build "$dir" -j"$jobs" --target emu_checks ember_tests
 t1=$(date +%s)
 echo "test_emu: build took $((t1 - t0)) s"
 
 status=0
 # Every sanitizer finding aborts the test binary (-fno-sanitize-recover, halt_on_error), so a
 # finding is a failed test; the reports name the kernel and the source line.
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} \
-  ctest --test-dir "$dir" -L emu --output-on-failure -j"$jobs" || status=$?
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
+ctest --test-dir "$dir" -L emu --output-on-failure -j"$jobs" || status=$?
 t2=$(date +%s)
-echo "test_emu: the emulated suite (ctest -L emu) took $((t2 - t1)) s"
+echo "test_emu: the emulated GPU suite (ctest -L emu) took $((t2 - t1)) s"
+ctest --test-dir "$dir" -L cpu --output-on-failure -j"$jobs" || status=$?
+t3=$(date +%s)
+echo "test_emu: the CPU suite under ASan and UBSan (ctest -L cpu) took $((t3 - t2)) s"
 exit "$status"

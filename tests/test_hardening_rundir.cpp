@@ -48,6 +48,9 @@ TrainResult train(const std::string& yaml, const fs::path& out, const std::strin
   opts.resume = resume;
   opts.epochs = epochs;
   opts.progress = 0;
+  // The CPU: in an emulator build `auto` takes the emulated GPU, whose loss stays finite
+  // (~1e37) where the CPU's turns NaN at the overflow the NaN case relies on.
+  opts.device = "cpu";
   std::ostringstream log;
   return train_from_config(cfg, opts, log);
 }
