@@ -1,6 +1,8 @@
 // Helpers of the hardening tests (see hardening_util.h).
 #include "tests/hardening_util.h"
 
+#include <catch2/catch.hpp>
+
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -27,6 +29,12 @@ model:
   - Dense: {units: 1, activation: sigmoid}
 train: {loss: binary_crossentropy, optimizer: adam, epochs: 2, batch_size: 16}
 )";
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
 
 std::string write_text(const fs::path& dir, const std::string& name, const std::string& text) {
   const fs::path p = dir / name;

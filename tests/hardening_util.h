@@ -17,6 +17,10 @@ namespace ember::test {
 // Synthetic data (64 train / 32 val / 32 test rows, maxlen 8), Embedding 48x4, LSTM 3, Dense 1.
 extern const char* const kTinyYaml;
 
+// `text` with the first `from` replaced by `to`; REQUIREs that `from` occurs (a config edit
+// that silently matched nothing would test the unedited config).
+std::string replaced(std::string text, const std::string& from, const std::string& to);
+
 // Writes `yaml` as <dir>/<name> and returns the path.
 std::string write_text(const std::filesystem::path& dir, const std::string& name,
                        const std::string& text);

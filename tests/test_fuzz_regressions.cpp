@@ -19,22 +19,14 @@
 #include "engine/safetensors.h"
 #include "layers/builder.h"
 #include "optim/optimizer.h"
+#include "tests/hardening_util.h"
 
 namespace {
 
 using namespace ember;
 
-const char* const kYaml = R"(name: tiny
-seed: 1
-data:
-  synthetic: {n_train: 64, n_val: 32, n_test: 32, maxlen: 8}
-sequence: {maxlen: 8}
-model:
-  - Embedding: {input_dim: 48, output_dim: 4}
-  - LSTM: {units: 3}
-  - Dense: {units: 1, activation: sigmoid}
-train: {loss: binary_crossentropy, optimizer: adam}
-)";
+// The shared tiny config (tests/hardening_util.h): Embedding 48x4, LSTM 3, Dense 1, Adam.
+const char* const kYaml = test::kTinyYaml;
 
 // A real checkpoint of the tiny model after one Adam step, parsed back, with `edit` applied to
 // its tensors (as a damaged file without checksums would hold them).

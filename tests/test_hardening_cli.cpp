@@ -17,14 +17,9 @@
 using namespace ember;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
+using test::replaced;
 
 namespace {
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
-
 // A config that trains for a long time, so a signal always finds it mid-run.
 std::string long_config(const test::TempDir& dir) {
   return test::write_text(dir.path, "long.yaml",

@@ -25,14 +25,9 @@ using namespace ember;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 namespace fs = std::filesystem;
+using test::replaced;
 
 namespace {
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
-
 // A gzip file of `n` bytes of 'a' (a 2 MiB text compresses to a few KiB).
 void write_gzip(const fs::path& p, size_t n) {
   gzFile g = gzopen(p.c_str(), "wb9");

@@ -34,12 +34,6 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
   return files;
 }
 
-std::string with(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
-
 TrainResult train(const std::string& yaml, const fs::path& out, const std::string& resume = "",
                   std::optional<int64_t> epochs = {}) {
   Config cfg = parse_config(yaml, "tiny.yaml");
@@ -78,11 +72,11 @@ TEST_CASE("a failed train leaves an existing run directory as it was", "[hardeni
   }
   SECTION("a config that does not match the checkpoint") {
     CHECK_THROWS_WITH(
-        train(with(test::kTinyYaml, "units: 3", "units: 5"), run, (run / "last.ckpt").string()),
+        train(test::replaced(test::kTinyYaml, "units: 3", "units: 5"), run, (run / "last.ckpt").string()),
         Contains("lstm/kernel"));
   }
   SECTION("a NaN loss in the first epoch of a new run") {
-    CHECK_THROWS_WITH(train(with(test::kTinyYaml, "optimizer: adam",
+    CHECK_THROWS_WITH(train(test::replaced(test::kTinyYaml, "optimizer: adam",
                                  "optimizer: {name: adam, learning_rate: 1e30}"),
                             run),
                       Contains("at step"));
@@ -102,7 +96,7 @@ TEST_CASE("a failed train leaves an existing run directory as it was", "[hardeni
 TEST_CASE("a run resumed in place writes the files of an uninterrupted run",
           "[hardening][rundir][cpu]") {
   test::TempDir dir("resume_files");
-  const std::string yaml = with(test::kTinyYaml, "epochs: 2", "epochs: 3");
+  const std::string yaml = test::replaced(test::kTinyYaml, "epochs: 2", "epochs: 3");
   train(yaml, dir.path / "full");
 
   // Stopped after its first step (Ctrl-C's path), then resumed in place.
