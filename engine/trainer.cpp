@@ -241,6 +241,23 @@ std::atomic<bool>& interrupt_requested() {
   return flag;
 }
 
+TrainControl train_control(Optimizer& optimizer, const std::vector<ag::Var*>& params) {
+  TrainControl ctl;
+  ctl.get_lr = [&optimizer] { return optimizer.learning_rate(); };
+  ctl.set_lr = [&optimizer](double v) { optimizer.set_learning_rate(v); };
+  ctl.get_weights = [&params] {
+    std::vector<Tensor> w;
+    for (ag::Var* p : params) w.push_back(p->value().to(Device::cpu()).clone());
+    return w;
+  };
+  ctl.set_weights = [&params](const std::vector<Tensor>& w) {
+    EMBER_CHECK(w.size() == params.size(), "set_weights: " << w.size() << " tensors for "
+                                                           << params.size() << " parameters");
+    for (size_t i = 0; i < w.size(); ++i) params[i]->mutable_value().copy_from(w[i]);
+  };
+  return ctl;
+}
+
 namespace {
 // Keras-like progress line, redrawn in place on a terminal.
 void draw_progress(std::ostream& log, int64_t done, int64_t total, double seconds, double loss,
@@ -279,20 +296,8 @@ TrainResult Trainer::fit(std::ostream& log) {
   const bool bar = opts_.progress == 1 || (opts_.progress < 0 && &log == &std::cout &&
                                            isatty(STDOUT_FILENO));
 
-  TrainControl ctl;
+  TrainControl ctl = train_control(*optimizer_, params);
   ctl.log = &log;
-  ctl.get_lr = [&] { return optimizer_->learning_rate(); };
-  ctl.set_lr = [&](double v) { optimizer_->set_learning_rate(v); };
-  ctl.get_weights = [&] {
-    std::vector<Tensor> w;
-    for (ag::Var* p : params) w.push_back(p->value().to(Device::cpu()).clone());
-    return w;
-  };
-  ctl.set_weights = [&](const std::vector<Tensor>& w) {
-    EMBER_CHECK(w.size() == params.size(), "set_weights: " << w.size() << " tensors for "
-                                                           << params.size() << " parameters");
-    for (size_t i = 0; i < w.size(); ++i) params[i]->mutable_value().copy_from(w[i]);
-  };
   RunPosition pos;
   // Checkpoints go inside the run directory (the config parser refuses any other path); with
   // no run directory nothing is written.

@@ -68,6 +68,12 @@ struct TrainResult {
 // writes interrupted.ckpt and returns.
 std::atomic<bool>& interrupt_requested();
 
+// The callbacks' handle on a run (callbacks.h) as Trainer::fit wires it: the learning rate is
+// the optimizer's, weights are host copies of `params` and set_weights copies back into them
+// (refusing a count that differs). log and save are left to the caller. Both references
+// must outlive the control.
+TrainControl train_control(Optimizer& optimizer, const std::vector<ag::Var*>& params);
+
 class Trainer {
  public:
   // Checks the model's output against the loss and the data's classes before anything runs.

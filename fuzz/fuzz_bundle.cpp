@@ -32,6 +32,7 @@
 #include "engine/safetensors.h"
 #include "engine/synthetic.h"
 #include "engine/tensor.h"
+#include "engine/trainer.h"
 #include "layers/builder.h"
 #include "optim/optimizer.h"
 
@@ -158,19 +159,7 @@ void resume(const SafetensorsFile& f) {
     FUZZ_ASSERT(t != nullptr && same_tensor(*t, var->value()));
   }
   const std::vector<ember::ag::Var*> params = model.parameters();
-  ember::TrainControl ctl;  // as Trainer::fit wires it
-  ctl.get_lr = [&] { return opt->learning_rate(); };
-  ctl.set_lr = [&](double lr) { opt->set_learning_rate(lr); };
-  ctl.get_weights = [&] {
-    std::vector<Tensor> w;
-    for (ember::ag::Var* p : params) w.push_back(p->value().clone());
-    return w;
-  };
-  ctl.set_weights = [&](const std::vector<Tensor>& w) {
-    EMBER_CHECK(w.size() == params.size(), "set_weights: " << w.size() << " tensors for "
-                                                           << params.size() << " parameters");
-    for (size_t i = 0; i < w.size(); ++i) params[i]->mutable_value().copy_from(w[i]);
-  };
+  ember::TrainControl ctl = ember::train_control(*opt, params);  // as Trainer::fit wires it
   try {
     for (ember::ag::Var* p : params) p->mutable_grad() = Tensor::zeros(p->value().shape(),
                                                                        p->value().dtype());
@@ -235,15 +224,7 @@ void write_seeds(const std::string& dir) {
     p->mutable_grad() = Tensor::full(p->value().shape(), p->value().dtype(), 0.01);
   }
   opt->step(params);
-  ember::TrainControl ctl;
-  ctl.get_lr = [&] { return opt->learning_rate(); };
-  ctl.set_lr = [&](double lr) { opt->set_learning_rate(lr); };
-  ctl.get_weights = [&] {
-    std::vector<Tensor> w;
-    for (ember::ag::Var* p : params) w.push_back(p->value().clone());
-    return w;
-  };
-  ctl.set_weights = [&](const std::vector<Tensor>&) {};
+  ember::TrainControl ctl = ember::train_control(*opt, params);
   for (auto& cb : cbs) cb->on_train_begin(ctl);
   const ember::Logs logs = {{"loss", 0.69}, {"accuracy", 0.5}, {"val_loss", 0.7},
                             {"val_accuracy", 0.5}, {"lr", opt->learning_rate()}};
