@@ -14,6 +14,9 @@
 
 namespace ember::test {
 
+// The config every data-parallel test trains: synthetic data, every kind of dropout.
+inline const std::string kDistConfig = std::string(EMBER_SOURCE_DIR) + "/configs/synthetic.yaml";
+
 struct CommandResult {
   int code;         // exit status, or 128 + signal
   std::string out;  // stdout and stderr together

@@ -27,14 +27,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kConfig = std::string(EMBER_SOURCE_DIR) + "/configs/synthetic.yaml";
 // Long enough never to finish by itself: 20 steps an epoch, a checkpoint after each.
-const std::string kLongRun = "train " + kConfig + " --device cpu --limit 640 --epochs 100000";
+const std::string kLongRun = "train " + kDistConfig + " --device cpu --limit 640 --epochs 100000";
 constexpr double kStopBound = 120;  // seconds a failing job gets to stop before the test fails
 
 // Loads a checkpoint into a fresh model, optimizer and callbacks, as --resume does.
 RunPosition load(const std::string& ckpt) {
-  const Config cfg = load_config(kConfig);
+  const Config cfg = load_config(kDistConfig);
   Model model = build_model(cfg, DType::kFloat32);
   std::unique_ptr<Optimizer> opt = make_optimizer(cfg.train.optimizer);
   auto callbacks = make_callbacks(cfg.train.callbacks);
@@ -93,7 +92,7 @@ TEST_CASE("a rank that hangs stops the job at the collective deadline, naming it
 TEST_CASE("a rank with another config, seed or executable is refused at start-up",
           "[.mpi_faults]") {
   TempDir d("dist_mismatch");
-  std::string other = read_file(kConfig);
+  std::string other = read_file(kDistConfig);
   other.replace(other.find("learning_rate: 0.005"), 20, "learning_rate: 0.004");
   d.write("other.yaml", other);
   // A copy of the binary with one byte appended: it still runs, but it is another file.
@@ -105,18 +104,18 @@ TEST_CASE("a rank with another config, seed or executable is refused at start-up
   const std::string mpi = " -np 1 ";
   const std::string args = " --device cpu --out " + d.str() + "/run --max-steps ";
   const std::string same =
-      std::string(EMBER_MPIEXEC) + mpi + EMBER_BINARY + " train " + kConfig + args + "5";
+      std::string(EMBER_MPIEXEC) + mpi + EMBER_BINARY + " train " + kDistConfig + args + "5";
   struct Case {
     std::string second, expect;
   };
   const std::vector<Case> cases = {
       {mpi + EMBER_BINARY + " train " + d.str() + "/other.yaml" + args + "5",
        "rank 1 differs from rank 0 in its config text"},
-      {mpi + EMBER_BINARY + " train " + kConfig + args + "5 --seed 9",
+      {mpi + EMBER_BINARY + " train " + kDistConfig + args + "5 --seed 9",
        "rank 1 differs from rank 0 in its seed (9 vs 1337)"},
-      {mpi + EMBER_BINARY + " train " + kConfig + args + "6",
+      {mpi + EMBER_BINARY + " train " + kDistConfig + args + "6",
        "rank 1 differs from rank 0 in its options"},
-      {mpi + copy + " train " + kConfig + args + "5",
+      {mpi + copy + " train " + kDistConfig + args + "5",
        "rank 1 differs from rank 0 in its executable"},
   };
   for (const Case& c : cases) {

@@ -25,12 +25,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kConfig = std::string(EMBER_SOURCE_DIR) + "/configs/synthetic.yaml";
-
 // Trains on `ranks` ranks (0: no mpirun) into dir; requires success.
 void train(int ranks, const std::string& dir, const std::string& extra) {
   const CommandResult r = run_command(
-      ember_on_ranks(ranks, "train " + kConfig + " --device cpu --out " + dir + " " + extra));
+      ember_on_ranks(ranks, "train " + kDistConfig + " --device cpu --out " + dir + " " + extra));
   INFO(r.out);
   REQUIRE(r.code == 0);
 }
@@ -137,7 +135,7 @@ TEST_CASE("a 2-rank checkpoint resumes on 2 ranks bit for bit and on 1 rank alik
 
 TEST_CASE("a global batch smaller than the world is refused before training", "[.mpi_train]") {
   TempDir d("dist_small_batch");
-  const std::string cfg = read_file(kConfig);
+  const std::string cfg = read_file(kDistConfig);
   std::string small = cfg;
   small.replace(small.find("batch_size: 32"), 14, "batch_size: 2");
   d.write("small.yaml", small);
