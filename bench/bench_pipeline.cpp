@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "bench/bench_common.h"
-#include "engine/config.h"
+#include "engine/config/config.h"
 #include "engine/data/clean.h"
-#include "engine/data/loader.h"
+#include "engine/pipeline/loader.h"
 #include "engine/data/reader.h"
 #include "engine/data/tokenizer.h"
-#include "engine/sequence.h"
+#include "engine/data/sequence.h"
 
 using namespace ember;
 

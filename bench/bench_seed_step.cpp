@@ -25,10 +25,10 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_common.h"
-#include "engine/blas.h"
-#include "engine/config.h"
-#include "engine/device.h"
-#include "engine/rng.h"
+#include "engine/core/blas.h"
+#include "engine/config/config.h"
+#include "engine/core/device.h"
+#include "engine/core/rng.h"
 #include "layers/builder.h"
 #include "layers/functional.h"
 #include "optim/optimizer.h"

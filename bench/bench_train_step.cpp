@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "bench/bench_common.h"
-#include "engine/blas.h"
-#include "engine/config.h"
-#include "engine/device.h"
+#include "engine/core/blas.h"
+#include "engine/config/config.h"
+#include "engine/core/device.h"
 #include "layers/builder.h"
 #include "layers/functional.h"
 #include "optim/optimizer.h"
-#include "tests/test_util.h"
+#include "tests/support/test_util.h"
 
 using namespace ember;
 

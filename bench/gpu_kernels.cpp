@@ -1,9 +1,9 @@
 // GPU kernel benchmark: first the device's roofs (cudaMemcpy device-to-device bandwidth on a
 // 1 GiB buffer, cuBLAS SGEMM 8192^3 in FP32), then at the seed models' shapes the embedding
 // forward/backward, Dropout and SpatialDropout1D forward/backward, the fused LSTM gate kernels
-// (one launch per time step, as kernels/lstm.cu issues them) and whole LSTM layers per
+// (one launch per time step, as kernels/lstm/lstm.cu issues them) and whole LSTM layers per
 // implementation (gpu_kernels_lstm.cpp). Every case first validates against the CPU reference
-// (kernels/*_ref.cpp, or for the gate kernels the contract of kernels/lstm.h evaluated on the
+// (kernels/*_ref.cpp, or for the gate kernels the contract of kernels/lstm/lstm.h evaluated on the
 // host in double), then times with CUDA events after warm-up (median of N, L2 flushed before
 // each repetition). Usage: gpu_kernels [--out FILE.jsonl] [--commit HASH] [--quick]
 // [--filter NAME[,NAME...]] (only the cases whose name contains one of them; the roofs always
@@ -26,12 +26,12 @@
 #include "bench/gpu_kernels.h"
 #include "engine/cuda/check.h"
 #include "engine/cuda/context.h"
-#include "engine/device.h"
-#include "engine/rng.h"
+#include "engine/core/device.h"
+#include "engine/core/rng.h"
 #include "kernels/dropout.h"
 #include "kernels/embedding.h"
-#include "kernels/lstm.h"
-#include "tests/test_util.h"
+#include "kernels/lstm/lstm.h"
+#include "tests/support/test_util.h"
 
 using namespace ember;
 using namespace ember::bench;

@@ -17,11 +17,11 @@
 
 #include "bench/gpu_kernels.h"
 #include "engine/cuda/check.h"
-#include "kernels/cudnn_rnn.h"
-#include "kernels/lstm_persistent.h"
+#include "kernels/lstm/cudnn_rnn.h"
+#include "kernels/lstm/lstm_persistent.h"
 #include "layers/bidirectional.h"
 #include "layers/lstm.h"
-#include "tests/gpu/gpu_test_util.h"
+#include "tests/support/gpu_test_util.h"
 
 namespace ember::bench {
 

@@ -1,5 +1,6 @@
 # Data-parallel training (engine/dist): MPI between ranks, NCCL for GPU buffers. Included by
-# the root CMakeLists.txt once ember_core exists; adds the engine/dist sources to it.
+# the root CMakeLists.txt once the layer targets exist; adds the communicators this build can
+# have to the dist layer (ember_dist), which holds the rest of engine/dist already.
 #   EMBER_MPI=AUTO|ON|OFF   AUTO builds the MPI backend when a C MPI is found (Debian:
 #                           libopenmpi-dev openmpi-bin, in scripts/setup.sh); `mpirun -np N
 #                           ember train` then trains on N ranks. OFF: one process only.
@@ -10,17 +11,6 @@ set(EMBER_MPI AUTO CACHE STRING "Build the MPI data-parallel backend: AUTO, ON o
 set_property(CACHE EMBER_MPI PROPERTY STRINGS AUTO ON OFF)
 set(EMBER_NCCL AUTO CACHE STRING "Build the NCCL backend (needs CUDA and MPI): AUTO, ON or OFF")
 set_property(CACHE EMBER_NCCL PROPERTY STRINGS AUTO ON OFF)
-
-file(GLOB EMBER_DIST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/../engine/dist/*.cpp)
-list(FILTER EMBER_DIST_SOURCES EXCLUDE REGEX "engine/dist/comm_(mpi|nccl)\\.cpp$")
-target_sources(ember_core PRIVATE ${EMBER_DIST_SOURCES})
-if(EMBER_HAVE_CUDA)
-  file(GLOB EMBER_DIST_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/../engine/dist/*.cu)
-  if(EMBER_CUDA_EMU AND COMMAND ember_cuda_sources_as_cxx)
-    ember_cuda_sources_as_cxx(${EMBER_DIST_CUDA_SOURCES})  # C++ on the CUDA emulator
-  endif()
-  target_sources(ember_core PRIVATE ${EMBER_DIST_CUDA_SOURCES})
-endif()
 
 set(EMBER_HAVE_MPI OFF)
 set(EMBER_MPIEXEC "")
@@ -36,9 +26,9 @@ if(NOT EMBER_MPI STREQUAL "OFF")
   if(MPI_CXX_FOUND)
     set(EMBER_HAVE_MPI ON)
     set(EMBER_MPIEXEC "${MPIEXEC_EXECUTABLE}")
-    target_sources(ember_core PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../engine/dist/comm_mpi.cpp)
-    target_link_libraries(ember_core PUBLIC MPI::MPI_CXX)
-    target_compile_definitions(ember_core PUBLIC EMBER_HAVE_MPI=1)
+    target_sources(ember_dist PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../engine/dist/comm_mpi.cpp)
+    target_link_libraries(ember_dist PUBLIC MPI::MPI_CXX)
+    target_compile_definitions(ember_dist PUBLIC EMBER_HAVE_MPI=1)
   endif()
 endif()
 if(EMBER_HAVE_MPI)
@@ -58,10 +48,10 @@ if(EMBER_HAVE_CUDA AND NOT EMBER_CUDA_EMU AND EMBER_HAVE_MPI AND NOT EMBER_NCCL 
                ${CUDAToolkit_LIBRARY_ROOT}/lib PATH_SUFFIXES lib lib64)
   if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
     set(EMBER_HAVE_NCCL ON)
-    target_sources(ember_core PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../engine/dist/comm_nccl.cpp)
-    target_include_directories(ember_core PRIVATE ${NCCL_INCLUDE_DIR})
-    target_link_libraries(ember_core PUBLIC ${NCCL_LIBRARY})
-    target_compile_definitions(ember_core PUBLIC EMBER_HAVE_NCCL=1)
+    target_sources(ember_dist PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../engine/dist/comm_nccl.cpp)
+    target_include_directories(ember_dist PRIVATE ${NCCL_INCLUDE_DIR})
+    target_link_libraries(ember_dist PUBLIC ${NCCL_LIBRARY})
+    target_compile_definitions(ember_dist PUBLIC EMBER_HAVE_NCCL=1)
     message(STATUS "ember: NCCL backend ON (${NCCL_LIBRARY})")
   endif()
 endif()

@@ -24,15 +24,15 @@
 #include <utility>
 #include <vector>
 
-#include "engine/bundle.h"
-#include "engine/callbacks.h"
-#include "engine/check.h"
-#include "engine/checkpoint.h"
-#include "engine/config.h"
-#include "engine/safetensors.h"
-#include "engine/synthetic.h"
-#include "engine/tensor.h"
-#include "engine/trainer.h"
+#include "engine/io/bundle.h"
+#include "engine/train/callbacks.h"
+#include "engine/core/check.h"
+#include "engine/train/checkpoint.h"
+#include "engine/config/config.h"
+#include "engine/io/safetensors.h"
+#include "engine/pipeline/synthetic.h"
+#include "engine/core/tensor.h"
+#include "engine/train/trainer.h"
 #include "layers/builder.h"
 #include "optim/optimizer.h"
 
@@ -53,7 +53,7 @@ using ember::Tensor;
     }                                                                     \
   } while (0)
 
-// The model every checkpoint is resumed into (tests/hardening_util.cpp's tiny model, with
+// The model every checkpoint is resumed into (tests/support/hardening_util.cpp's tiny model, with
 // callbacks that keep state and best weights).
 const char* const kCheckpointYaml = R"(name: tiny
 seed: 1

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/data/clean.h"
 #include "engine/data/tokenizer.h"
 #include "engine/data/unicode.h"

@@ -16,13 +16,13 @@
 #include <string>
 #include <variant>
 
-#include "engine/callbacks.h"
-#include "engine/check.h"
-#include "engine/config.h"
+#include "engine/train/callbacks.h"
+#include "engine/core/check.h"
+#include "engine/config/config.h"
 #include "engine/data/clean.h"
 #include "engine/data/tokenizer.h"
-#include "engine/evaluate.h"
-#include "engine/tensor.h"
+#include "engine/eval/evaluate.h"
+#include "engine/core/tensor.h"
 #include "layers/builder.h"
 #include "layers/model.h"
 #include "optim/optimizer.h"

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/data/reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

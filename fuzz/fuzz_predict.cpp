@@ -21,11 +21,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/bundle.h"
-#include "engine/commands.h"
-#include "engine/config.h"
+#include "engine/io/bundle.h"
+#include "engine/cli/commands.h"
+#include "engine/config/config.h"
 #include "engine/data/unicode.h"
-#include "engine/synthetic.h"
+#include "engine/pipeline/synthetic.h"
 #include "layers/builder.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/data/reader.h"
 
 namespace {

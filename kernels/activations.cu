@@ -4,11 +4,11 @@
 // or reduced in a fixed order, so results repeat bit for bit.
 #include <type_traits>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/cuda/check.h"
 #include "kernels/activations.h"
-#include "kernels/common.cuh"
-#include "kernels/common.cuh"
+#include "engine/cuda/common.cuh"
+#include "engine/cuda/common.cuh"
 
 namespace ember::cuda {
 

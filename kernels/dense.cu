@@ -7,9 +7,9 @@
 
 #include <climits>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/cuda/check.h"
-#include "kernels/common.cuh"
+#include "engine/cuda/common.cuh"
 #include "kernels/dense.h"
 
 namespace ember::cuda {

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/cuda_fwd.h"
+#include "engine/cuda/cuda_fwd.h"
 
 // cuBLAS's handle type, declared as cublas_api.h does, so this header stays CUDA-free.
 struct cublasContext;

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "engine/blas.h"
+#include "engine/core/blas.h"
 
 namespace ember::ref {
 

@@ -4,10 +4,10 @@
 // time steps, applying each factor down the steps of their chunk. With an index base the
 // blocks are those of the shifted range [base, base + n): thread q owns Philox block
 // base/4 + q and the lanes of it that fall inside the range.
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/cuda/check.h"
-#include "engine/rng.h"
-#include "kernels/common.cuh"
+#include "engine/core/rng.h"
+#include "engine/cuda/common.cuh"
 #include "kernels/dropout.h"
 
 namespace ember::cuda {

@@ -1,7 +1,7 @@
 // Dropout (one draw per element) and SpatialDropout1D (one draw per (sample, channel), shared
 // by every time step), with inverted scaling: kept values are multiplied by 1/(1-rate).
 // Masks are a pure function of (seed, offset, index) through ember::dropout_keep
-// (engine/rng.h), so the backward regenerates the mask instead of storing it, and the CUDA
+// (engine/core/rng.h), so the backward regenerates the mask instead of storing it, and the CUDA
 // kernels will draw the same bits. Deterministic; no state.
 //  - rate 0 is the identity; rate 1 drops everything and never divides by zero.
 //  - the scale is computed in double, 1/(1-rate), then rounded to T once.
@@ -12,7 +12,7 @@
 
 #include <cstdint>
 
-#include "engine/cuda_fwd.h"
+#include "engine/cuda/cuda_fwd.h"
 
 namespace ember::ref {
 

@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "engine/check.h"
-#include "engine/rng.h"
+#include "engine/core/check.h"
+#include "engine/core/rng.h"
 
 namespace ember::ref {
 

@@ -6,9 +6,9 @@
 
 #include <limits>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/cuda/check.h"
-#include "kernels/common.cuh"
+#include "engine/cuda/common.cuh"
 #include "kernels/embedding.h"
 
 namespace ember::cuda {

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/cuda_fwd.h"
+#include "engine/cuda/cuda_fwd.h"
 
 namespace ember::ref {
 

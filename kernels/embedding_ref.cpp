@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 
 namespace ember::ref {
 

@@ -5,9 +5,9 @@
 #include <limits>
 #include <type_traits>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/cuda/check.h"
-#include "kernels/common.cuh"
+#include "engine/cuda/common.cuh"
 #include "kernels/losses.h"
 
 namespace ember::cuda {

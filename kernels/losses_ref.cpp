@@ -8,7 +8,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 
 namespace ember::ref {
 

@@ -1,9 +1,9 @@
 // CUDA kernels for kernels/merge.h: concat is two strided copies, the other modes one
 // elementwise kernel each way with the mode as a template parameter. Backward kernels only add,
 // in the reference's order, so merge(x, x) (d_a == d_b) gives the reference's result.
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/cuda/check.h"
-#include "kernels/common.cuh"
+#include "engine/cuda/common.cuh"
 #include "kernels/merge.h"
 
 namespace ember::cuda {

@@ -3,7 +3,7 @@
 // and both contributions land.
 #include "kernels/merge.h"
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 
 namespace ember::ref {
 

@@ -1,9 +1,9 @@
 // CUDA kernels for kernels/pooling.h: one thread per (b, c), adjacent threads on adjacent
 // channels so every step's reads are coalesced. The strict '>' keeps the first maximum, as the
 // reference does, and the backward touches exactly one element per (b, c).
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/cuda/check.h"
-#include "kernels/common.cuh"
+#include "engine/cuda/common.cuh"
 #include "kernels/pooling.h"
 
 namespace ember::cuda {

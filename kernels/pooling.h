@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "engine/cuda_fwd.h"
+#include "engine/cuda/cuda_fwd.h"
 
 namespace ember::ref {
 

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "layers/layer.h"
-#include "layers/layer_options.h"
+#include "engine/config/layer_options.h"
 #include "layers/lstm.h"
 
 namespace ember {

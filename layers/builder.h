@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "engine/config.h"
+#include "engine/config/config.h"
 #include "layers/model.h"
 
 namespace ember {

@@ -6,7 +6,7 @@
 
 #include "layers/functional.h"
 #include "layers/layer.h"
-#include "layers/layer_options.h"
+#include "engine/config/layer_options.h"
 
 namespace ember {
 

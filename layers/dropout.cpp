@@ -4,7 +4,7 @@
 // are free for layers that need more masks.
 #include "layers/dropout.h"
 
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "layers/functional.h"
 
 namespace ember {

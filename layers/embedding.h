@@ -5,7 +5,7 @@
 #pragma once
 
 #include "layers/layer.h"
-#include "layers/layer_options.h"
+#include "engine/config/layer_options.h"
 
 namespace ember {
 

@@ -1,7 +1,7 @@
 // See fn_device.h.
 #include "layers/fn_device.h"
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 
 namespace ember::fn::detail {
 

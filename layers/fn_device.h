@@ -7,7 +7,7 @@
 
 #include <cstddef>
 
-#include "engine/tensor.h"
+#include "engine/core/tensor.h"
 
 namespace ember::fn::detail {
 

@@ -1,4 +1,4 @@
-// fn::lstm: the autograd op over kernels/lstm.h. Inputs x [B,T,C], kernel [C,4H],
+// fn::lstm: the autograd op over kernels/lstm/lstm.h. Inputs x [B,T,C], kernel [C,4H],
 // recurrent_kernel [H,4H], bias [4H] (optional: an undefined Var is left out of the node's
 // inputs, since the graph needs every input to be a real Var). The forward saves activations
 // only when a gradient will be needed; the backward skips gradients nobody asked for.
@@ -12,15 +12,15 @@
 
 #include <sstream>
 
-#include "kernels/lstm.h"
-#include "kernels/lstm_persistent.h"
+#include "kernels/lstm/lstm.h"
+#include "kernels/lstm/lstm_persistent.h"
 #include "layers/fn_device.h"
 #include "layers/functional.h"
 
 #ifdef EMBER_HAVE_CUDA
 #include "engine/cuda/check.h"
 #include "engine/cuda/context.h"
-#include "kernels/cudnn_rnn.h"
+#include "kernels/lstm/cudnn_rnn.h"
 #endif
 
 namespace ember::fn {

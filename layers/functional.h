@@ -1,14 +1,14 @@
 // Autograd ops: each runs its kernel (kernels/<op>.h: ref:: on the CPU, cuda:: later) and
 // records a graph node whose backward calls the kernel's backward. Float32 and float64 alike;
 // dims: B batch, T time, C input features, H hidden, E embedding, V vocab, U units, K classes.
-// Random ops take (seed, offset) and draw their mask from Philox (engine/rng.h), so the
+// Random ops take (seed, offset) and draw their mask from Philox (engine/core/rng.h), so the
 // reference, the GPU and a replay draw the same bits.
 #pragma once
 
 #include <cstdint>
 
-#include "engine/graph.h"
-#include "layers/layer_options.h"
+#include "engine/core/graph.h"
+#include "engine/config/layer_options.h"
 
 namespace ember::fn {
 
@@ -41,7 +41,7 @@ Var merge(const Var& a, const Var& b, const std::string& mode);  // concat|sum|m
 // Which LSTM kernels run on CUDA tensors (CPU tensors always run the reference). kAuto picks
 // kFused; kReference copies to the host and back (slow; for debugging parity); kCudnn throws
 // std::invalid_argument naming the option it cannot honour (recurrent_dropout while training).
-// kPersistent runs the one-launch recurrence of kernels/lstm_persistent.h (sm_90 clusters,
+// kPersistent runs the one-launch recurrence of kernels/lstm/lstm_persistent.h (sm_90 clusters,
 // every option, float32 and float64); on a shape or device it cannot run it throws
 // std::invalid_argument naming the layer's shape and the reason. kAuto stays kFused until the
 // benchmark on an H100 shows persistent faster: its kernels have been compiled but not yet run

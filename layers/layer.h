@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/graph.h"
-#include "layers/initializers.h"
+#include "engine/core/graph.h"
+#include "engine/core/initializers.h"
 
 namespace ember {
 

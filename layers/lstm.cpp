@@ -4,7 +4,7 @@
 // the bias does not change the other weights.
 #include "layers/lstm.h"
 
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "layers/functional.h"
 
 namespace ember {

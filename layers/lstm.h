@@ -7,11 +7,11 @@
 // implementation (LstmOptions::implementation), the rule:
 //  - CPU tensors always run the reference, whatever is asked;
 //  - on CUDA, "auto" and "fused" run the handwritten fused kernels (they honour every option);
-//    "cudnn" runs cuDNN (kernels/cudnn_rnn.h), which honours every option except
+//    "cudnn" runs cuDNN (kernels/lstm/cudnn_rnn.h), which honours every option except
 //    recurrent_dropout: asking for "cudnn" with recurrent_dropout > 0 is an error naming the
 //    option, raised when the layer is built (not at the first batch). Any mask works with
 //    cuDNN (sequences are compacted, see cudnn_rnn.h), so masks never rule it out;
-//  - "persistent" runs kernels/lstm_persistent.h (sm_90: the recurrence in one cluster
+//  - "persistent" runs kernels/lstm/lstm_persistent.h (sm_90: the recurrence in one cluster
 //    launch, weights on chip; every option); a shape or device it cannot run is an error;
 //  - "reference" on CUDA runs the CPU reference through host copies (slow; for checking).
 // "auto" picks fused because it is the one path that supports everything; a faster choice per
@@ -23,7 +23,7 @@
 
 #include "layers/functional.h"
 #include "layers/layer.h"
-#include "layers/layer_options.h"
+#include "engine/config/layer_options.h"
 
 namespace ember {
 

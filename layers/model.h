@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/config.h"
+#include "engine/config/config.h"
 #include "layers/layer.h"
 
 namespace ember {

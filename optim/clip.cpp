@@ -10,7 +10,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "engine/tensor_ops.h"
+#include "engine/core/tensor_ops.h"
 
 #ifdef EMBER_HAVE_CUDA
 #include "engine/cuda/context.h"

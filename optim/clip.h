@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "engine/graph.h"
+#include "engine/core/graph.h"
 
 namespace ember {
 

@@ -4,9 +4,9 @@
 // result then rounds exactly as the CPU reference's separate operations do.
 #include <type_traits>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/cuda/check.h"
-#include "kernels/common.cuh"
+#include "engine/cuda/common.cuh"
 #include "optim/fused_update.h"
 
 namespace ember::cuda {

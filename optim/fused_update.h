@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "engine/cuda_fwd.h"
+#include "engine/cuda/cuda_fwd.h"
 
 namespace ember::cuda {
 

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/config.h"
-#include "engine/graph.h"
+#include "engine/config/config.h"
+#include "engine/core/graph.h"
 
 namespace ember {
 

@@ -36,7 +36,7 @@ gpu_failed_cases() {
 }
 
 # gpu_parity LOG: the worst of each "parity <op>: max_abs=A max_rel=R" line per op, worst
-# first (the GPU tests print one per check: tests/gpu/gpu_test_util.cpp, test_gpu_train.cpp).
+# first (the GPU tests print one per check: tests/support/gpu_test_util.cpp, test_gpu_train.cpp).
 gpu_parity() {
   grep -hE '^parity .+: max_' "$@" 2>/dev/null | awk '
     { i = index($0, ": max_"); op = substr($0, 8, i - 8); rest = substr($0, i + 2)

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "engine/device.h"
+#include "engine/core/device.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // Kernels for engine/cuda/tensor_ops.h.
 #include "engine/cuda/check.h"
 #include "engine/cuda/tensor_ops.h"
-#include "kernels/common.cuh"
+#include "engine/cuda/common.cuh"
 
 namespace ember::cuda {
 

@@ -1,11 +1,11 @@
-// CUDA half of engine/tensor_ops.h: elementwise updates and a deterministic sum of squares
+// CUDA half of engine/core/tensor_ops.h: elementwise updates and a deterministic sum of squares
 // (fixed-shape block partials, then one block sums them in order; no float atomics), on the
 // device's context stream.
 #pragma once
 
 #include <cstdint>
 
-#include "engine/cuda_fwd.h"
+#include "engine/cuda/cuda_fwd.h"
 
 namespace ember::cuda {
 

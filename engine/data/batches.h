@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/dataset.h"
-#include "engine/tensor.h"
+#include "engine/data/dataset.h"
+#include "engine/core/tensor.h"
 
 namespace ember::data {
 

@@ -14,7 +14,7 @@
 #include <cstring>
 #include <memory>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/data/reader.h"
 
 namespace ember::data {

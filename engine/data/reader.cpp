@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/data/reader.h"
 
 namespace ember::data {

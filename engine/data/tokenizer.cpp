@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/data/unicode.h"
 
 namespace ember::data {

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/config.h"
+#include "engine/data/tokenizer_options.h"
 #include "engine/data/word_table.h"
 
 namespace ember::data {

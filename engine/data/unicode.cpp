@@ -13,7 +13,7 @@
 
 #include <utf8proc.h>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 
 namespace ember::data::unicode {
 namespace {

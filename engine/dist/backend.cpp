@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 
-#include "engine/device.h"
+#include "engine/core/device.h"
 
 #ifdef EMBER_HAVE_CUDA
 #include "engine/dist/dp_kernels.h"

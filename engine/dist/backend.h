@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/dist/comm.h"
-#include "engine/tensor.h"
+#include "engine/core/tensor.h"
 
 namespace ember::dist {
 

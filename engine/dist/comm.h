@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/check.h"
-#include "engine/tensor.h"
+#include "engine/core/check.h"
+#include "engine/core/tensor.h"
 
 namespace ember::dist {
 

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "engine/dist/comm.h"
-#include "engine/evaluate.h"
-#include "engine/graph.h"
+#include "engine/eval/evaluate.h"
+#include "engine/core/graph.h"
 
 namespace ember::dist {
 

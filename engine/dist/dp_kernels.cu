@@ -5,11 +5,11 @@
 
 #include <string>
 
-#include "engine/check.h"
+#include "engine/core/check.h"
 #include "engine/cuda/check.h"
 #include "engine/cuda/launch.cuh"
 #include "engine/dist/dp_kernels.h"
-#include "kernels/common.cuh"
+#include "engine/cuda/common.cuh"
 
 namespace ember::dist {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/cuda_fwd.h"
+#include "engine/cuda/cuda_fwd.h"
 
 namespace ember::dist {
 

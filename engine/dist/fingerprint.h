@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "engine/dist/comm.h"
-#include "engine/tensor.h"
+#include "engine/core/tensor.h"
 
 namespace ember::dist {
 

@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "layers/functional.h"
-#include "tests/gpu/gpu_test_util.h"
+#include "tests/support/gpu_test_util.h"
 
 using namespace ember;
 using namespace ember::test;

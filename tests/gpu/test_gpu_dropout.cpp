@@ -9,10 +9,10 @@
 #include <cstring>
 
 #include "engine/cuda/context.h"
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "kernels/dropout.h"
 #include "layers/functional.h"
-#include "tests/gpu/gpu_test_util.h"
+#include "tests/support/gpu_test_util.h"
 
 using namespace ember;
 using namespace ember::test;

@@ -11,7 +11,7 @@
 #include "engine/cuda/context.h"
 #include "kernels/embedding.h"
 #include "layers/functional.h"
-#include "tests/gpu/gpu_test_util.h"
+#include "tests/support/gpu_test_util.h"
 
 using namespace ember;
 using namespace ember::test;

@@ -1,5 +1,5 @@
-// The LSTM on the GPU against the CPU reference (kernels/lstm_ref.cpp, float64):
-//  - the fused kernels (kernels/lstm_gates.cu, lstm.cu) through fn::lstm and check_parity
+// The LSTM on the GPU against the CPU reference (kernels/lstm/lstm_ref.cpp, float64):
+//  - the fused kernels (kernels/lstm/lstm_gates.cu, lstm.cu) through fn::lstm and check_parity
 //    (float32 and float64 on the GPU, each run twice and compared bitwise), at awkward shapes
 //    (B=1, T=1, C/H of 1, 3, 5, 37, 65, 129), masks pre- and post-padded, holed and fully
 //    masked rows, go_backwards, reverse_outputs, zero_output_for_mask, return_sequences both
@@ -7,7 +7,7 @@
 //  - the same launchers called directly: gradients accumulate into non-zero buffers, the saved
 //    dropout factors equal the reference's bit for bit (same Philox draw), and so do the saved
 //    cell states and recurrent operands within tolerance;
-//  - cuDNN (kernels/cudnn_rnn.cpp) against the reference under every mask (sequences are
+//  - cuDNN (kernels/lstm/cudnn_rnn.cpp) against the reference under every mask (sequences are
 //    compacted) and against the fused path on identical weights;
 //  - Bidirectional, whose two directions run on two streams, against the CPU, with fused and
 //    with cuDNN directions; the implementation choice and its errors.
@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
-#include "kernels/lstm.h"
+#include "kernels/lstm/lstm.h"
 #include "layers/functional.h"
-#include "tests/gpu/gpu_test_util.h"
-#include "tests/gpu/lstm_test_util.h"
+#include "tests/support/gpu_test_util.h"
+#include "tests/support/lstm_test_util.h"
 
 using namespace ember;
 using namespace ember::test;

@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/rng.h"
-#include "kernels/lstm.h"
-#include "kernels/lstm_persistent.h"
-#include "tests/gpu/gpu_test_util.h"
-#include "tests/gpu/lstm_test_util.h"
+#include "engine/core/rng.h"
+#include "kernels/lstm/lstm.h"
+#include "kernels/lstm/lstm_persistent.h"
+#include "tests/support/gpu_test_util.h"
+#include "tests/support/lstm_test_util.h"
 
 using namespace ember;
 using namespace ember::test;

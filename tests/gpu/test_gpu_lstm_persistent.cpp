@@ -1,4 +1,4 @@
-// The persistent LSTM (kernels/lstm_persistent.cu) on the GPU, mirroring test_gpu_lstm.cpp:
+// The persistent LSTM (kernels/lstm/lstm_persistent.cu) on the GPU, mirroring test_gpu_lstm.cpp:
 //  - through fn::lstm and check_parity against the CPU float64 reference (float32 and float64
 //    on the GPU, each run twice and compared bitwise) at awkward shapes: B=1, T=1, the seed
 //    models' H (50, 60, 64, 75, 100, 128) and odd ones (1, 3, 5, 17, 37, 65: clusters of 1, 2,
@@ -12,7 +12,7 @@
 //  - agreement with the fused path on identical float32 weights;
 //  - the supported query on the device (every seed shape fits; too large an H is refused with
 //    the reason) and fn::lstm's error naming the shape; Bidirectional on two streams.
-// Cases, inputs and the checks are shared with test_gpu_lstm.cpp (tests/gpu/lstm_test_util.h,
+// Cases, inputs and the checks are shared with test_gpu_lstm.cpp (tests/support/lstm_test_util.h,
 // which also gives the tolerances: float32 row x50 for small shapes, x200 for B*T > 1000).
 // Shapes are layer-level [B,T,C], H = units; B batch, T time, C input, H hidden.
 #include <catch2/catch.hpp>
@@ -22,12 +22,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/rng.h"
-#include "kernels/lstm.h"
-#include "kernels/lstm_persistent.h"
+#include "engine/core/rng.h"
+#include "kernels/lstm/lstm.h"
+#include "kernels/lstm/lstm_persistent.h"
 #include "layers/functional.h"
-#include "tests/gpu/gpu_test_util.h"
-#include "tests/gpu/lstm_test_util.h"
+#include "tests/support/gpu_test_util.h"
+#include "tests/support/lstm_test_util.h"
 
 using namespace ember;
 using namespace ember::test;

@@ -14,7 +14,7 @@
 
 #include "optim/clip.h"
 #include "optim/optimizer.h"
-#include "tests/gpu/gpu_test_util.h"
+#include "tests/support/gpu_test_util.h"
 
 using namespace ember;
 using namespace ember::test;

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/rng.h"
-#include "engine/rng_cuda.h"
-#include "engine/tensor.h"
+#include "engine/core/rng.h"
+#include "engine/core/rng_cuda.h"
+#include "engine/core/tensor.h"
 
 using namespace ember;
 

@@ -6,7 +6,7 @@
 #include "engine/cuda/check.h"
 #include "engine/cuda/context.h"
 #include "engine/cuda/tensor_ops.h"
-#include "engine/tensor.h"
+#include "engine/core/tensor.h"
 
 using namespace ember;
 using Catch::Matchers::Contains;

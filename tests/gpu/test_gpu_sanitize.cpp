@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "engine/cuda/context.h"
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "kernels/embedding.h"
 #include "layers/functional.h"
 #include "optim/clip.h"
 #include "optim/optimizer.h"
-#include "tests/gpu/gpu_test_util.h"
-#include "tests/gpu/lstm_test_util.h"
+#include "tests/support/gpu_test_util.h"
+#include "tests/support/lstm_test_util.h"
 
 using namespace ember;
 using namespace ember::test;

@@ -14,8 +14,8 @@
 #include <sstream>
 #include <string>
 
-#include "engine/config.h"
-#include "engine/trainer.h"
+#include "engine/config/config.h"
+#include "engine/train/trainer.h"
 #include "layers/builder.h"
 
 using namespace ember;

@@ -49,7 +49,7 @@ enum cudaError {
 typedef enum cudaError cudaError_t;
 
 // Handles. The struct names are the toolkit's, so forward declarations elsewhere (e.g.
-// engine/cuda_fwd.h's `struct CUstream_st`) agree with these typedefs.
+// engine/cuda/cuda_fwd.h's `struct CUstream_st`) agree with these typedefs.
 struct CUstream_st;
 typedef struct CUstream_st* cudaStream_t;
 struct CUevent_st;

@@ -1,0 +1,404 @@
+// The fused LSTM on the GPU (cuda::lstm_forward / cuda::lstm_backward of kernels/lstm/lstm.h) and
+// the helpers of kernels/lstm/lstm_cuda.h it shares with the cuDNN and persistent paths. The step
+// loop mirrors lstm_ref.cpp: one gemm projects every (b,t) row of the dropped-out input into
+// the [B,T,G] gates buffer (lstm_forward_start, lstm_common.cu); per step a gemm adds
+// h_{s-1}·R into the step's slice (row stride T*G) and one fused kernel does the gates; the
+// next step's gemm operand (h * recurrent mask) is written by that kernel straight into the
+// saved h_prev buffer. The backward walks the steps in reverse (fused pointwise kernel + one
+// gemm for d_h_{s-1}), then computes the weight gradients as gemms over all B*T rows
+// (lstm_gradients_from_gates). No atomics anywhere: results repeat bit for bit.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+
+#include "engine/cuda/check.h"
+#include "engine/cuda/launch.cuh"
+#include "engine/cuda/context.h"
+#include "engine/core/rng.h"
+#include "kernels/lstm/lstm.h"
+#include "kernels/lstm/lstm_cuda.h"
+
+namespace ember::cuda {
+
+// ---- handles ------------------------------------------------------------------------------
+
+namespace {
+
+// A cuBLAS handle for a stream other than the context's main one, created once per stream
+// (never in the training loop) and released at exit, where errors are ignored: as in
+// cuda::Context's destructor, the driver may already be gone.
+struct StreamBlas {
+  cublasHandle_t handle = nullptr;
+  void* workspace = nullptr;
+  StreamBlas() = default;
+  StreamBlas(const StreamBlas&) = delete;
+  StreamBlas& operator=(const StreamBlas&) = delete;
+  ~StreamBlas() {
+    if (handle) (void)cublasDestroy(handle);
+    if (workspace) (void)cudaFree(workspace);
+  }
+};
+
+constexpr size_t kSideBlasWorkspace = size_t{32} << 20;  // cuBLAS's recommendation for Hopper
+
+}  // namespace
+
+cublasHandle_t cublas_for(int device, cudaStream_t stream) {
+  Context& ctx = Context::get(device);
+  if (stream == ctx.stream()) return ctx.cublas();
+  static std::mutex mu;
+  static std::map<std::pair<int, cudaStream_t>, StreamBlas> handles;
+  std::lock_guard<std::mutex> lock(mu);
+  StreamBlas& sb = handles[{device, stream}];
+  if (!sb.handle) {
+    EMBER_CUDA_CHECK(cudaSetDevice(device));
+    EMBER_CUDA_CHECK(cudaMalloc(&sb.workspace, kSideBlasWorkspace));
+    EMBER_CUBLAS_CHECK(cublasCreate(&sb.handle));
+    EMBER_CUBLAS_CHECK(cublasSetStream(sb.handle, stream));  // resets the workspace: set it after
+    EMBER_CUBLAS_CHECK(cublasSetWorkspace(sb.handle, sb.workspace, kSideBlasWorkspace));
+    EMBER_CUBLAS_CHECK(cublasSetMathMode(sb.handle, CUBLAS_DEFAULT_MATH));
+  }
+  return sb.handle;
+}
+
+// Row-major C = A·B is column-major C^T = B^T·A^T: swap the operands and the sizes.
+template <class T>
+void gemm_rm(cublasHandle_t h, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
+             const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  const cublasOperation_t op_a = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t op_b = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
+  if constexpr (std::is_same_v<T, float>)
+    EMBER_CUBLAS_CHECK(cublasSgemm(h, op_b, op_a, in, im, ik, &alpha, b, static_cast<int>(ldb), a,
+                                   static_cast<int>(lda), &beta, c, static_cast<int>(ldc)));
+  else
+    EMBER_CUBLAS_CHECK(cublasDgemm(h, op_b, op_a, in, im, ik, &alpha, b, static_cast<int>(ldb), a,
+                                   static_cast<int>(lda), &beta, c, static_cast<int>(ldc)));
+}
+template void gemm_rm<float>(cublasHandle_t, bool, bool, int64_t, int64_t, int64_t, float,
+                             const float*, int64_t, const float*, int64_t, float, float*, int64_t);
+template void gemm_rm<double>(cublasHandle_t, bool, bool, int64_t, int64_t, int64_t, double,
+                              const double*, int64_t, const double*, int64_t, double, double*,
+                              int64_t);
+
+// ---- dropout and column sums -----------------------------------------------------------------
+
+namespace {
+
+constexpr int kThreads = 256;
+unsigned blocks_for(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
+
+template <class T>
+__global__ void dropout_factors_kernel(T* f, int64_t n, float rate, T scale, uint64_t seed,
+                                       uint64_t offset, uint64_t base) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  f[i] = dropout_keep(seed, offset, base + static_cast<uint64_t>(i), rate) ? scale : T(0);
+}
+
+template <class T>
+__global__ void apply_row_factors_kernel(const T* x, const T* f, T* y, int64_t nb, int64_t nt,
+                                         int64_t nc) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= nb * nt * nc) return;
+  const int64_t c = i % nc, b = i / (nt * nc);
+  const T fv = f[b * nc + c];
+  y[i] = fv != T(0) ? x[i] * fv : T(0);
+}
+
+template <class T>
+__global__ void add_row_factors_kernel(const T* w, const T* f, T* dx, int64_t nb, int64_t nt,
+                                       int64_t nc) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= nb * nt * nc) return;
+  const int64_t c = i % nc, b = i / (nt * nc);
+  const T fv = f[b * nc + c];
+  if (fv != T(0)) dx[i] += w[i] * fv;
+}
+
+constexpr int64_t kSumChunkRows = 64;
+constexpr int kSumCols = 32, kSumChunks = 8;  // block shape of the partial-sum kernel
+
+int64_t chunk_rows(int64_t rows) {
+  // Enough rows per chunk that the chunk count fits gridDim.y (65535 blocks of kSumChunks).
+  const int64_t cap = int64_t{65535} * kSumChunks;
+  return std::max(kSumChunkRows, (rows + cap - 1) / cap);
+}
+
+template <class T>
+__global__ void column_partial_sums_kernel(const T* m, int64_t rows, int64_t cols,
+                                           int64_t rows_per_chunk, int64_t chunks,
+                                           double* partial) {
+  const int64_t col = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t chunk = static_cast<int64_t>(blockIdx.y) * blockDim.y + threadIdx.y;
+  if (col >= cols || chunk >= chunks) return;
+  const int64_t r0 = chunk * rows_per_chunk;
+  const int64_t r1 = r0 + rows_per_chunk < rows ? r0 + rows_per_chunk : rows;
+  double acc = 0.0;
+  for (int64_t r = r0; r < r1; ++r) acc += static_cast<double>(m[r * cols + col]);
+  partial[chunk * cols + col] = acc;
+}
+
+template <class T>
+__global__ void column_sums_finish_kernel(const double* partial, int64_t chunks, int64_t cols,
+                                          T* out) {
+  const int64_t col = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (col >= cols) return;
+  double acc = 0.0;
+  for (int64_t k = 0; k < chunks; ++k) acc += partial[k * cols + col];
+  out[col] += static_cast<T>(acc);
+}
+
+}  // namespace
+
+template <class T>
+void dropout_factors(T* factor, int64_t n, double rate, uint64_t seed, uint64_t offset,
+                     uint64_t base, cudaStream_t stream) {
+  EMBER_CHECK_ARG(rate >= 0.0 && rate < 1.0, "dropout_factors: rate " << rate << " not in [0,1)");
+  if (n <= 0) return;
+  const T scale = static_cast<T>(1.0 / (1.0 - rate));
+  EMBER_LAUNCH(dropout_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, factor, n,
+               static_cast<float>(rate), scale, seed, offset, base);
+  EMBER_CUDA_CHECK_LAUNCH("dropout_factors_kernel");
+}
+
+template <class T>
+void apply_row_factors(const T* x, const T* f, T* y, int64_t nb, int64_t nt, int64_t nc,
+                       cudaStream_t stream) {
+  const int64_t n = nb * nt * nc;
+  if (n <= 0) return;
+  EMBER_LAUNCH(apply_row_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, x, f, y, nb, nt,
+               nc);
+  EMBER_CUDA_CHECK_LAUNCH("apply_row_factors_kernel");
+}
+
+template <class T>
+void add_row_factors(const T* w, const T* f, T* dx, int64_t nb, int64_t nt, int64_t nc,
+                     cudaStream_t stream) {
+  const int64_t n = nb * nt * nc;
+  if (n <= 0) return;
+  EMBER_LAUNCH(add_row_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, w, f, dx, nb, nt, nc);
+  EMBER_CUDA_CHECK_LAUNCH("add_row_factors_kernel");
+}
+
+int64_t column_sums_workspace(int64_t rows, int64_t cols) {
+  const int64_t per = chunk_rows(rows);
+  return std::max<int64_t>(1, (rows + per - 1) / per) * cols;
+}
+
+template <class T>
+void column_sums_add(const T* m, int64_t rows, int64_t cols, double* partial, T* out,
+                     cudaStream_t stream) {
+  if (rows <= 0 || cols <= 0) return;
+  const int64_t per = chunk_rows(rows);
+  const int64_t chunks = (rows + per - 1) / per;
+  const dim3 block(kSumCols, kSumChunks);
+  const dim3 grid(static_cast<unsigned>((cols + kSumCols - 1) / kSumCols),
+                  static_cast<unsigned>((chunks + kSumChunks - 1) / kSumChunks));
+  EMBER_LAUNCH(column_partial_sums_kernel<T>, grid, block, 0, stream, m, rows, cols, per, chunks,
+               partial);
+  EMBER_CUDA_CHECK_LAUNCH("column_partial_sums_kernel");
+  EMBER_LAUNCH(column_sums_finish_kernel<T>, blocks_for(cols), kThreads, 0, stream, partial, chunks,
+               cols, out);
+  EMBER_CUDA_CHECK_LAUNCH("column_sums_finish_kernel");
+}
+
+#define EMBER_INSTANTIATE_HELPERS(T)                                                        \
+  template void dropout_factors<T>(T*, int64_t, double, uint64_t, uint64_t, uint64_t,      \
+                                   cudaStream_t);                                           \
+  template void apply_row_factors<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,     \
+                                     cudaStream_t);                                         \
+  template void add_row_factors<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,       \
+                                   cudaStream_t);                                           \
+  template void column_sums_add<T>(const T*, int64_t, int64_t, double*, T*, cudaStream_t);
+EMBER_INSTANTIATE_HELPERS(float)
+EMBER_INSTANTIATE_HELPERS(double)
+#undef EMBER_INSTANTIATE_HELPERS
+
+// ---- the fused layer ----------------------------------------------------------------------
+
+namespace {
+
+void check_config(const LstmConfig& cfg, const char* op) {
+  check_lstm_config(cfg, op);
+  // cuBLAS takes int sizes and leading dimensions.
+  EMBER_CHECK_ARG(cfg.batch * cfg.steps * std::max(cfg.input, 4 * cfg.hidden) < (int64_t{1} << 31),
+                  op << ": B*T*max(C,4H) must stay below 2^31");
+}
+
+int64_t time_of(const LstmConfig& cfg, int64_t s) { return cfg.go_backwards ? cfg.steps - 1 - s : s; }
+int64_t out_pos(const LstmConfig& cfg, int64_t s) { return cfg.reverse_outputs ? cfg.steps - 1 - s : s; }
+
+}  // namespace
+
+template <class T>
+void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* recurrent_kernel,
+                  const T* bias, const uint8_t* mask, T* out, LstmSaved* saved,
+                  const LstmRun& run) {
+  check_config(cfg, "lstm_forward (CUDA)");
+  EMBER_CHECK_ARG(x && kernel && recurrent_kernel && out,
+                  "lstm_forward (CUDA): x, kernel, recurrent_kernel and out are required");
+  const int64_t nb = cfg.batch, nt = cfg.steps, nh = cfg.hidden, ng = 4 * nh;
+  const DType dt = dtype_of<T>();
+  cudaStream_t st = run.stream;
+  LstmWork work(run, "lstm (CUDA)");
+  cublasHandle_t blas = work.blas();
+
+  // Dropout factors and the input projection of every (b,t) row (the bias is added in the
+  // gate kernel); with saving, also the c and h_prev buffers.
+  LstmSaved fwd = lstm_forward_start<T>(cfg, x, kernel, saved != nullptr, work);
+  T* gates = fwd.gates.data<T>();
+  const T* hs = fwd.h_scale.defined() ? fwd.h_scale.data<T>() : nullptr;
+  if (saved) {
+    // h_{-1} = 0 is the first step's recurrent operand.
+    const size_t row = static_cast<size_t>(nh) * sizeof(T);
+    EMBER_CUDA_CHECK(cudaMemset2DAsync(fwd.h_prev.data<T>() + time_of(cfg, 0) * nh,
+                                       static_cast<size_t>(nt) * row, 0, row,
+                                       static_cast<size_t>(nb), st));
+  }
+  // Running state [B,H]: h, c, and (recurrent dropout without saving) the dropped-out h.
+  Tensor state = work.temp(Shape{3, nb, nh}, dt, true);
+  T* h = state.data<T>();
+  T* c = h + nb * nh;
+  T* h_drop = c + nb * nh;
+  // The recurrent operand of the step reading time t: saved h_prev[:, t, :], the dropped h,
+  // or h itself.
+  const bool write_next = saved || hs;
+  auto operand = [&](int64_t t) -> std::pair<T*, int64_t> {
+    if (saved) return {fwd.h_prev.data<T>() + t * nh, nt * nh};
+    return {hs ? h_drop : h, nh};
+  };
+
+  for (int64_t s = 0; s < nt; ++s) {
+    const int64_t t = time_of(cfg, s);
+    T* gates_t0 = gates + t * ng;  // row b of this step's slice is at b * T*G
+    if (s > 0) {  // h_{-1} = 0 adds nothing
+      const auto [op, ld_op] = operand(t);
+      gemm_rm<T>(blas, false, false, nb, ng, nh, T(1), op, ld_op, recurrent_kernel, ng, T(1),
+                 gates_t0, nt * ng);
+    }
+    LstmGatesForwardArgs<T> a;
+    a.batch = nb;
+    a.hidden = nh;
+    a.gates = gates_t0;
+    a.ld_gates = nt * ng;
+    a.bias = bias;
+    if (mask) {
+      a.mask = mask + t;
+      a.ld_mask = nt;
+    }
+    a.h = h;
+    a.c = c;
+    if (cfg.return_sequences) {
+      a.out = out + out_pos(cfg, s) * nh;
+      a.ld_out = nt * nh;
+    } else if (s == nt - 1) {
+      a.out = out;
+      a.ld_out = nh;
+    }
+    a.zero_output_for_mask = cfg.zero_output_for_mask;
+    if (saved) {
+      a.c_save = fwd.c.data<T>() + t * nh;
+      a.ld_c_save = nt * nh;
+    }
+    if (write_next && s + 1 < nt) {
+      const auto [next, ld_next] = operand(time_of(cfg, s + 1));
+      a.h_next = next;
+      a.ld_h_next = ld_next;
+      a.h_scale = hs;
+    }
+    lstm_gates_forward<T>(a, st);
+  }
+
+  lstm_forward_finish(std::move(fwd), saved, work);
+}
+
+template <class T>
+void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* recurrent_kernel,
+                   const uint8_t* mask, const LstmSaved& saved, const T* d_out, T* d_x,
+                   T* d_kernel, T* d_recurrent_kernel, T* d_bias, const LstmRun& run) {
+  check_config(cfg, "lstm_backward (CUDA)");
+  if (!d_x && !d_kernel && !d_recurrent_kernel && !d_bias) return;
+  EMBER_CHECK_ARG(x && kernel && recurrent_kernel && d_out,
+                  "lstm_backward (CUDA): x, kernel, recurrent_kernel and d_out are required");
+  const int64_t nb = cfg.batch, nt = cfg.steps, nh = cfg.hidden, ng = 4 * nh;
+  const DType dt = dtype_of<T>();
+  check_lstm_saved(cfg, saved, dt, run.device);
+  cudaStream_t st = run.stream;
+  LstmWork work(run, "lstm (CUDA)");
+  cublasHandle_t blas = work.blas();
+  const T* gates = saved.gates.data<T>();
+  const T* c_save = saved.c.data<T>();
+  const T* hs = saved.h_scale.defined() ? saved.h_scale.data<T>() : nullptr;
+
+  // d_gates: pre-activation gradients [B,T,G] by original time, the operand of every gemm.
+  Tensor d_gates_t = work.temp(Shape{nb, nt, ng}, dt);
+  T* d_gates = d_gates_t.data<T>();
+  // d_h, d_c of the carried state, and the recurrent product before its dropout factor.
+  Tensor state = work.temp(Shape{3, nb, nh}, dt, true);
+  T* dh = state.data<T>();
+  T* dc = dh + nb * nh;
+  T* dh_rec = dc + nb * nh;
+
+  for (int64_t s = nt - 1; s >= 0; --s) {
+    const int64_t t = time_of(cfg, s);
+    LstmGatesBackwardArgs<T> a;
+    a.batch = nb;
+    a.hidden = nh;
+    a.gates = gates + t * ng;
+    a.ld_gates = nt * ng;
+    a.c_new = c_save + t * nh;
+    a.c_prev = s > 0 ? c_save + time_of(cfg, s - 1) * nh : nullptr;
+    a.ld_c = nt * nh;
+    if (mask) {
+      a.mask = mask + t;
+      a.ld_mask = nt;
+    }
+    if (cfg.return_sequences) {
+      a.d_out = d_out + out_pos(cfg, s) * nh;
+      a.ld_d_out = nt * nh;
+    } else if (s == nt - 1) {
+      a.d_out = d_out;
+      a.ld_d_out = nh;
+    }
+    a.zero_output_for_mask = cfg.zero_output_for_mask;
+    a.dh = dh;
+    a.dc = dc;
+    if (hs && s < nt - 1) {  // the product of step s+1 is waiting in dh_rec
+      a.dh_rec = dh_rec;
+      a.h_scale = hs;
+    }
+    a.d_gates = d_gates + t * ng;
+    a.ld_d_gates = nt * ng;
+    lstm_gates_backward<T>(a, st);
+    if (s == 0) break;  // h_{-1} is a constant
+    const T* dg_t0 = d_gates + t * ng;
+    if (hs)
+      gemm_rm<T>(blas, false, true, nb, nh, ng, T(1), dg_t0, nt * ng, recurrent_kernel, ng, T(0),
+                 dh_rec, nh);
+    else
+      gemm_rm<T>(blas, false, true, nb, nh, ng, T(1), dg_t0, nt * ng, recurrent_kernel, ng, T(1),
+                 dh, nh);
+  }
+
+  // The weight gradients, d_x and d_bias: gemms and a column sum over all B*T rows.
+  lstm_gradients_from_gates<T>(cfg, x, kernel, saved, d_gates, d_x, d_kernel,
+                               d_recurrent_kernel, d_bias, work);
+}
+
+#define EMBER_INSTANTIATE_LSTM_CUDA(T)                                                         \
+  template void lstm_forward<T>(const LstmConfig&, const T*, const T*, const T*, const T*,    \
+                                const uint8_t*, T*, LstmSaved*, const LstmRun&);             \
+  template void lstm_backward<T>(const LstmConfig&, const T*, const T*, const T*,             \
+                                 const uint8_t*, const LstmSaved&, const T*, T*, T*, T*, T*,  \
+                                 const LstmRun&);
+EMBER_INSTANTIATE_LSTM_CUDA(float)
+EMBER_INSTANTIATE_LSTM_CUDA(double)
+#undef EMBER_INSTANTIATE_LSTM_CUDA
+
+}  // namespace ember::cuda

@@ -1,0 +1,233 @@
+// The two data-protocol features beside data.test / data.test_split: data.validation_split
+// (a stratified validation split of the training rows, taken before the tokenizer is fitted)
+// and data.extra_tests (named further test sets, read, cleaned and tokenized like data.test,
+// evaluated after training into <name>_metrics.json and by `ember evaluate --split NAME`).
+// Small files in a temp dir; the config errors a user sees.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/cli/commands.h"
+#include "engine/config/config.h"
+#include "engine/pipeline/loader.h"
+#include "engine/pipeline/stats.h"
+#include "engine/train/trainer.h"
+#include "tests/support/test_util.h"
+
+namespace fs = std::filesystem;
+using namespace ember;
+using Catch::Matchers::Contains;
+using test::TempDir;
+
+namespace {
+
+// 40 negative then 20 positive lines: class order, as Sentiment140's files.
+void write_class_files(const TempDir& d) {
+  std::string neg, pos;
+  for (int i = 0; i < 40; ++i) neg += "neg" + std::to_string(i) + " sad\n";
+  for (int i = 0; i < 20; ++i) pos += "pos" + std::to_string(i) + " glad\n";
+  d.write("neg.txt", neg);
+  d.write("pos.txt", pos);
+}
+
+const char* kClassFiles = R"(seed: 5
+data:
+  format: lines
+  train:
+    - {file: neg.txt, label: negative}
+    - {file: pos.txt, label: positive}
+  labels: [negative, positive]
+)";
+
+std::string first_word(const std::string& t) { return t.substr(0, t.find(' ')); }
+
+}  // namespace
+
+TEST_CASE("data.validation_split: stratified, seeded, unseen by the tokenizer", "[loader][cpu]") {
+  TempDir d("valsplit");
+  write_class_files(d);
+  Config cfg = parse_config(std::string(kClassFiles) +
+                                "  validation_split: 0.25\nsequence: {maxlen: 2}\n",
+                            "v.yaml");
+  data::LoadReport rep;
+  rep.keep_texts = true;
+  DataSplits s = data::load_dataset(cfg, d.str(), &rep);
+  // 60 rows, ceil(0.25 * 60) = 15 validation rows: 10 negative + 5 positive, both classes,
+  // where Keras's last-25% rule would hold 15 positives only.
+  REQUIRE(s.val.size() == 15);
+  REQUIRE(s.train.size() == 45);
+  CHECK(rep.validation_from_split);
+  CHECK(rep.validation.class_counts == std::vector<int64_t>{10, 5});
+  CHECK(rep.train.class_counts == std::vector<int64_t>{30, 15});
+  std::set<std::string> all(rep.train.texts.begin(), rep.train.texts.end());
+  all.insert(rep.validation.texts.begin(), rep.validation.texts.end());
+  CHECK(all.size() == 60);
+  // The vocabulary is fitted on the 45 training rows only: no validation word is in it.
+  for (const std::string& t : rep.validation.texts)
+    CHECK(rep.tokenizer.index_of(first_word(t)) == 0);
+  for (const std::string& t : rep.train.texts) CHECK(rep.tokenizer.index_of(first_word(t)) > 0);
+  // Same seed, same rows; the stats say where validation came from.
+  data::LoadReport again;
+  again.keep_texts = true;
+  data::load_dataset(cfg, d.str(), &again);
+  CHECK(again.validation.texts == rep.validation.texts);
+  CHECK_THAT(data::format_stats(data::compute_stats(cfg, s, rep)),
+             Contains("validation: a stratified 25.0% of train"));
+}
+
+TEST_CASE("data.validation_split after data.test_split: three disjoint stratified parts",
+          "[loader][cpu]") {
+  TempDir d("valtest");
+  write_class_files(d);
+  Config cfg = parse_config(std::string(kClassFiles) +
+                                "  test_split: 0.2\n  validation_split: 0.25\n"
+                                "sequence: {maxlen: 2}\n",
+                            "vt.yaml");
+  data::LoadReport rep;
+  rep.keep_texts = true;
+  DataSplits s = data::load_dataset(cfg, d.str(), &rep);
+  // 60 -> test 12 (8 + 4); 48 -> validation 12 (8 + 4), train 36 (24 + 12).
+  CHECK(rep.test.class_counts == std::vector<int64_t>{8, 4});
+  CHECK(rep.validation.class_counts == std::vector<int64_t>{8, 4});
+  CHECK(rep.train.class_counts == std::vector<int64_t>{24, 12});
+  std::set<std::string> all(rep.train.texts.begin(), rep.train.texts.end());
+  all.insert(rep.validation.texts.begin(), rep.validation.texts.end());
+  all.insert(rep.test.texts.begin(), rep.test.texts.end());
+  CHECK(all.size() == 60);
+  CHECK(s.test.size() + s.val.size() + s.train.size() == 60);
+}
+
+TEST_CASE("data.validation_split: the errors a user sees", "[loader][config][cpu]") {
+  CHECK(test::config_error_of("data: {train: a.csv, validation: b.csv, validation_split: 0.2}\n") ==
+        "configs/x.yaml:1:41: data.validation_split: give either data.validation or "
+        "data.validation_split, not both");
+  CHECK(test::config_error_of("data: {train: a.csv, validation_split: 0.2}\n"
+                              "train: {validation_split: 0.1}\n") ==
+        "configs/x.yaml:1:7: data.validation_split: give either data.validation_split "
+        "(stratified) or train.validation_split (Keras's last rows), not both");
+  CHECK_THAT(test::config_error_of("data: {train: a.csv, validation_split: 1.5}\n"),
+             Contains("data.validation_split: expected a number in [0, 1)"));
+  // Too few rows for one per class on each side: named with the key.
+  TempDir d("valsmall");
+  d.write("t.csv", "text,label\na,x\nb,y\nc,x\n");
+  Config cfg = parse_config("data: {train: t.csv, validation_split: 0.1}\n", "s.yaml");
+  try {
+    data::load_dataset(cfg, d.str());
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Contains("data.validation_split: 0.1") &&
+                             Contains("validation rows; a stratified split needs at least one"));
+  }
+}
+
+TEST_CASE("data.extra_tests: named test sets, cleaned and tokenized like data.test",
+          "[loader][cpu]") {
+  TempDir d("extra");
+  d.write("train.csv", "text,label\nGood film,pos\nbad film,neg\ngood plot,pos\nBAD plot,neg\n");
+  d.write("official.csv", "text,label\nGOOD,pos\nunseen words,neg\n,neg\n");
+  const std::string yaml = R"(data:
+  train: train.csv
+  clean: [lowercase, drop_short]
+  labels: [neg, pos]
+  extra_tests:
+    official: {file: official.csv}
+    again: {filter: {}}
+sequence: {maxlen: 3}
+)";
+  Config cfg = parse_config(yaml, "e.yaml");
+  REQUIRE(cfg.data.extra_tests.size() == 2);
+  CHECK(cfg.data.extra_tests[0].name == "official");
+  CHECK(cfg.data.extra_tests[1].sources[0].file == "train.csv");  // a map without file
+  data::LoadReport rep;
+  rep.keep_texts = true;
+  DataSplits s = data::load_dataset(cfg, d.str(), &rep);
+  REQUIRE(s.extra_tests.size() == 2);
+  CHECK(s.extra_tests[0].first == "official");
+  const Dataset& off = s.extra_tests[0].second;
+  REQUIRE(off.size() == 2);  // the empty text is dropped by cleaning, and counted
+  CHECK(rep.extra_tests[0].second.dropped_by_clean == 1);
+  CHECK(rep.extra_tests[0].second.texts[0] == "good");  // lowercased like the train rows
+  CHECK(off.tokens.data<int32_t>()[2] == rep.tokenizer.index_of("good"));
+  CHECK(s.extra_tests[1].second.size() == 4);
+  const std::string stats = data::format_stats(data::compute_stats(cfg, s, rep));
+  CHECK_THAT(stats, Contains("official") && Contains("again"));
+}
+
+TEST_CASE("data.extra_tests: the errors a user sees", "[loader][config][cpu]") {
+  CHECK(test::config_error_of("data: {train: a.csv, extra_tests: [b.csv]}\n") ==
+        "configs/x.yaml:1:35: data.extra_tests: expected a map {name: source, ...} (e.g. "
+        "{official: {file: test.csv}}), got a list");
+  CHECK_THAT(test::config_error_of("data: {train: a.csv, extra_tests: {test: b.csv}}\n"),
+             Contains("data.extra_tests.test: 'test' is the name of a built-in split"));
+  CHECK_THAT(test::config_error_of("data: {train: a.csv, extra_tests: {\"a b\": b.csv}}\n"),
+             Contains("may hold only letters, digits, '_' and '-'"));
+  CHECK_THAT(test::config_error_of("data: {train: a.csv, extra_tests: {x: {fil: b.csv}}}\n"),
+             Contains("data.extra_tests.x.fil"));
+  // An unknown label in an extra test names the set.
+  TempDir d("extrabad");
+  d.write("train.csv", "text,label\na,pos\nb,neg\n");
+  d.write("o.csv", "text,label\nc,meh\n");
+  Config cfg = parse_config("data: {train: train.csv, extra_tests: {official: o.csv}}\n", "b.yaml");
+  try {
+    data::load_dataset(cfg, d.str());
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Contains("\"meh\"") && Contains("o.csv:2 (extra_tests.official)"));
+  }
+}
+
+TEST_CASE("data.extra_tests: evaluated after training and by ember evaluate --split",
+          "[loader][cpu]") {
+  TempDir d("extratrain");
+  std::string csv = "text,label\n", off = "text,label\n";
+  for (int i = 0; i < 40; ++i)
+    csv += std::string(i % 2 ? "a fine good film" : "a dull bad film") + "," +
+           (i % 2 ? "pos" : "neg") + "\n";
+  for (int i = 0; i < 6; ++i)
+    off += std::string(i % 2 ? "good film" : "bad film") + "," + (i % 2 ? "pos" : "neg") + "\n";
+  d.write("films.csv", csv);
+  d.write("official.csv", off);
+  Config cfg = parse_config(R"(name: films
+seed: 3
+data: {train: films.csv, labels: [neg, pos], test_split: 0.25, validation_split: 0.2,
+       extra_tests: {official: {file: official.csv}}}
+tokenizer: {num_words: 20}
+sequence: {maxlen: 4}
+model:
+  - Embedding: {input_dim: 20, output_dim: 4}
+  - LSTM: {units: 3}
+  - Dense: {units: 1, activation: sigmoid}
+train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8}
+)",
+                            "films.yaml");
+  TrainOptions opts;
+  opts.data_dir = d.str();
+  opts.out_dir = (d.path / "run").string();
+  std::ostringstream log;
+  train_from_config(cfg, opts, log);
+  INFO(log.str());
+  CHECK_THAT(log.str(), Contains("train 24 rows (12 neg / 12 pos), validation 6 rows, test 10 "
+                                 "rows, official 6 rows") &&
+                            Contains("official_accuracy") && Contains("test_accuracy"));
+  CHECK(fs::exists(d.path / "run" / "metrics.json"));
+  CHECK(fs::exists(d.path / "run" / "official_metrics.json"));
+  CHECK(fs::exists(d.path / "run" / "official_classification_report.txt"));
+  CHECK(fs::exists(d.path / "run" / "official_confusion_matrix.svg"));
+
+  const std::string bundle = (d.path / "run" / "model.ember").string();
+  EvaluateOptions eo{"", d.str(), true, "official"};
+  std::ostringstream out;
+  CHECK(evaluate_command(bundle, eo, out) == 0);
+  CHECK_THAT(out.str(), Contains("\"rows\": 6"));
+  eo.split = "nope";
+  try {
+    evaluate_command(bundle, eo, out);
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Contains("--split nope: no such split (this config has: test, "
+                                  "validation, official)"));
+  }
+}
