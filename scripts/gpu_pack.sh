@@ -70,7 +70,7 @@ hashes=$(source_hashes)
 [ "$hashes" = "$hashes_before" ] || die "sources changed while building: run gpu_pack.sh again"
 
 # sm_90 machine code, not only PTX: the CUDA flags of the library's objects name it.
-arch_flags=$(cat "$build"/CMakeFiles/ember_core.dir/flags.make "$build"/build.ninja 2>/dev/null |
+arch_flags=$(cat "$build"/CMakeFiles/ember_*.dir/flags.make "$build"/build.ninja 2>/dev/null |
   grep -o 'code=\[[^]]*\]\|code=sm_[0-9]*' | sort -u | tr '\n' ' ' || true)
 case $arch_flags in *sm_90*) ;; *) die "$build does not build sm_90 code (CUDA code flags: ${arch_flags:-none})" ;; esac
 

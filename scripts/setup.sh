@@ -18,6 +18,7 @@ packages=(
   libboost-context-dev   # fibers of the CUDA emulator (emu/)
   libopenmpi-dev openmpi-bin  # data-parallel training over MPI ranks (engine/dist)
   clang libclang-rt-dev  # libFuzzer targets in fuzz/ (scripts/fuzz.sh)
+  clang-format           # scripts/check_format.sh: the tree against .clang-format (CI)
 )
 
 missing=()
