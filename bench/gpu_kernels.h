@@ -1,11 +1,13 @@
-// The GPU kernel benchmark's pieces (bench/gpu_kernels.cpp: roofs, embedding, dropout, LSTM
-// gate kernels; bench/gpu_kernels_lstm.cpp: whole LSTM layers per implementation). Shapes are
-// the seed models' (configs/seed*.yaml): B batch, T maxlen, C LSTM input, H units, E
-// embedding, V vocab. CUDA builds only.
+// The GPU kernel benchmark's pieces (bench/gpu_kernels.cpp: roofs, embedding, dropout;
+// bench/gpu_kernels_gates.cpp: the LSTM gate kernels; bench/gpu_kernels_lstm.cpp: whole LSTM
+// layers per implementation). Shapes are the seed models' (configs/seed*.yaml): B batch,
+// T maxlen, C LSTM input, H units, E embedding, V vocab. CUDA builds only.
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/gpu_bench_util.h"
@@ -40,6 +42,15 @@ int64_t row_length(int64_t b, int64_t t);
 // Microseconds per cluster barrier (bench/cluster_barrier.cu): `iters` cluster.sync() calls of
 // one cluster of `cluster` CTAs, each after a DSMEM store. 0 on devices older than sm_90.
 double cluster_barrier_us(int device, int cluster, int iters, cudaStream_t stream);
+
+// {"B": 64, "T": 370, ...}: a result line's shape object.
+nlohmann::json shape_of(std::initializer_list<std::pair<const char*, double>> dims);
+// A copy of a host tensor on device 0.
+Tensor dev_copy(const Tensor& host);
+
+// The fused gate kernels, forward and backward, at one seed LSTM's shape
+// (gpu_kernels_gates.cpp).
+void gate_cases(Env& env, const SeedLstm& s);
 
 // Whole LSTM layers (LSTM or Bidirectional over fn::lstm) forward and forward+backward, per
 // implementation name, validated against the CPU float64 reference first. Each line also gets
