@@ -14,7 +14,9 @@ build=build-fuzz
 # The targets to run are fixed before building, so a source that fails to build fails the run.
 targets=(fuzz/fuzz_*.cpp)
 
-CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_FUZZ=ON \
+# Line tables only: reports carry file:line without the cost of full debug info.
+CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" -DEMBER_FUZZ=ON \
   -DEMBER_CUDA=OFF -DEMBER_TESTS=OFF -DEMBER_BENCH=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target ember_fuzz_all
 build_seconds=$SECONDS
