@@ -107,9 +107,7 @@ struct SequenceConfig {
 struct LayerConfig {
   std::string type;
   std::string name;  // optional user name; empty = Keras-style default
-  std::variant<EmbeddingOptions, DropoutOptions, DenseOptions, ActivationOptions, LstmOptions,
-               BidirectionalOptions, std::monostate>
-      options;     // monostate: layers without arguments (GlobalMaxPooling1D)
+  LayerOptions options;  // monostate: layers without arguments (GlobalMaxPooling1D)
   SourceLoc loc;
 };
 

@@ -88,6 +88,17 @@ bool is_plain(const YAML::Node& n);  // a plain (unquoted, untagged) scalar
 // The closest of `known` to `word` (case-insensitive edit distance), or "" when none is close.
 std::string closest(const std::string& word, const std::vector<std::string>& known);
 
+// What a layer type's argument parser (layers/registry.h) gets: the reader, the layer's
+// argument entries (already checked against its keys), where to point at for a missing
+// argument (the argument map, or the type when there is none) and the key path
+// ("model[2].LSTM").
+struct LayerArgs {
+  const Reader& r;
+  const std::vector<Entry>& args;
+  YAML::Mark at;
+  std::string path;
+};
+
 // Sections, one per file.
 DataConfig parse_data(const Reader& r, const Entry& data);
 std::vector<LayerConfig> parse_model(const Reader& r, const Entry& model);

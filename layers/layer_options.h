@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 
 namespace ember {
 
@@ -53,5 +54,10 @@ struct BidirectionalOptions {
   LstmOptions layer;
   std::string merge_mode = "concat";  // concat | sum | mul | ave
 };
+
+// One layer's options, as a LayerConfig (engine/config.h) holds them. monostate: layers
+// without arguments (GlobalMaxPooling1D).
+using LayerOptions = std::variant<EmbeddingOptions, DropoutOptions, DenseOptions, ActivationOptions,
+                                  LstmOptions, BidirectionalOptions, std::monostate>;
 
 }  // namespace ember
