@@ -16,6 +16,11 @@
 
 namespace ember {
 
+const char* loss_name(Loss l) {
+  return l == Loss::kBinaryCrossentropy ? "binary_crossentropy"
+                                        : "sparse_categorical_crossentropy";
+}
+
 std::string SourceLoc::str() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }

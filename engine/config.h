@@ -111,8 +111,12 @@ struct LayerConfig {
   SourceLoc loc;
 };
 
+// train.loss, parsed once into the enum; loss_name gives the config's spelling back.
+enum class Loss { kBinaryCrossentropy, kSparseCategoricalCrossentropy };
+const char* loss_name(Loss l);  // "binary_crossentropy", "sparse_categorical_crossentropy"
+
 struct LossConfig {
-  std::string name = "binary_crossentropy";  // | sparse_categorical_crossentropy
+  Loss name = Loss::kBinaryCrossentropy;
   bool from_logits = false;
 };
 

@@ -94,10 +94,7 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
   num_classes_ = static_cast<int64_t>(data.class_names.size());
   EMBER_CHECK_ARG(num_classes_ >= 2, "the data has " << num_classes_ << " classes; need 2 or more");
   from_logits_ = cfg.train.loss.from_logits;
-  binary_ = cfg.train.loss.name == "binary_crossentropy";
-  if (!binary_ && cfg.train.loss.name != "sparse_categorical_crossentropy")
-    throw Error(cfg.path + ": train.loss: unknown loss '" + cfg.train.loss.name +
-                "' (binary_crossentropy, sparse_categorical_crossentropy)");
+  binary_ = cfg.train.loss.name == Loss::kBinaryCrossentropy;
 
   // The last layer must fit the loss: one unit for binary, one per class for sparse.
   const int64_t units = model.output_shape().back();

@@ -266,7 +266,8 @@ void FitRun::train_step(const data::Batch& b, int64_t epoch) {
     counts = fn::accuracy_counts(out.x.value(), batch.labels, Trainer::step_mask(out),
                                  t_.from_logits_);
   }
-  bool draw = bar_ && std::chrono::steady_clock::now() - last_draw_ > std::chrono::milliseconds(200);
+  bool draw =
+      bar_ && std::chrono::steady_clock::now() - last_draw_ > std::chrono::milliseconds(200);
   if (!t_.dp_) {
     pending_.push_back(
         {loss.value(), counts, n, static_cast<int64_t>(pos_.step), pos_.batch, epoch, Tensor()});
@@ -277,7 +278,8 @@ void FitRun::train_step(const data::Batch& b, int64_t epoch) {
   if (t_.dp_) {
     // Every rank now gets the global batch's gradients. Steps are read at the same steps on
     // every rank (never for a progress draw), so that all see a stop together.
-    pending_.push_back({Tensor(), Tensor(), n, static_cast<int64_t>(pos_.step), pos_.batch, epoch,
+    pending_.push_back({Tensor(), Tensor(), n, static_cast<int64_t>(pos_.step), pos_.batch,
+                        epoch,
                         t_.dp_->reduce_step(params_, loss.defined() ? loss.value() : Tensor(),
                                             counts, interrupt_requested().load(), pos_.step)});
     if (pending_.size() >= read_every_) read_steps();
@@ -327,7 +329,8 @@ bool FitRun::run_epoch(int64_t epoch) {
 
 void FitRun::log_epoch(const EpochRow& e) const {
   char line[256];
-  int len = std::snprintf(line, sizeof line, "Epoch %lld/%lld - %.1fs - loss: %.4f - accuracy: %.4f",
+  int len = std::snprintf(line, sizeof line,
+                          "Epoch %lld/%lld - %.1fs - loss: %.4f - accuracy: %.4f",
                           static_cast<long long>(e.epoch), static_cast<long long>(epochs_),
                           e.seconds, e.loss, e.accuracy);
   if (e.has_val)

@@ -11,6 +11,7 @@
 #include "layers/dense.h"
 #include "layers/dropout.h"
 #include "layers/embedding.h"
+#include "layers/functional.h"
 #include "layers/initializers.h"
 #include "layers/lstm.h"
 #include "layers/pooling.h"
@@ -29,10 +30,9 @@ const std::vector<std::string> kActivations = {"linear", "relu", "sigmoid", "tan
                                                "None"};
 
 // Keras accepts activation=None for linear; in YAML that is `null` or the string None.
-std::string activation(const Reader& r, const Entry& e) {
-  if (e.value.IsNull()) return "linear";
-  std::string a = r.choice(e, kActivations);
-  return a == "None" ? "linear" : a;
+fn::Activation activation(const Reader& r, const Entry& e) {
+  if (e.value.IsNull()) return fn::Activation::kLinear;
+  return fn::parse_activation(r.choice(e, kActivations));  // maps None to kLinear
 }
 
 std::string initializer(const Reader& r, const Entry& e) {
@@ -123,10 +123,10 @@ LstmOptions parse_lstm(const LayerArgs& a) {
     if (e.key == "units") o.units = r.positive_int(e), has_units = true;
     else if (e.key == "activation") {
       o.activation = activation(r, e);
-      if (o.activation != "tanh") r.fail(e, "only tanh is supported for an LSTM's activation");
+      if (o.activation != fn::Activation::kTanh) r.fail(e, "only tanh is supported for an LSTM's activation");
     } else if (e.key == "recurrent_activation") {
       o.recurrent_activation = activation(r, e);
-      if (o.recurrent_activation != "sigmoid")
+      if (o.recurrent_activation != fn::Activation::kSigmoid)
         r.fail(e, "only sigmoid is supported for an LSTM's recurrent_activation");
     } else if (e.key == "use_bias") o.use_bias = r.boolean(e);
     else if (e.key == "return_sequences") o.return_sequences = r.boolean(e);
@@ -138,7 +138,8 @@ LstmOptions parse_lstm(const LayerArgs& a) {
     else if (e.key == "recurrent_initializer") o.recurrent_initializer = initializer(r, e);
     else if (e.key == "bias_initializer") o.bias_initializer = initializer(r, e);
     else if (e.key == "implementation")
-      o.implementation = r.choice(e, {"auto", "reference", "fused", "cudnn", "persistent"});
+      o.implementation = fn::parse_lstm_impl(
+          r.choice(e, {"auto", "reference", "fused", "cudnn", "persistent"}));
   }
   if (!has_units) missing(a, "units", "the number of hidden units, e.g. units: 64");
   return o;
@@ -156,7 +157,7 @@ BidirectionalOptions parse_bidirectional(const LayerArgs& a) {
   bool has_layer = false;
   for (const Entry& e : a.args) {
     if (e.key == "merge_mode") {
-      o.merge_mode = r.choice(e, {"concat", "sum", "mul", "ave"});
+      o.merge_mode = parse_merge_mode(r.choice(e, {"concat", "sum", "mul", "ave"}));
     } else if (e.key == "layer") {
       Entry t = r.single_key(e, "the wrapped layer");
       if (t.key != "LSTM") {
@@ -189,7 +190,8 @@ std::string where(const SourceLoc& loc) { return loc.file.empty() ? "" : loc.str
 template <class L, class Options>
 std::unique_ptr<Layer> make_with(const LayerConfig& lc) {
   const Options* o = std::get_if<Options>(&lc.options);
-  if (!o) throw ConfigError(where(lc.loc) + lc.type + ": options of the wrong kind for this layer");
+  if (!o)
+    throw ConfigError(where(lc.loc) + lc.type + ": options of the wrong kind for this layer");
   return std::make_unique<L>(*o);
 }
 template <class L>
