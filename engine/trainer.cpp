@@ -64,6 +64,66 @@ std::string data_summary(const DataSplits& d, const data::LoadReport& rep) {
   return s.str();
 }
 
+// Class weights scale each sample's loss: 'balanced' is n / (K * count_c), as scikit-learn.
+// Empty: none.
+std::vector<double> class_weights(const Config& cfg, const Dataset& train, int64_t k) {
+  std::vector<double> weight;
+  if (cfg.train.class_weight == "balanced") {
+    std::vector<int64_t> counts = class_counts(train.labels, k);
+    for (int64_t c = 0; c < k; ++c)
+      weight.push_back(counts[c] ? double(train.size()) / (k * counts[c]) : 0);
+  } else if (!cfg.train.class_weights.empty()) {
+    weight.assign(k, 1.0);
+    for (auto [c, w] : cfg.train.class_weights) {
+      if (c < 0 || c >= k)
+        throw Error(cfg.path + ": train.class_weight names class " + std::to_string(c) +
+                    ", but there are " + std::to_string(k) + " classes");
+      weight[c] = w;
+    }
+  }
+  return weight;
+}
+
+// The test split, then every data.extra_tests set, each with its own metrics files.
+void evaluate_tests(const Trainer& trainer, const DataSplits& data, const std::string& run_dir,
+                    std::ostream& log) {
+  std::vector<std::pair<std::string, const Dataset*>> tests;
+  if (!data.test.empty()) tests.emplace_back("test", &data.test);
+  for (const auto& [name, ds] : data.extra_tests)
+    if (!ds.empty()) tests.emplace_back(name, &ds);
+  for (const auto& [name, ds] : tests) {
+    Scores sc;
+    EvalResult t = trainer.evaluate(*ds, &sc);
+    check_scores_finite(sc, "the trained model on the " + name + " split");
+    Evaluation ev = evaluate_scores(sc, ds->labels);
+    char line[256];
+    std::snprintf(line, sizeof line, "%s_loss: %.4f - %s_accuracy: %.4f - %s_auc: %.4f",
+                  name.c_str(), t.loss, name.c_str(), t.accuracy, name.c_str(), ev.auc);
+    log << line << std::endl << metrics::format_report(ev.report, data.class_names, 4);
+    if (!run_dir.empty()) write_evaluation(run_dir, name, ev, data.class_names, t.loss);
+  }
+}
+
+// A data-parallel job, once every rank has its data and model: they must agree on both, then
+// gradients go through the fastest communicator the device allows (into topts->comm).
+std::unique_ptr<dist::Communicator> join_ranks(const Config& cfg, const DataSplits& data,
+                                               const Model& model, const Device& dev,
+                                               std::ostream& log, TrainOptions* topts) {
+  dist::Communicator& comm = *topts->comm;
+  dist::check_same_on_all_ranks(comm, dist::data_fingerprint(data, model),
+                                "after loading the data and building the model");
+  std::string how;
+  std::unique_ptr<dist::Communicator> gradient_comm =
+      dist::make_gradient_communicator(comm, dev, &how);
+  if (gradient_comm) topts->comm = gradient_comm.get();
+  const int64_t bs = cfg.train.batch_size, w = comm.size();
+  const std::string sizes =
+      std::to_string(bs / w) + (bs % w ? " or " + std::to_string(bs / w + 1) : "");
+  log << "ember: data parallel: " << w << " ranks (" << how << "); each global batch of " << bs
+      << " rows gives every rank " << sizes << std::endl;
+  return gradient_comm;
+}
+
 }  // namespace
 
 DataSplits load_data(const Config& cfg, const std::string& data_dir, data::LoadReport* report) {
@@ -129,20 +189,7 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
     }
   callbacks_ = make_callbacks(cfg.train.callbacks);
 
-  // Class weights scale each sample's loss: 'balanced' is n / (K * count_c), as scikit-learn.
-  if (cfg.train.class_weight == "balanced") {
-    std::vector<int64_t> counts = class_counts(train_.labels, num_classes_);
-    for (int64_t c = 0; c < num_classes_; ++c)
-      class_weight_.push_back(counts[c] ? double(train_.size()) / (num_classes_ * counts[c]) : 0);
-  } else if (!cfg.train.class_weights.empty()) {
-    class_weight_.assign(num_classes_, 1.0);
-    for (auto [c, w] : cfg.train.class_weights) {
-      if (c < 0 || c >= num_classes_)
-        throw Error(cfg.path + ": train.class_weight names class " + std::to_string(c) +
-                    ", but there are " + std::to_string(num_classes_) + " classes");
-      class_weight_[c] = w;
-    }
-  }
+  class_weight_ = class_weights(cfg, train_, num_classes_);
   optimizer_ = make_optimizer(cfg.train.optimizer);
 
   // Data parallel: rank 0 alone writes; a global batch must give every rank a row.
@@ -260,18 +307,7 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
   Model model = build_model(cfg, DType::kFloat32);
   TrainOptions topts = opts;
   std::unique_ptr<dist::Communicator> gradient_comm;
-  if (parallel) {
-    dist::check_same_on_all_ranks(*opts.comm, dist::data_fingerprint(data, model),
-                                  "after loading the data and building the model");
-    std::string how;
-    gradient_comm = dist::make_gradient_communicator(*opts.comm, dev, &how);
-    if (gradient_comm) topts.comm = gradient_comm.get();
-    const int64_t bs = cfg.train.batch_size, w = opts.comm->size();
-    const std::string sizes =
-        std::to_string(bs / w) + (bs % w ? " or " + std::to_string(bs / w + 1) : "");
-    log << "ember: data parallel: " << w << " ranks (" << how << "); each global batch of " << bs
-        << " rows gives every rank " << sizes << std::endl;
-  }
+  if (parallel) gradient_comm = join_ranks(cfg, data, model, dev, log, &topts);
   model.to(dev);  // weights are drawn on the CPU, so a seed gives the same model everywhere
   Trainer trainer(cfg, model, data, topts);
   BundleContents contents;
@@ -307,22 +343,7 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
     r.interrupted = true;
     return r;
   }
-  // The test split, then every data.extra_tests set, each with its own metrics files.
-  std::vector<std::pair<std::string, const Dataset*>> tests;
-  if (!data.test.empty()) tests.emplace_back("test", &data.test);
-  for (const auto& [name, ds] : data.extra_tests)
-    if (!ds.empty()) tests.emplace_back(name, &ds);
-  for (const auto& [name, ds] : tests) {
-    Scores sc;
-    EvalResult t = trainer.evaluate(*ds, &sc);
-    check_scores_finite(sc, "the trained model on the " + name + " split");
-    Evaluation ev = evaluate_scores(sc, ds->labels);
-    char line[256];
-    std::snprintf(line, sizeof line, "%s_loss: %.4f - %s_accuracy: %.4f - %s_auc: %.4f",
-                  name.c_str(), t.loss, name.c_str(), t.accuracy, name.c_str(), ev.auc);
-    log << line << std::endl << metrics::format_report(ev.report, data.class_names, 4);
-    if (!r.run_dir.empty()) write_evaluation(r.run_dir, name, ev, data.class_names, t.loss);
-  }
+  evaluate_tests(trainer, data, r.run_dir, log);
   if (!r.run_dir.empty()) log << "ember: run directory " << r.run_dir << std::endl;
   return r;
 }
