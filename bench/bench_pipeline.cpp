@@ -18,6 +18,7 @@
 #include "bench/bench_common.h"
 #include "engine/config/config.h"
 #include "engine/data/clean.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
 #include "engine/data/reader.h"
 #include "engine/data/tokenizer.h"

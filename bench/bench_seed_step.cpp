@@ -29,6 +29,7 @@
 #include "engine/config/config.h"
 #include "engine/core/device.h"
 #include "engine/core/rng.h"
+#include "engine/parse/load_config.h"
 #include "layers/builder.h"
 #include "layers/functional.h"
 #include "optim/optimizer.h"
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
       LstmOptions* o = std::get_if<LstmOptions>(&lc.options);
       if (auto* bo = std::get_if<BidirectionalOptions>(&lc.options)) o = &bo->layer;
       if (!o) continue;
-      if (!args.lstm_impl.empty()) o->implementation = args.lstm_impl;
+      if (!args.lstm_impl.empty()) o->implementation = fn::parse_lstm_impl(args.lstm_impl);
       if (o->recurrent_dropout > 0)
         notes.push_back(lc.type + "(" + std::to_string(o->units) + ") applies recurrent_dropout " +
                         std::to_string(o->recurrent_dropout).substr(0, 4) +
@@ -146,7 +147,7 @@ int main(int argc, char** argv) {
     auto opt = make_optimizer(cfg.train.optimizer);
     std::vector<ag::Var*> params = model.parameters();
     const int64_t classes = model.output_shape().back();
-    const bool binary = cfg.train.loss.name == "binary_crossentropy";
+    const bool binary = cfg.train.loss.name == Loss::kBinaryCrossentropy;
 
     // The batch, on the host like the trainer's (the ops upload it inside the step).
     Tensor tokens = Tensor::empty({batch, maxlen}, DType::kInt32);

@@ -13,6 +13,7 @@
 #include "engine/core/blas.h"
 #include "engine/config/config.h"
 #include "engine/core/device.h"
+#include "engine/parse/load_config.h"
 #include "layers/builder.h"
 #include "layers/functional.h"
 #include "optim/optimizer.h"

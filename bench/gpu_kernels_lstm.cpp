@@ -35,7 +35,7 @@ std::unique_ptr<Layer> make_lstm_layer(const SeedLstm& s, const std::string& imp
   o.return_sequences = s.return_sequences;
   o.dropout = s.dropout;
   o.recurrent_dropout = s.recurrent_dropout;
-  o.implementation = impl;
+  o.implementation = fn::parse_lstm_impl(impl);
   std::unique_ptr<Layer> layer;
   if (s.bidirectional) {
     BidirectionalOptions b;

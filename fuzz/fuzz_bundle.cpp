@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "engine/io/bundle.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/callbacks.h"
 #include "engine/core/check.h"
 #include "engine/train/checkpoint.h"

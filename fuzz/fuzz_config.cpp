@@ -16,6 +16,7 @@
 #include <string>
 #include <variant>
 
+#include "engine/parse/load_config.h"
 #include "engine/train/callbacks.h"
 #include "engine/core/check.h"
 #include "engine/config/config.h"

@@ -25,6 +25,7 @@
 #include "engine/cli/commands.h"
 #include "engine/config/config.h"
 #include "engine/data/unicode.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/synthetic.h"
 #include "layers/builder.h"
 

@@ -27,15 +27,11 @@ LstmOptions flipped(LstmOptions o) {
 
 Bidirectional::Bidirectional(const BidirectionalOptions& options)
     : options_(options), forward_lstm_(options.layer), backward_lstm_(flipped(options.layer)) {
-  const std::string& m = options_.merge_mode;
-  EMBER_CHECK_ARG(m == "concat" || m == "sum" || m == "mul" || m == "ave",
-                  "Bidirectional: unknown merge_mode '" << m
-                                                        << "'; known: concat, sum, mul, ave");
 }
 
 FeatureShape Bidirectional::output_shape(const FeatureShape& in) const {
   FeatureShape out = forward_lstm_.output_shape(in);
-  if (options_.merge_mode == "concat") out.back() *= 2;
+  if (options_.merge_mode == MergeMode::kConcat) out.back() *= 2;
   return out;
 }
 

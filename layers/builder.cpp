@@ -5,12 +5,7 @@
 
 #include <stdexcept>
 
-#include "layers/bidirectional.h"
-#include "layers/dense.h"
-#include "layers/dropout.h"
-#include "layers/embedding.h"
-#include "layers/lstm.h"
-#include "layers/pooling.h"
+#include "layers/registry.h"
 
 namespace ember {
 
@@ -18,28 +13,11 @@ namespace {
 
 std::string where(const SourceLoc& loc) { return loc.file.empty() ? "" : loc.str() + ": "; }
 
-template <class Options>
-const Options& options_of(const LayerConfig& lc) {
-  const Options* o = std::get_if<Options>(&lc.options);
-  if (!o) throw ConfigError(where(lc.loc) + lc.type + ": options of the wrong kind for this layer");
-  return *o;
-}
-
+// The registry's constructor for lc.type (layers/registry.h).
 std::unique_ptr<Layer> construct(const LayerConfig& lc) {
-  const std::string& t = lc.type;
-  if (t == "Embedding") return std::make_unique<Embedding>(options_of<EmbeddingOptions>(lc));
-  if (t == "SpatialDropout1D")
-    return std::make_unique<SpatialDropout1D>(options_of<DropoutOptions>(lc));
-  if (t == "Dropout") return std::make_unique<Dropout>(options_of<DropoutOptions>(lc));
-  if (t == "Dense") return std::make_unique<Dense>(options_of<DenseOptions>(lc));
-  if (t == "Activation")
-    return std::make_unique<ActivationLayer>(options_of<ActivationOptions>(lc));
-  if (t == "LSTM") return std::make_unique<LSTM>(options_of<LstmOptions>(lc));
-  if (t == "Bidirectional")
-    return std::make_unique<Bidirectional>(options_of<BidirectionalOptions>(lc));
-  if (t == "GlobalMaxPooling1D" || t == "GlobalMaxPool1D")
-    return std::make_unique<GlobalMaxPooling1D>();
-  throw ConfigError(where(lc.loc) + "unknown layer type '" + t + "'");
+  const LayerType* type = find_layer_type(lc.type);
+  if (!type) throw ConfigError(where(lc.loc) + "unknown layer type '" + lc.type + "'");
+  return type->make(lc);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // The YAML -> model builder: turns the `model:` list of a parsed Config into a built Model.
-// Each LayerConfig's options go to the layer class of the same Keras name (GlobalMaxPool1D is
-// GlobalMaxPooling1D); a layer constructor's complaint, a user name given twice, or an
-// Embedding.input_length that disagrees with sequence.maxlen becomes a ConfigError at the
-// layer's config location. Parameters are created with Config::seed.
+// Each LayerConfig goes to its type's constructor in the layer registry (layers/registry.h;
+// GlobalMaxPool1D is GlobalMaxPooling1D); a layer constructor's complaint, a user name given
+// twice, or an Embedding.input_length that disagrees with sequence.maxlen becomes a
+// ConfigError at the layer's config location. Parameters are created with Config::seed.
 #pragma once
 
 #include <memory>

@@ -5,7 +5,7 @@
 
 namespace ember {
 
-Dense::Dense(const DenseOptions& opts) : opts_(opts), act_(fn::parse_activation(opts.activation)) {
+Dense::Dense(const DenseOptions& opts) : opts_(opts), act_(opts.activation) {
   EMBER_CHECK_ARG(opts_.units > 0, "Dense: units must be positive, got " << opts_.units);
   EMBER_CHECK_ARG(is_known_initializer(opts_.kernel_initializer),
                   "Dense: unknown kernel_initializer '" << opts_.kernel_initializer << "'");
@@ -54,7 +54,7 @@ LayerIO Dense::forward(const LayerIO& in, const RunContext&) {
 }
 
 ActivationLayer::ActivationLayer(const ActivationOptions& opts)
-    : act_(fn::parse_activation(opts.activation)) {}
+    : act_(opts.activation) {}
 
 FeatureShape ActivationLayer::output_shape(const FeatureShape& in) const {
   EMBER_CHECK_ARG(

@@ -16,16 +16,6 @@ namespace ember::fn {
 
 namespace {
 
-MergeMode parse_merge_mode(const std::string& mode) {
-  if (mode == "concat") return MergeMode::kConcat;
-  if (mode == "sum") return MergeMode::kSum;
-  if (mode == "mul") return MergeMode::kMul;
-  if (mode == "ave") return MergeMode::kAve;
-  EMBER_CHECK_ARG(false,
-                  "merge: unknown merge_mode '" << mode << "'; known: concat, sum, mul, ave");
-  return MergeMode::kConcat;  // unreachable
-}
-
 // s with its last dim replaced by `last` (Shape has no setter; ndim is 1..4).
 Shape with_last_dim(const Shape& s, int64_t last) {
   switch (s.ndim()) {
@@ -42,8 +32,8 @@ Shape with_last_dim(const Shape& s, int64_t last) {
 
 }  // namespace
 
-Var merge(const Var& a, const Var& b, const std::string& mode) {
-  const MergeMode m = parse_merge_mode(mode);
+Var merge(const Var& a, const Var& b, MergeMode m) {
+  const char* mode = merge_mode_name(m);
   EMBER_CHECK_ARG(a.defined() && b.defined(), "merge: an input is undefined");
   const Tensor& av = a.value();
   const Tensor& bv = b.value();

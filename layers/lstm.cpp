@@ -11,18 +11,18 @@ namespace ember {
 
 LSTM::LSTM(const LstmOptions& options) : options_(options) {
   EMBER_CHECK_ARG(options_.units > 0, "LSTM: units must be > 0, got " << options_.units);
-  EMBER_CHECK_ARG(options_.activation == "tanh",
-                  "LSTM: only activation 'tanh' is supported, got '" << options_.activation
-                                                                     << "'");
-  EMBER_CHECK_ARG(options_.recurrent_activation == "sigmoid",
+  EMBER_CHECK_ARG(options_.activation == fn::Activation::kTanh,
+                  "LSTM: only activation 'tanh' is supported, got '"
+                      << fn::activation_name(options_.activation) << "'");
+  EMBER_CHECK_ARG(options_.recurrent_activation == fn::Activation::kSigmoid,
                   "LSTM: only recurrent_activation 'sigmoid' is supported, got '"
-                      << options_.recurrent_activation << "'");
+                      << fn::activation_name(options_.recurrent_activation) << "'");
   EMBER_CHECK_ARG(options_.dropout >= 0.0 && options_.dropout < 1.0,
                   "LSTM: dropout must be in [0, 1), got " << options_.dropout);
   EMBER_CHECK_ARG(options_.recurrent_dropout >= 0.0 && options_.recurrent_dropout < 1.0,
                   "LSTM: recurrent_dropout must be in [0, 1), got "
                       << options_.recurrent_dropout);
-  impl_ = fn::parse_lstm_impl(options_.implementation);  // throws listing the known ones
+  impl_ = options_.implementation;
   EMBER_CHECK_ARG(impl_ != fn::LstmImpl::kCudnn || options_.recurrent_dropout == 0.0,
                   "LSTM: implementation 'cudnn' cannot honour recurrent_dropout "
                       << options_.recurrent_dropout

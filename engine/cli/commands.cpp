@@ -13,6 +13,7 @@
 #include "engine/io/bundle.h"
 #include "engine/eval/evaluate.h"
 #include "engine/eval/plots.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 
 namespace ember {

@@ -19,6 +19,7 @@
 #include "engine/cli/baseline.h"
 #include "engine/cli/commands.h"
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
 #include "engine/data/reader.h"
 #include "engine/pipeline/stats.h"

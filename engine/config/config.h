@@ -1,5 +1,5 @@
-// The typed form of a config file (DESIGN.md's schema, Keras names). engine/config/config.cpp parses
-// YAML into it and validates every key: an unknown key, a wrong type or a missing value is a
+// The typed form of a config file (DESIGN.md's schema, Keras names). engine/parse
+// (load_config.h) parses YAML into it and validates every key: an unknown key, a wrong type or a missing value is a
 // ConfigError naming file:line:column and the key path (e.g. "model[2].LSTM.units").
 #pragma once
 
@@ -99,14 +99,16 @@ struct SequenceConfig {
 struct LayerConfig {
   std::string type;
   std::string name;  // optional user name; empty = Keras-style default
-  std::variant<EmbeddingOptions, DropoutOptions, DenseOptions, ActivationOptions, LstmOptions,
-               BidirectionalOptions, std::monostate>
-      options;     // monostate: layers without arguments (GlobalMaxPooling1D)
+  LayerOptions options;  // monostate: layers without arguments (GlobalMaxPooling1D)
   SourceLoc loc;
 };
 
+// train.loss, parsed once into the enum; loss_name gives the config's spelling back.
+enum class Loss { kBinaryCrossentropy, kSparseCategoricalCrossentropy };
+const char* loss_name(Loss l);  // "binary_crossentropy", "sparse_categorical_crossentropy"
+
 struct LossConfig {
-  std::string name = "binary_crossentropy";  // | sparse_categorical_crossentropy
+  Loss name = Loss::kBinaryCrossentropy;
   bool from_logits = false;
 };
 
@@ -153,9 +155,5 @@ struct Config {
   std::vector<LayerConfig> model;
   TrainConfig train;
 };
-
-// Parses and validates a config file. Throws ConfigError (file:line:column, key path).
-Config load_config(const std::string& path);
-Config parse_config(const std::string& yaml_text, const std::string& file_name);
 
 }  // namespace ember

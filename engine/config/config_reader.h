@@ -1,5 +1,6 @@
-// Internal to the config parser (engine/config*.cpp): typed reads of yaml-cpp nodes that fail
-// with a ConfigError "file:line:column: key.path: what was expected, got what". Lines and
+// The config parser's typed reads of yaml-cpp nodes (engine/parse, and the layer registry's
+// argument parsers in layers/registry.cpp): each fails with a ConfigError
+// "file:line:column: key.path: what was expected, got what". Lines and
 // columns are 1-based in messages (yaml-cpp's marks are 0-based). A YAML scalar is a number
 // only when it is plain: a quoted "100" is a string, so `units: "100"` is a type error.
 // Maps are read through entries(), which rejects unknown and duplicate keys and suggests the
@@ -88,9 +89,15 @@ bool is_plain(const YAML::Node& n);  // a plain (unquoted, untagged) scalar
 // The closest of `known` to `word` (case-insensitive edit distance), or "" when none is close.
 std::string closest(const std::string& word, const std::vector<std::string>& known);
 
-// Sections, one per file.
-DataConfig parse_data(const Reader& r, const Entry& data);
-std::vector<LayerConfig> parse_model(const Reader& r, const Entry& model);
-TrainConfig parse_train(const Reader& r, const Entry& train);
+// What a layer type's argument parser (layers/registry.h) gets: the reader, the layer's
+// argument entries (already checked against its keys), where to point at for a missing
+// argument (the argument map, or the type when there is none) and the key path
+// ("model[2].LSTM").
+struct LayerArgs {
+  const Reader& r;
+  const std::vector<Entry>& args;
+  YAML::Mark at;
+  std::string path;
+};
 
 }  // namespace ember::config_detail

@@ -1,12 +1,50 @@
-// Typed options of every layer, with Keras's argument names and defaults. The YAML builder
-// (layers/builder.cpp) fills these; the layer classes take them. Anything the config may set
-// for a layer is a field here.
+// Typed options of every layer, with Keras's argument names and defaults. The config parser
+// fills these (through the layer registry, layers/registry.h); the layer classes take them.
+// Anything the config may set for a layer is a field here. A closed set of names is an enum,
+// parsed once when the config is read: activations and LSTM implementations are the enums
+// of layers/functional.h (fn::parse_activation / activation_name, fn::parse_lstm_impl /
+// lstm_impl_name), merge modes kernels/merge.h's (parse_merge_mode / merge_mode_name below).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <variant>
+
+#include "engine/core/check.h"
+#include "kernels/merge.h"
 
 namespace ember {
+
+namespace fn {
+enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kSoftmax };
+// Which LSTM kernels run on CUDA tensors: see layers/functional.h.
+enum class LstmImpl { kAuto, kReference, kFused, kCudnn, kPersistent };
+}  // namespace fn
+
+// Bidirectional's merge_mode names: concat | sum | mul | ave; anything else throws
+// std::invalid_argument listing them.
+inline MergeMode parse_merge_mode(const std::string& name) {
+  if (name == "concat") return MergeMode::kConcat;
+  if (name == "sum") return MergeMode::kSum;
+  if (name == "mul") return MergeMode::kMul;
+  if (name == "ave") return MergeMode::kAve;
+  EMBER_CHECK_ARG(false,
+                  "merge: unknown merge_mode '" << name << "'; known: concat, sum, mul, ave");
+  return MergeMode::kConcat;  // unreachable
+}
+inline const char* merge_mode_name(MergeMode m) {
+  switch (m) {
+    case MergeMode::kConcat:
+      return "concat";
+    case MergeMode::kSum:
+      return "sum";
+    case MergeMode::kMul:
+      return "mul";
+    case MergeMode::kAve:
+      return "ave";
+  }
+  return "?";
+}
 
 struct EmbeddingOptions {
   int64_t input_dim = 0;   // vocabulary size V (ids must be < V)
@@ -22,20 +60,20 @@ struct DropoutOptions {  // Dropout and SpatialDropout1D
 
 struct DenseOptions {
   int64_t units = 0;
-  std::string activation = "linear";  // linear (None), relu, sigmoid, tanh, softmax
+  fn::Activation activation = fn::Activation::kLinear;
   bool use_bias = true;
   std::string kernel_initializer = "glorot_uniform";
   std::string bias_initializer = "zeros";
 };
 
 struct ActivationOptions {
-  std::string activation = "linear";
+  fn::Activation activation = fn::Activation::kLinear;
 };
 
 struct LstmOptions {
   int64_t units = 0;
-  std::string activation = "tanh";               // only tanh is supported
-  std::string recurrent_activation = "sigmoid";  // only sigmoid is supported
+  fn::Activation activation = fn::Activation::kTanh;               // only tanh is supported
+  fn::Activation recurrent_activation = fn::Activation::kSigmoid;  // only sigmoid is supported
   bool use_bias = true;
   bool return_sequences = false;
   bool go_backwards = false;
@@ -46,12 +84,17 @@ struct LstmOptions {
   std::string recurrent_initializer = "orthogonal";
   std::string bias_initializer = "zeros";
   // auto | reference | fused | cudnn | persistent: layers/lstm.h, layers/functional.h
-  std::string implementation = "auto";
+  fn::LstmImpl implementation = fn::LstmImpl::kAuto;
 };
 
 struct BidirectionalOptions {
   LstmOptions layer;
-  std::string merge_mode = "concat";  // concat | sum | mul | ave
+  MergeMode merge_mode = MergeMode::kConcat;  // concat | sum | mul | ave
 };
+
+// One layer's options, as a LayerConfig (engine/config/config.h) holds them. monostate: layers
+// without arguments (GlobalMaxPooling1D).
+using LayerOptions = std::variant<EmbeddingOptions, DropoutOptions, DenseOptions, ActivationOptions,
+                                  LstmOptions, BidirectionalOptions, std::monostate>;
 
 }  // namespace ember

@@ -8,6 +8,7 @@
 
 #include "engine/eval/evaluate.h"
 #include "engine/data/sequence.h"
+#include "engine/parse/load_config.h"
 #include "layers/builder.h"
 
 namespace ember {

@@ -1,20 +1,14 @@
-// Training loop, evaluation and the run directory (see trainer.h).
+// The Trainer's checks, loss and evaluation, and train_from_config (see trainer.h); the
+// training loop itself, Trainer::fit, is engine/train/trainer_fit.cpp.
 #include "engine/train/trainer.h"
 
-#include <unistd.h>
-
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iomanip>
 #include <iostream>
-#include <iterator>
 #include <ostream>
 #include <sstream>
 
-#include "engine/data/batches.h"
 #include "engine/dist/backend.h"
 #include "engine/dist/data_parallel.h"
 #include "engine/train/dist_job.h"
@@ -33,12 +27,6 @@ namespace ember {
 namespace fs = std::filesystem;
 
 namespace {
-
-// A per-step output [B,T,K] carries its time mask into the loss and accuracy, as Keras does;
-// a per-sample output has no time axis to mask.
-Tensor step_mask(const LayerIO& out) {
-  return out.x.value().ndim() == 3 ? out.mask : Tensor();
-}
 
 std::string last_layer_desc(const Model& m) {
   const Layer& l = *m.layers().back();
@@ -76,10 +64,64 @@ std::string data_summary(const DataSplits& d, const data::LoadReport& rep) {
   return s.str();
 }
 
-// A file's bytes, or "" when it cannot be read.
-std::string read_text_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// Class weights scale each sample's loss: 'balanced' is n / (K * count_c), as scikit-learn.
+// Empty: none.
+std::vector<double> class_weights(const Config& cfg, const Dataset& train, int64_t k) {
+  std::vector<double> weight;
+  if (cfg.train.class_weight == "balanced") {
+    std::vector<int64_t> counts = class_counts(train.labels, k);
+    for (int64_t c = 0; c < k; ++c)
+      weight.push_back(counts[c] ? double(train.size()) / (k * counts[c]) : 0);
+  } else if (!cfg.train.class_weights.empty()) {
+    weight.assign(k, 1.0);
+    for (auto [c, w] : cfg.train.class_weights) {
+      if (c < 0 || c >= k)
+        throw Error(cfg.path + ": train.class_weight names class " + std::to_string(c) +
+                    ", but there are " + std::to_string(k) + " classes");
+      weight[c] = w;
+    }
+  }
+  return weight;
+}
+
+// The test split, then every data.extra_tests set, each with its own metrics files.
+void evaluate_tests(const Trainer& trainer, const DataSplits& data, const std::string& run_dir,
+                    std::ostream& log) {
+  std::vector<std::pair<std::string, const Dataset*>> tests;
+  if (!data.test.empty()) tests.emplace_back("test", &data.test);
+  for (const auto& [name, ds] : data.extra_tests)
+    if (!ds.empty()) tests.emplace_back(name, &ds);
+  for (const auto& [name, ds] : tests) {
+    Scores sc;
+    EvalResult t = trainer.evaluate(*ds, &sc);
+    check_scores_finite(sc, "the trained model on the " + name + " split");
+    Evaluation ev = evaluate_scores(sc, ds->labels);
+    char line[256];
+    std::snprintf(line, sizeof line, "%s_loss: %.4f - %s_accuracy: %.4f - %s_auc: %.4f",
+                  name.c_str(), t.loss, name.c_str(), t.accuracy, name.c_str(), ev.auc);
+    log << line << std::endl << metrics::format_report(ev.report, data.class_names, 4);
+    if (!run_dir.empty()) write_evaluation(run_dir, name, ev, data.class_names, t.loss);
+  }
+}
+
+// A data-parallel job, once every rank has its data and model: they must agree on both, then
+// gradients go through the fastest communicator the device allows (into topts->comm).
+std::unique_ptr<dist::Communicator> join_ranks(const Config& cfg, const DataSplits& data,
+                                               const Model& model, const Device& dev,
+                                               std::ostream& log, TrainOptions* topts) {
+  dist::Communicator& comm = *topts->comm;
+  dist::check_same_on_all_ranks(comm, dist::data_fingerprint(data, model),
+                                "after loading the data and building the model");
+  std::string how;
+  std::unique_ptr<dist::Communicator> gradient_comm =
+      dist::make_gradient_communicator(comm, dev, &how);
+  if (gradient_comm) topts->comm = gradient_comm.get();
+  const int64_t bs = cfg.train.batch_size, w = comm.size();
+  const std::string sizes =
+      std::to_string(bs / w) + (bs % w ? " or " + std::to_string(bs / w + 1) : "");
+  log << "ember: data parallel: " << w << " ranks (" << how << "); each global batch of " << bs
+      << " rows gives every rank " << sizes << std::endl;
+  return gradient_comm;
 }
 
 }  // namespace
@@ -112,10 +154,7 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
   num_classes_ = static_cast<int64_t>(data.class_names.size());
   EMBER_CHECK_ARG(num_classes_ >= 2, "the data has " << num_classes_ << " classes; need 2 or more");
   from_logits_ = cfg.train.loss.from_logits;
-  binary_ = cfg.train.loss.name == "binary_crossentropy";
-  if (!binary_ && cfg.train.loss.name != "sparse_categorical_crossentropy")
-    throw Error(cfg.path + ": train.loss: unknown loss '" + cfg.train.loss.name +
-                "' (binary_crossentropy, sparse_categorical_crossentropy)");
+  binary_ = cfg.train.loss.name == Loss::kBinaryCrossentropy;
 
   // The last layer must fit the loss: one unit for binary, one per class for sparse.
   const int64_t units = model.output_shape().back();
@@ -150,20 +189,7 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
     }
   callbacks_ = make_callbacks(cfg.train.callbacks);
 
-  // Class weights scale each sample's loss: 'balanced' is n / (K * count_c), as scikit-learn.
-  if (cfg.train.class_weight == "balanced") {
-    std::vector<int64_t> counts = class_counts(train_.labels, num_classes_);
-    for (int64_t c = 0; c < num_classes_; ++c)
-      class_weight_.push_back(counts[c] ? double(train_.size()) / (num_classes_ * counts[c]) : 0);
-  } else if (!cfg.train.class_weights.empty()) {
-    class_weight_.assign(num_classes_, 1.0);
-    for (auto [c, w] : cfg.train.class_weights) {
-      if (c < 0 || c >= num_classes_)
-        throw Error(cfg.path + ": train.class_weight names class " + std::to_string(c) +
-                    ", but there are " + std::to_string(num_classes_) + " classes");
-      class_weight_[c] = w;
-    }
-  }
+  class_weight_ = class_weights(cfg, train_, num_classes_);
   optimizer_ = make_optimizer(cfg.train.optimizer);
 
   // Data parallel: rank 0 alone writes; a global batch must give every rank a row.
@@ -179,6 +205,12 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
 }
 
 Trainer::~Trainer() = default;
+
+// A per-step output [B,T,K] carries its time mask into the loss and accuracy, as Keras does;
+// a per-sample output has no time axis to mask.
+Tensor Trainer::step_mask(const LayerIO& out) {
+  return out.x.value().ndim() == 3 ? out.mask : Tensor();
+}
 
 Tensor Trainer::sample_weights(const Dataset& batch) const {
   if (class_weight_.empty()) return Tensor();
@@ -258,283 +290,6 @@ TrainControl train_control(Optimizer& optimizer, const std::vector<ag::Var*>& pa
   return ctl;
 }
 
-namespace {
-// Keras-like progress line, redrawn in place on a terminal.
-void draw_progress(std::ostream& log, int64_t done, int64_t total, double seconds, double loss,
-                   double acc) {
-  constexpr int kWidth = 30;
-  const int filled = total > 0 ? static_cast<int>(kWidth * done / total) : kWidth;
-  std::string bar(static_cast<size_t>(filled), '=');
-  if (filled < kWidth) bar += '>' + std::string(static_cast<size_t>(kWidth - filled - 1), '.');
-  char line[256];
-  std::snprintf(line, sizeof line, "\r%lld/%lld [%s] - %.0fs %.0fms/step - loss: %.4f - accuracy: %.4f",
-                static_cast<long long>(done), static_cast<long long>(total), bar.c_str(), seconds,
-                done ? 1000.0 * seconds / done : 0.0, loss, acc);
-  log << line << std::flush;
-}
-}  // namespace
-
-TrainResult Trainer::fit(std::ostream& log) {
-  TrainResult result;
-  const fs::path run_dir =
-      !opts_.write_run_dir ? fs::path()
-      : opts_.out_dir.empty() ? fs::path("runs") / cfg_.name
-                              : fs::path(opts_.out_dir);
-
-  const int64_t epochs = opts_.epochs.value_or(cfg_.train.epochs);
-  data::BatchOptions bo;
-  bo.batch_size = cfg_.train.batch_size;
-  bo.shuffle = cfg_.train.shuffle;
-  bo.bucket_by_length = cfg_.train.bucket_by_length;
-  bo.seed = cfg_.seed;
-  bo.pad_value = static_cast<int32_t>(cfg_.sequence.value);
-  data::BatchIterator batches(train_, bo);
-  const int64_t steps_per_epoch = (train_.size() + bo.batch_size - 1) / bo.batch_size;
-  std::vector<ag::Var*> params = model_.parameters();
-  std::ostringstream losses_csv;
-  losses_csv << "step,loss\n" << std::setprecision(9);
-  const bool bar = opts_.progress == 1 || (opts_.progress < 0 && &log == &std::cout &&
-                                           isatty(STDOUT_FILENO));
-
-  TrainControl ctl = train_control(*optimizer_, params);
-  ctl.log = &log;
-  RunPosition pos;
-  // Checkpoints go inside the run directory (the config parser refuses any other path); with
-  // no run directory nothing is written.
-  auto checkpoint = [&](const std::string& name) {
-    if (!opts_.write_run_dir) return;
-    const fs::path p = run_dir / name;
-    if (!p.parent_path().empty()) fs::create_directories(p.parent_path());
-    save_checkpoint(p.string(), model_, contents_, *optimizer_, callbacks_, pos);
-    result.checkpoint = p.string();
-  };
-  // A callback's path is checked again here: a config built in code skips the parser.
-  ctl.save = [&](const std::string& name) {
-    const std::string problem = ModelCheckpoint::path_problem(name);
-    if (!problem.empty()) throw Error("ModelCheckpoint filepath: " + problem);
-    checkpoint(name);
-  };
-
-  // Everything that can be refused is checked before the run directory is touched: config,
-  // data and model before fit(), the checkpoint to resume from here. An existing directory
-  // then keeps its earlier run's files until this run writes its own (write_run_files).
-  if (!opts_.resume.empty()) {
-    pos = load_checkpoint(opts_.resume, model_, *optimizer_, callbacks_);
-    if (dp_) {  // every rank read its own copy of the file: they must agree
-      std::vector<Tensor> w;
-      for (ag::Var* p : params) w.push_back(p->value());
-      dist::check_same_on_all_ranks(dp_->comm(),
-                                    {{"checkpoint weights", dist::hash_tensors(w), opts_.resume},
-                                     {"checkpoint step", std::to_string(pos.step), ""}},
-                                    "resuming from " + opts_.resume);
-    }
-    log << "ember: resumed from " << opts_.resume << " at epoch " << pos.epoch + 1 << ", batch "
-        << pos.batch << " (step " << pos.step << ")" << std::endl;
-  } else {
-    for (auto& cb : callbacks_) cb->on_train_begin(ctl);
-  }
-  if (opts_.write_run_dir) {
-    std::error_code ec;
-    fs::create_directories(run_dir, ec);
-    if (ec) throw Error("cannot create run directory " + run_dir.string() + ": " + ec.message() +
-                        " (pass --out DIR with a writable DIR)");
-    // Also fails before training, not after an hour of it, if nothing can be written there.
-    lock_ = std::make_unique<RunLock>(run_dir.string());
-    result.run_dir = run_dir.string();
-    if (!opts_.resume.empty()) {
-      // The steps before the checkpoint, from the losses.csv beside it (the run directory's
-      // own when resuming in place): the resumed run's file then equals an uninterrupted one.
-      const fs::path earlier = fs::path(opts_.resume).parent_path() / "losses.csv";
-      std::string warning;
-      losses_csv << losses_before(read_text_file(earlier), pos.step, &warning);
-      if (!warning.empty())
-        log << "ember: warning: " << opts_.resume << ": " << warning << "; losses.csv starts at "
-            << "step " << pos.step << std::endl;
-    }
-  }
-  // The run's own files: the config copy (the text that was parsed, so the run's config is
-  // what trained it even if the file has changed since), history, losses, then `ckpt` if one
-  // is named. The first call also clears what an earlier run left that no longer fits.
-  bool published = false;
-  auto write_run_files = [&](const std::string& ckpt) {
-    if (!opts_.write_run_dir) return;
-    if (!published) write_file_atomically((run_dir / "config.yaml").string(), cfg_.text);
-    write_history(run_dir.string(), result.history);
-    write_file_atomically((run_dir / "losses.csv").string(), losses_csv.str());
-    if (!ckpt.empty()) checkpoint(ckpt);
-    if (!published)
-      remove_stale_outputs(run_dir.string(), ckpt == "last.ckpt", !opts_.resume.empty(),
-                           result.history.empty());
-    published = true;
-  };
-  result.history = pos.history;
-  // --max-steps counts steps of the whole run, so a resumed run past it trains no further;
-  // --max-steps 0 therefore writes the initialised model and stops (train_from_config).
-  auto steps_left = [&] {
-    return opts_.max_steps < 0 || static_cast<int64_t>(pos.step) < opts_.max_steps;
-  };
-  if (!steps_left()) write_run_files("");
-  bool stop = !steps_left();
-
-  // Step results (loss, accuracy counts) stay on the device until read here, in step order:
-  // on a GPU a step then queues its work and never waits for the device; results are read
-  // every read_every steps, before a progress draw, at the epoch's end and before any
-  // checkpoint. On the CPU every step is read at once (nothing to wait for), which keeps the
-  // NaN check before that step's update. A non-finite loss stops training naming its step.
-  struct PendingStep {
-    Tensor loss, counts;
-    int64_t rows, step, batch, epoch;
-    Tensor reduced;  // data parallel: the global batch's sums (dist::DataParallel::read)
-  };
-  bool stop_agreed = false;  // data parallel: some rank was interrupted
-  std::vector<PendingStep> pending;
-  const size_t read_every = model_.device().is_cpu() ? 1 : 64;
-  auto read_steps = [&] {
-    for (const PendingStep& p : pending) {
-      double lv = 0, acc = 0;
-      if (p.reduced.defined()) {
-        const dist::StepStats s = dp_->read(p.reduced);
-        lv = s.loss;
-        acc = s.total > 0 ? s.correct / s.total : 0.0;
-        stop_agreed = stop_agreed || s.stop;
-      } else {
-        lv = p.loss.to(Device::cpu()).item();
-        acc = fn::accuracy_from_counts(p.counts);
-      }
-      if (!std::isfinite(lv)) {
-        std::string msg = "loss is " + std::to_string(lv) + " at step " + std::to_string(p.step) +
-                          " (epoch " + std::to_string(p.epoch + 1) + ", batch " +
-                          std::to_string(p.batch + 1) + "); lower the learning rate or set " +
-                          "optimizer.global_clipnorm.";
-        if (!result.checkpoint.empty())
-          msg += " The last good checkpoint is " + result.checkpoint + " (ember train --resume).";
-        throw Error(msg);
-      }
-      pos.acc_sum += acc * p.rows;
-      pos.loss_sum += lv * p.rows;
-      pos.seen += p.rows;
-      result.step_losses.push_back(lv);
-      losses_csv << p.step << ',' << lv << '\n';
-    }
-    pending.clear();
-  };
-
-  for (int64_t epoch = pos.epoch; epoch < epochs && !stop; ++epoch) {
-    auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [&] {
-      return pos.epoch_seconds +
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    };
-    batches.start_epoch(static_cast<uint64_t>(epoch));
-    data::Batch b;
-    for (int64_t skip = 0; skip < pos.batch; ++skip) batches.next(&b);  // resumed mid-epoch
-    pos.epoch = epoch;
-    auto last_draw = std::chrono::steady_clock::now();
-    while (batches.next(&b)) {
-      Dataset batch{b.tokens, b.labels};
-      const int64_t n = batch.size();
-      RunContext ctx{/*training=*/true, cfg_.seed, pos.step};
-      if (dp_) {  // this rank's rows of the global batch, masks drawn as the whole batch's
-        const dist::RowRange mine = dp_->rows_of(n);
-        batch = slice_rows(batch, mine.begin, mine.end);
-        ctx.row_offset = static_cast<uint64_t>(mine.begin);
-      }
-      ag::Var loss;
-      Tensor counts;
-      if (batch.size() > 0) {  // a rank may hold no row of a small last batch
-        LayerIO out = model_.forward(batch.tokens, ctx);
-        loss = batch_loss(out, batch);
-        counts = fn::accuracy_counts(out.x.value(), batch.labels, step_mask(out), from_logits_);
-      }
-      bool draw =
-          bar && std::chrono::steady_clock::now() - last_draw > std::chrono::milliseconds(200);
-      if (!dp_) {
-        pending.push_back(
-            {loss.value(), counts, n, static_cast<int64_t>(pos.step), pos.batch, epoch, Tensor()});
-        if (pending.size() >= read_every || draw) read_steps();
-      }
-      for (ag::Var* p : params) p->zero_grad();
-      if (loss.defined()) loss.backward();
-      if (dp_) {
-        // Every rank now gets the global batch's gradients. Steps are read at the same
-        // steps on every rank (never for a progress draw), so that all see a stop together.
-        pending.push_back({Tensor(), Tensor(), n, static_cast<int64_t>(pos.step), pos.batch, epoch,
-                           dp_->reduce_step(params, loss.defined() ? loss.value() : Tensor(),
-                                            counts, interrupt_requested().load(), pos.step)});
-        if (pending.size() >= read_every) read_steps();
-        draw = draw && pending.empty();
-      }
-      optimizer_->step(params);
-      ++pos.batch;
-      ++pos.step;
-      if (draw) {
-        draw_progress(log, pos.batch, steps_per_epoch, elapsed(), pos.loss_sum / pos.seen,
-                      pos.acc_sum / pos.seen);
-        last_draw = std::chrono::steady_clock::now();
-      }
-      if (dp_ ? stop_agreed : interrupt_requested().load()) {
-        read_steps();
-        pos.epoch_seconds = elapsed();
-        write_run_files("interrupted.ckpt");
-        if (bar) log << '\n';
-        log << "ember: interrupted at epoch " << epoch + 1 << ", batch " << pos.batch
-            << "; checkpoint " << result.checkpoint << " (continue with --resume)" << std::endl;
-        result.interrupted = true;
-        return result;
-      }
-      if (!steps_left()) {
-        stop = true;
-        break;
-      }
-    }
-    read_steps();
-    if (bar) {
-      draw_progress(log, pos.batch, steps_per_epoch, elapsed(), pos.loss_sum / pos.seen,
-                    pos.acc_sum / pos.seen);
-      log << '\n';
-    }
-    EpochRow e;
-    e.epoch = epoch + 1;
-    e.loss = pos.loss_sum / pos.seen;
-    e.accuracy = pos.acc_sum / pos.seen;
-    e.learning_rate = optimizer_->learning_rate();
-    if (!val_.empty()) {
-      EvalResult v = evaluate(val_);
-      e.has_val = true;
-      e.val_loss = v.loss;
-      e.val_accuracy = v.accuracy;
-    }
-    e.seconds = elapsed();
-    result.history.push_back(e);
-
-    char line[256];
-    int len = std::snprintf(line, sizeof line, "Epoch %lld/%lld - %.1fs - loss: %.4f - accuracy: %.4f",
-                            static_cast<long long>(e.epoch), static_cast<long long>(epochs),
-                            e.seconds, e.loss, e.accuracy);
-    if (e.has_val)
-      std::snprintf(line + len, sizeof line - len, " - val_loss: %.4f - val_accuracy: %.4f",
-                    e.val_loss, e.val_accuracy);
-    log << line << std::endl;
-
-    Logs logs{{"loss", e.loss}, {"accuracy", e.accuracy}, {"lr", e.learning_rate}};
-    if (e.has_val) {
-      logs["val_loss"] = e.val_loss;
-      logs["val_accuracy"] = e.val_accuracy;
-    }
-    for (auto& cb : callbacks_) cb->on_epoch_end(epoch, logs, ctl);
-    if (ctl.stop_training) stop = true;
-
-    pos.epoch = epoch + 1;  // the next checkpoint starts the next epoch
-    pos.batch = 0;
-    pos.loss_sum = pos.acc_sum = 0;
-    pos.seen = 0;
-    pos.epoch_seconds = 0;
-    pos.history = result.history;
-    write_run_files("last.ckpt");
-  }
-  return result;
-}
-
 TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::ostream& log) {
   // Started by mpirun: this process is one rank of a data-parallel job (engine/train/dist_job.h),
   // which comes back here with opts.comm set.
@@ -552,18 +307,7 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
   Model model = build_model(cfg, DType::kFloat32);
   TrainOptions topts = opts;
   std::unique_ptr<dist::Communicator> gradient_comm;
-  if (parallel) {
-    dist::check_same_on_all_ranks(*opts.comm, dist::data_fingerprint(data, model),
-                                  "after loading the data and building the model");
-    std::string how;
-    gradient_comm = dist::make_gradient_communicator(*opts.comm, dev, &how);
-    if (gradient_comm) topts.comm = gradient_comm.get();
-    const int64_t bs = cfg.train.batch_size, w = opts.comm->size();
-    const std::string sizes =
-        std::to_string(bs / w) + (bs % w ? " or " + std::to_string(bs / w + 1) : "");
-    log << "ember: data parallel: " << w << " ranks (" << how << "); each global batch of " << bs
-        << " rows gives every rank " << sizes << std::endl;
-  }
+  if (parallel) gradient_comm = join_ranks(cfg, data, model, dev, log, &topts);
   model.to(dev);  // weights are drawn on the CPU, so a seed gives the same model everywhere
   Trainer trainer(cfg, model, data, topts);
   BundleContents contents;
@@ -599,22 +343,7 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
     r.interrupted = true;
     return r;
   }
-  // The test split, then every data.extra_tests set, each with its own metrics files.
-  std::vector<std::pair<std::string, const Dataset*>> tests;
-  if (!data.test.empty()) tests.emplace_back("test", &data.test);
-  for (const auto& [name, ds] : data.extra_tests)
-    if (!ds.empty()) tests.emplace_back(name, &ds);
-  for (const auto& [name, ds] : tests) {
-    Scores sc;
-    EvalResult t = trainer.evaluate(*ds, &sc);
-    check_scores_finite(sc, "the trained model on the " + name + " split");
-    Evaluation ev = evaluate_scores(sc, ds->labels);
-    char line[256];
-    std::snprintf(line, sizeof line, "%s_loss: %.4f - %s_accuracy: %.4f - %s_auc: %.4f",
-                  name.c_str(), t.loss, name.c_str(), t.accuracy, name.c_str(), ev.auc);
-    log << line << std::endl << metrics::format_report(ev.report, data.class_names, 4);
-    if (!r.run_dir.empty()) write_evaluation(r.run_dir, name, ev, data.class_names, t.loss);
-  }
+  evaluate_tests(trainer, data, r.run_dir, log);
   if (!r.run_dir.empty()) log << "ember: run directory " << r.run_dir << std::endl;
   return r;
 }

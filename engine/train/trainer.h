@@ -27,6 +27,7 @@
 namespace ember {
 
 class RunLock;
+class FitRun;  // one Trainer::fit call, engine/train/trainer_fit.cpp
 namespace dist {
 class Communicator;
 class DataParallel;
@@ -88,6 +89,8 @@ class Trainer {
   const Optimizer& optimizer() const { return *optimizer_; }
 
  private:
+  friend class FitRun;
+  static Tensor step_mask(const LayerIO& out);
   ag::Var batch_loss(const LayerIO& out, const Dataset& batch) const;
   Tensor sample_weights(const Dataset& batch) const;
 

@@ -9,6 +9,7 @@
 
 #include "engine/cli/baseline.h"
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "tests/support/test_util.h"
 
 using namespace ember;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
 #include "engine/pipeline/stats.h"
 #include "engine/data/tokenizer.h"

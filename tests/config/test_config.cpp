@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "tests/support/test_util.h"
 
 using namespace ember;
@@ -118,19 +119,20 @@ train:
   CHECK(lstm.dropout == 0.5);
   CHECK(lstm.recurrent_dropout == 0.1);
   CHECK(lstm.return_sequences);
-  CHECK(lstm.implementation == "reference");
+  CHECK(lstm.implementation == fn::LstmImpl::kReference);
   CHECK(c.model[2].name == "encoder");
   CHECK(c.model[3].type == "GlobalMaxPool1D");
   CHECK(std::holds_alternative<std::monostate>(c.model[3].options));
   const auto& d16 = std::get<DenseOptions>(c.model[5].options);
   CHECK(d16.units == 16);
-  CHECK(d16.activation == "linear");  // None
+  CHECK(d16.activation == fn::Activation::kLinear);  // None
   CHECK_FALSE(d16.use_bias);
   CHECK(d16.kernel_initializer == "zeros");
-  CHECK(std::get<ActivationOptions>(c.model[6].options).activation == "relu");
-  CHECK(std::get<DenseOptions>(c.model[7].options).activation == "sigmoid");
+  CHECK(std::get<ActivationOptions>(c.model[6].options).activation == fn::Activation::kRelu);
+  CHECK(std::get<DenseOptions>(c.model[7].options).activation == fn::Activation::kSigmoid);
 
-  CHECK(c.train.loss.name == "sparse_categorical_crossentropy");
+  CHECK(c.train.loss.name == Loss::kSparseCategoricalCrossentropy);
+  CHECK(std::string(loss_name(c.train.loss.name)) == "sparse_categorical_crossentropy");
   CHECK(c.train.loss.from_logits);
   CHECK(c.train.optimizer.name == "sgd");
   CHECK(c.train.optimizer.lr() == 0.05);
@@ -180,9 +182,9 @@ train:
   const auto& bi = std::get<BidirectionalOptions>(c.model[1].options);
   CHECK(bi.layer.units == 3);
   CHECK(bi.layer.return_sequences);
-  CHECK(bi.merge_mode == "sum");
+  CHECK(bi.merge_mode == MergeMode::kSum);
   CHECK(std::holds_alternative<std::monostate>(c.model[2].options));
-  CHECK(std::get<DenseOptions>(c.model[3].options).activation == "linear");
+  CHECK(std::get<DenseOptions>(c.model[3].options).activation == fn::Activation::kLinear);
   CHECK(c.train.optimizer.name == "adam");
   CHECK(c.train.optimizer.lr() == 1e-3);
   CHECK(c.train.class_weight == "balanced");

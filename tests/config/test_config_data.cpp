@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "tests/support/test_util.h"
 
 using namespace ember;

@@ -15,6 +15,7 @@
 #include "engine/dist/data_parallel.h"
 #include "engine/dist/fingerprint.h"
 #include "engine/dist/world.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/synthetic.h"
 #include "layers/builder.h"
 #include "layers/functional.h"

@@ -9,6 +9,7 @@
 
 #include "engine/config/config.h"
 #include "engine/core/rng.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/synthetic.h"
 #include "layers/builder.h"
 #include "layers/functional.h"

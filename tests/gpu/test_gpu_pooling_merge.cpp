@@ -34,13 +34,13 @@ TEST_CASE("GPU merge matches the CPU reference", "[gpu][merge]") {
       const Tensor a = random_uniform(s, DType::kFloat64, -1, 1, ++seed);
       const Tensor b = random_uniform(s, DType::kFloat64, -1, 1, ++seed);
       DeviceFn f = [&](const std::vector<ag::Var>& v, Device) {
-        return fn::merge(v[0], v[1], mode);
+        return fn::merge(v[0], v[1], ember::parse_merge_mode(mode));
       };
       EMBER_CHECK_PARITY(f, {a, b}, {true, true}, gpu_f32_tol(1));
       EMBER_CHECK_PARITY(f, {a, b}, {false, true}, gpu_f32_tol(1));
       // merge(x, x): both contributions accumulate into x's gradient.
       DeviceFn same = [&](const std::vector<ag::Var>& v, Device) {
-        return fn::merge(v[0], v[0], mode);
+        return fn::merge(v[0], v[0], ember::parse_merge_mode(mode));
       };
       EMBER_CHECK_PARITY(same, {a}, {true}, gpu_f32_tol(1));
     }
@@ -49,7 +49,7 @@ TEST_CASE("GPU merge matches the CPU reference", "[gpu][merge]") {
   const Tensor a = random_uniform(Shape{3, 4, 5}, DType::kFloat64, -1, 1, 1);
   const Tensor b = random_uniform(Shape{3, 4, 2}, DType::kFloat64, -1, 1, 2);
   DeviceFn f = [](const std::vector<ag::Var>& v, Device) {
-    return fn::merge(v[0], v[1], "concat");
+    return fn::merge(v[0], v[1], ember::MergeMode::kConcat);
   };
   EMBER_CHECK_PARITY(f, {a, b}, {true, true}, gpu_f32_tol(1));
 }
@@ -57,6 +57,6 @@ TEST_CASE("GPU merge matches the CPU reference", "[gpu][merge]") {
 TEST_CASE("GPU merge rejects inputs on different devices", "[gpu][merge]") {
   ag::Var a(random_uniform(Shape{2, 3}, DType::kFloat32, -1, 1, 1), true);
   ag::Var b(to_device(random_uniform(Shape{2, 3}, DType::kFloat32, -1, 1, 2)), true);
-  CHECK_THROWS_WITH(fn::merge(a, b, "sum"),
+  CHECK_THROWS_WITH(fn::merge(a, b, ember::MergeMode::kSum),
                     Catch::Matchers::Contains("merge") && Catch::Matchers::Contains("cuda:0"));
 }

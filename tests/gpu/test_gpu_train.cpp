@@ -15,6 +15,7 @@
 #include <string>
 
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
 

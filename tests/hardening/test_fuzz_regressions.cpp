@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/io/bundle.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/callbacks.h"
 #include "engine/train/checkpoint.h"
 #include "engine/config/config.h"

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "engine/io/bundle.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/checkpoint.h"
 #include "engine/cli/commands.h"
 #include "engine/io/safetensors.h"

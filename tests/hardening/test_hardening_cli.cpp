@@ -10,6 +10,7 @@
 
 #include "engine/io/bundle.h"
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "layers/builder.h"
 #include "tests/support/hardening_util.h"
 #include "tests/support/test_util.h"

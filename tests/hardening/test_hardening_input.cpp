@@ -16,6 +16,7 @@
 #include "engine/config/config.h"
 #include "engine/data/sequence.h"
 #include "engine/core/tensor.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
 #include "tests/support/hardening_util.h"

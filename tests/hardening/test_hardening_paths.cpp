@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 #include "tests/support/hardening_util.h"
 #include "tests/support/test_util.h"

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/parse/load_config.h"
 #include "engine/train/run_lock.h"
 #include "engine/io/safetensors.h"
 #include "engine/train/trainer.h"

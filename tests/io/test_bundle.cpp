@@ -11,6 +11,7 @@
 #include "engine/io/bundle.h"
 #include "engine/cli/commands.h"
 #include "engine/eval/evaluate.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
 

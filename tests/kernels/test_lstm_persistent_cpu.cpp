@@ -43,7 +43,7 @@ TEST_CASE("LSTM implementation 'persistent': the name round-trips", "[lstm][cpu]
                     Catch::Contains("auto, reference, fused, cudnn, persistent"));
   ember::LstmOptions o;
   o.units = 4;
-  o.implementation = "persistent";
+  o.implementation = fn::LstmImpl::kPersistent;
   o.recurrent_dropout = 0.3;  // unlike cudnn, persistent honours it
   CHECK_NOTHROW(ember::LSTM(o));
   // The config accepts it, and lists it among the choices.

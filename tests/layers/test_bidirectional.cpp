@@ -26,7 +26,7 @@ ember::BidirectionalOptions bidi(int64_t units, bool seq, const std::string& mer
   ember::BidirectionalOptions o;
   o.layer.units = units;
   o.layer.return_sequences = seq;
-  o.merge_mode = merge;
+  o.merge_mode = ember::parse_merge_mode(merge);
   return o;
 }
 
@@ -107,7 +107,7 @@ TEST_CASE("Bidirectional: forward equals the two LSTMs merged, Keras flags",
       call.reverse_outputs = seq;
       call.offset = ember::dropout_offset(3, 6, 2);
       Var b = fn::lstm(Var(x), p[3].var, p[4].var, p[5].var, mask, call);
-      CHECK(bitwise_equal(out.x.value(), fn::merge(f, b, mode).value()));
+      CHECK(bitwise_equal(out.x.value(), fn::merge(f, b, ember::parse_merge_mode(mode)).value()));
       if (seq && std::string(mode) == "concat") {
         // Masked steps output 0 in both halves (row 1 is masked at t=0,1).
         for (int64_t j = 0; j < 6; ++j) CHECK(out.x.value().item((1 * 5 + 0) * 6 + j) == 0.0);

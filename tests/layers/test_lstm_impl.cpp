@@ -189,12 +189,11 @@ TEST_CASE("LSTM implementation: names, and cudnn refuses recurrent_dropout by na
   namespace fn = ember::fn;
   for (const char* name : {"auto", "reference", "fused", "cudnn"})
     CHECK(std::string(fn::lstm_impl_name(fn::parse_lstm_impl(name))) == name);
+  CHECK_THROWS_WITH(fn::parse_lstm_impl("fast"), Catch::Contains("unknown implementation 'fast'") &&
+                                                  Catch::Contains("auto, reference, fused, cudnn"));
   ember::LstmOptions o;
   o.units = 4;
-  o.implementation = "fast";
-  CHECK_THROWS_WITH(ember::LSTM(o), Catch::Contains("unknown implementation 'fast'") &&
-                                        Catch::Contains("auto, reference, fused, cudnn"));
-  o.implementation = "cudnn";
+  o.implementation = fn::LstmImpl::kCudnn;
   o.recurrent_dropout = 0.2;
   CHECK_THROWS_AS(ember::LSTM(o), std::invalid_argument);
   CHECK_THROWS_WITH(ember::LSTM(o), Catch::Contains("recurrent_dropout") &&
@@ -202,7 +201,7 @@ TEST_CASE("LSTM implementation: names, and cudnn refuses recurrent_dropout by na
   o.recurrent_dropout = 0.0;
   o.dropout = 0.3;  // input dropout is applied before cuDNN: fine
   CHECK_NOTHROW(ember::LSTM(o));
-  o.implementation = "fused";
+  o.implementation = fn::LstmImpl::kFused;
   o.recurrent_dropout = 0.2;
   CHECK_NOTHROW(ember::LSTM(o));
 

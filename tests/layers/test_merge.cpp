@@ -16,7 +16,9 @@ const test::Tolerance kF64 = test::tolerance(DType::kFloat64);
 TEST_CASE("merge forward, all modes (hand-computed)", "[basic][merge]") {
   Tensor a = Tensor::from<double>(Shape{2, 2}, {1, 2, 3, 4});
   Tensor b = Tensor::from<double>(Shape{2, 2}, {10, 20, 30, 40});
-  auto run = [&](const char* mode) { return fn::merge(ag::Var(a), ag::Var(b), mode).value(); };
+  auto run = [&](const char* mode) {
+    return fn::merge(ag::Var(a), ag::Var(b), ember::parse_merge_mode(mode)).value();
+  };
   EMBER_EXPECT_CLOSE(run("concat"), Tensor::from<double>(Shape{2, 4}, {1, 2, 10, 20, 3, 4, 30, 40}),
                      kF64);
   EMBER_EXPECT_CLOSE(run("sum"), Tensor::from<double>(Shape{2, 2}, {11, 22, 33, 44}), kF64);
@@ -28,7 +30,7 @@ TEST_CASE("merge concat on the last axis of [B,T,H] with different widths", "[ba
   Tensor a = Tensor::from<float>(Shape{1, 2, 1}, {1, 2});
   Tensor b = Tensor::from<float>(Shape{1, 2, 2}, {3, 4, 5, 6});
   ag::Var av(a, true), bv(b, true);
-  ag::Var y = fn::merge(av, bv, "concat");
+  ag::Var y = fn::merge(av, bv, ember::MergeMode::kConcat);
   EMBER_EXPECT_CLOSE(y.value(), Tensor::from<float>(Shape{1, 2, 3}, {1, 3, 4, 2, 5, 6}),
                      test::tolerance(DType::kFloat32));
   y.backward(Tensor::from<float>(Shape{1, 2, 3}, {10, 20, 30, 40, 50, 60}));
@@ -46,7 +48,7 @@ TEST_CASE("merge gradcheck, all four modes", "[basic][merge]") {
     Tensor w =
         test::random_uniform(concat ? Shape{2, 3, 8} : Shape{2, 3, 4}, DType::kFloat64, -1, 1, 73);
     auto f = [&](const std::vector<ag::Var>& v) {
-      return test::weighted_sum(fn::merge(v[0], v[1], mode), w);
+      return test::weighted_sum(fn::merge(v[0], v[1], ember::parse_merge_mode(mode)), w);
     };
     INFO(mode);
     std::string r = test::gradcheck(f, {a, b}, {true, true});
@@ -58,14 +60,17 @@ TEST_CASE("merge gradcheck, all four modes", "[basic][merge]") {
 TEST_CASE("merge of a value with itself, and with one constant input", "[basic][merge]") {
   Tensor x = Tensor::from<double>(Shape{3}, {1, -2, 3});
   ag::Var xv(x, true);
-  fn::merge(xv, xv, "mul").backward(Tensor::full(Shape{3}, DType::kFloat64, 1.0));
+  fn::merge(xv, xv, ember::MergeMode::kMul)
+      .backward(Tensor::full(Shape{3}, DType::kFloat64, 1.0));
   EMBER_EXPECT_CLOSE(xv.grad(), Tensor::from<double>(Shape{3}, {2, -4, 6}), kF64);  // d(x^2)
   ag::Var xc(x, true);
-  fn::merge(xc, xc, "concat").backward(Tensor::full(Shape{6}, DType::kFloat64, 1.0));
+  fn::merge(xc, xc, ember::MergeMode::kConcat)
+      .backward(Tensor::full(Shape{6}, DType::kFloat64, 1.0));
   EMBER_EXPECT_CLOSE(xc.grad(), Tensor::from<double>(Shape{3}, {2, 2, 2}), kF64);
   // Only the input that needs a gradient gets one.
   ag::Var xa(x, true), xb(x.clone(), false);
-  fn::merge(xa, xb, "ave").backward(Tensor::full(Shape{3}, DType::kFloat64, 2.0));
+  fn::merge(xa, xb, ember::MergeMode::kAve)
+      .backward(Tensor::full(Shape{3}, DType::kFloat64, 2.0));
   EMBER_EXPECT_CLOSE(xa.grad(), Tensor::from<double>(Shape{3}, {1, 1, 1}), kF64);
   CHECK_FALSE(xb.grad().defined());
 }
@@ -89,10 +94,13 @@ TEST_CASE("merge rejects bad modes and shapes", "[basic][merge]") {
   ag::Var a(Tensor::zeros(Shape{2, 3}, DType::kFloat64));
   ag::Var b(Tensor::zeros(Shape{2, 4}, DType::kFloat64));
   ag::Var c(Tensor::zeros(Shape{3, 3}, DType::kFloat64));
-  CHECK(fn::merge(a, b, "concat").shape() == Shape{2, 7});
-  CHECK_THROWS_WITH(fn::merge(a, b, "sum"), Catch::Contains("[2, 3]") && Catch::Contains("[2, 4]"));
-  CHECK_THROWS_AS(fn::merge(a, c, "concat"), std::invalid_argument);
-  CHECK_THROWS_WITH(fn::merge(a, a, "max"), Catch::Contains("max") && Catch::Contains("concat"));
-  CHECK_THROWS_AS(fn::merge(a, ag::Var(Tensor::zeros(Shape{2, 3}, DType::kFloat32)), "sum"),
-                  std::invalid_argument);
+  CHECK(fn::merge(a, b, ember::MergeMode::kConcat).shape() == Shape{2, 7});
+  CHECK_THROWS_WITH(fn::merge(a, b, ember::MergeMode::kSum),
+                    Catch::Contains("[2, 3]") && Catch::Contains("[2, 4]"));
+  CHECK_THROWS_AS(fn::merge(a, c, ember::MergeMode::kConcat), std::invalid_argument);
+  CHECK_THROWS_WITH(ember::parse_merge_mode("max"),
+                    Catch::Contains("max") && Catch::Contains("concat"));
+  CHECK_THROWS_AS(
+      fn::merge(a, ag::Var(Tensor::zeros(Shape{2, 3}, DType::kFloat32)), ember::MergeMode::kSum),
+      std::invalid_argument);
 }

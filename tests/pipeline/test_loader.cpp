@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
 #include "engine/train/trainer.h"
 #include "tests/support/test_util.h"

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
 
 namespace fs = std::filesystem;

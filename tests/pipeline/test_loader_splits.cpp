@@ -12,6 +12,7 @@
 
 #include "engine/cli/commands.h"
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
 #include "engine/pipeline/stats.h"
 #include "engine/train/trainer.h"

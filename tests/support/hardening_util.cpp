@@ -11,6 +11,7 @@
 
 #include "engine/io/bundle.h"
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "engine/pipeline/synthetic.h"
 #include "layers/builder.h"
 

@@ -249,8 +249,8 @@ BidirectionalOptions bidi_options(const BidiCase& bc) {
   o.layer.return_sequences = bc.seq;
   o.layer.dropout = 0.2;
   o.layer.recurrent_dropout = bc.rdrop;
-  o.layer.implementation = bc.impl;
-  o.merge_mode = bc.merge;
+  o.layer.implementation = fn::parse_lstm_impl(bc.impl);
+  o.merge_mode = parse_merge_mode(bc.merge);
   return o;
 }
 

@@ -9,6 +9,7 @@
 
 #include "engine/config/config.h"
 #include "engine/core/rng.h"
+#include "engine/parse/load_config.h"
 
 namespace ember::test {
 

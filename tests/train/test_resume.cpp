@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/config/config.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
 

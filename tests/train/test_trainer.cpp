@@ -7,6 +7,7 @@
 
 #include "engine/config/config.h"
 #include "engine/core/tensor_ops.h"
+#include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
 #include "layers/dense.h"
@@ -18,7 +19,7 @@ TEST_CASE("sigmoid and softmax layers expose their logits", "[trainer][cpu]") {
   for (const char* act : {"sigmoid", "softmax", "relu", "linear"}) {
     DenseOptions o;
     o.units = 3;
-    o.activation = act;
+    o.activation = fn::parse_activation(act);
     Dense d(o);
     InitRng rng(1, 2);
     d.build({4}, DType::kFloat64, rng);

@@ -10,6 +10,7 @@
 
 #include "engine/config/run_files.h"
 #include "engine/config/config_reader.h"
+#include "engine/parse/sections.h"
 
 namespace ember::config_detail {
 namespace {
@@ -20,17 +21,21 @@ const NumRange kMomentum{0.0, 1.0, true, true, "a number in [0, 1]"};
 const std::vector<std::string> kMonitors = {"val_loss", "loss", "val_accuracy", "accuracy"};
 
 LossConfig parse_loss(const Reader& r, const Entry& s) {
-  const std::vector<std::string> names = {"binary_crossentropy",
-                                          "sparse_categorical_crossentropy"};
+  const std::vector<std::string> names = {loss_name(Loss::kBinaryCrossentropy),
+                                          loss_name(Loss::kSparseCategoricalCrossentropy)};
+  auto loss_of = [&](const Entry& e) {
+    return r.choice(e, names) == names[0] ? Loss::kBinaryCrossentropy
+                                          : Loss::kSparseCategoricalCrossentropy;
+  };
   LossConfig l;
   if (s.value.IsScalar()) {
-    l.name = r.choice(s, names);
+    l.name = loss_of(s);
     return l;
   }
   bool has_name = false;
   for (const Entry& e : r.entries(s.value, s.where(), s.path, {"name", "from_logits"},
                                   /*allow_null=*/false)) {
-    if (e.key == "name") l.name = r.choice(e, names), has_name = true;
+    if (e.key == "name") l.name = loss_of(e), has_name = true;
     else l.from_logits = r.boolean(e);
   }
   if (!has_name)

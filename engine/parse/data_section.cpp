@@ -12,6 +12,7 @@
 #include <set>
 
 #include "engine/config/config_reader.h"
+#include "engine/parse/sections.h"
 #include "engine/data/clean.h"
 
 namespace ember::config_detail {
