@@ -10,9 +10,7 @@
 
 #include "layers/functional.h"
 
-#ifdef EMBER_HAVE_CUDA
-#include "engine/cuda/context.h"
-#endif
+#include "engine/core/exec.h"
 
 namespace ember {
 
@@ -70,27 +68,24 @@ LayerIO Bidirectional::forward(const LayerIO& in, const RunContext& ctx) {
     bwd = backward_lstm_.forward_with(in, ctx, !o.go_backwards, /*reverse_outputs=*/seq,
                                       /*zero_output_for_mask=*/seq, layer, 2);
   } else {
-#ifdef EMBER_HAVE_CUDA
+    EMBER_CHECK_ARG(kern::cuda_built(), "Bidirectional: input on "
+                                            << dev.str() << " but this build has no CUDA support");
     // The side stream's temporaries live until the main stream has waited for it, also when
     // the forward direction throws.
     struct JoinSide {
-      cuda::Context& cuda_ctx;
+      kern::Exec main, side;
       std::vector<Tensor> temps;
       ~JoinSide() {
         try {
-          cuda_ctx.join(cuda_ctx.stream(), cuda_ctx.side_stream());
+          kern::join(main, side);
         } catch (...) {  // a failed join has already made the device unusable
         }
       }
-    } side{cuda::Context::get(dev.index), {}};
+    } side{kern::Exec::of(dev), kern::Exec::side(dev), {}};
     bwd = backward_lstm_.forward_with(in, ctx, !o.go_backwards, /*reverse_outputs=*/seq,
                                       /*zero_output_for_mask=*/seq, layer, 2, &side.temps);
     fwd = forward_lstm_.forward_with(in, ctx, o.go_backwards, /*reverse_outputs=*/false,
                                      /*zero_output_for_mask=*/seq, layer, 0);
-#else
-    EMBER_CHECK_ARG(false, "Bidirectional: input on " << dev.str()
-                                                      << " but this build has no CUDA support");
-#endif
   }
   LayerIO out;
   out.x = fn::merge(fwd.x, bwd.x, options_.merge_mode);

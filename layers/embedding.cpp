@@ -3,12 +3,8 @@
 // drawn from rng.fork(0), one sub-stream per parameter as in the other layers.
 #include "layers/embedding.h"
 
-#include "kernels/embedding.h"
+#include "kernels/embedding_dispatch.h"
 #include "layers/functional.h"
-
-#ifdef EMBER_HAVE_CUDA
-#include "engine/cuda/context.h"
-#endif
 
 namespace ember {
 
@@ -50,17 +46,8 @@ LayerIO Embedding::forward(const LayerIO& in, const RunContext&) {
   if (opts_.mask_zero) {
     // Built where the ids are: on a GPU by a kernel, so mask_zero adds no host round trip.
     Tensor mask = Tensor::empty(ids.shape(), DType::kUInt8, ids.device());
-    if (ids.device().is_cpu()) {
-      ref::nonzero_mask(ids.data<int32_t>(), mask.data<uint8_t>(), ids.numel());
-    } else {
-#ifdef EMBER_HAVE_CUDA
-      cuda::nonzero_mask(ids.data<int32_t>(), mask.data<uint8_t>(), ids.numel(),
-                         cuda::Context::get(ids.device().index).stream());
-#else
-      EMBER_CHECK_ARG(false, "Embedding: ids on " << ids.device().str()
-                                                   << " in a build without CUDA support");
-#endif
-    }
+    kern::nonzero_mask(kern::Exec::of(ids, "Embedding", "ids"), ids.data<int32_t>(),
+                       mask.data<uint8_t>(), ids.numel());
     out.mask = mask;
   }
   return out;

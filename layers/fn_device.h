@@ -1,8 +1,7 @@
 // Helpers the autograd ops (layers/fn_*.cpp) share to run on a CUDA device: the same-device
 // check with a message naming the op and both devices, moving host-side index/label tensors to
 // the op's device, and scratch buffers from the caching allocator. The device's stream and
-// cuBLAS handle come from cuda::Context (engine/cuda/context.h), included by the .cpp files
-// under EMBER_HAVE_CUDA only.
+// cuBLAS handle travel in a kern::Exec (engine/core/exec.h), which picks the backend.
 #pragma once
 
 #include <cstddef>

@@ -9,13 +9,9 @@
 // kernels/losses.h). The loss's backward reads its incoming gradient on the device.
 #include <cmath>
 
-#include "kernels/losses.h"
+#include "kernels/losses_dispatch.h"
 #include "layers/fn_device.h"
 #include "layers/functional.h"
-
-#ifdef EMBER_HAVE_CUDA
-#include "engine/cuda/context.h"
-#endif
 
 namespace ember::fn {
 
@@ -93,7 +89,8 @@ const T* ptr_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-#ifdef EMBER_HAVE_CUDA
+double* mutable_or_null(const Tensor& t) { return t.defined() ? t.data<double>() : nullptr; }
+
 // The references validate labels as they read them; for the GPU path the same checks run here
 // on the host copies before they are uploaded.
 void check_binary_targets(const Tensor& yt, const char* op) {
@@ -124,15 +121,28 @@ Tensor device_per_sample(const Tensor& t, DType dt, int64_t batch, const char* o
   return t.reshape(Shape{batch});
 }
 
-// Labels, weights and mask for predictions on a CUDA device, each on that device.
-struct DeviceTargets {
+// Labels, weights and mask in their final form, on the predictions' device.
+struct Targets {
   Tensor y, weight, mask;
 };
 
-DeviceTargets device_targets(const Tensor& pv, const Tensor& y, const Tensor& sample_weight,
-                             const Tensor& mask, const LossDims& d, bool sparse, const char* op) {
+// CPU predictions: everything on the host, normalized (the references validate labels).
+Targets host_targets(const Tensor& pv, const Tensor& y, const Tensor& sample_weight,
+                     const Tensor& mask, const LossDims& d, bool sparse, const char* op) {
+  EMBER_CHECK_ARG(y.defined(), op << ": labels are undefined");
+  Targets out;
+  out.y = sparse ? class_ids(y, d.batch, op, pv)
+                 : per_sample(y, pv.dtype(), d.batch, op, "labels", pv);
+  out.weight = per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv);
+  out.mask = normalize_mask(mask, d, op, pv);
+  return out;
+}
+
+// CUDA predictions: host tensors normalized and validated, then uploaded; device ones checked.
+Targets device_targets(const Tensor& pv, const Tensor& y, const Tensor& sample_weight,
+                       const Tensor& mask, const LossDims& d, bool sparse, const char* op) {
   const Device dev = pv.device();
-  DeviceTargets out;
+  Targets out;
   EMBER_CHECK_ARG(y.defined(), op << ": labels are undefined");
   if (y.device().is_cpu()) {
     if (sparse) {
@@ -171,87 +181,17 @@ DeviceTargets device_targets(const Tensor& pv, const Tensor& y, const Tensor& sa
   return out;
 }
 
-cudaStream_t stream_of(Device dev) { return cuda::Context::get(dev.index).stream(); }
-
-Var binary_crossentropy_cuda(const Var& pred, const DeviceTargets& t, const LossDims& d,
-                             bool from_logits) {
-  const char* op = "binary_crossentropy";
-  const Tensor& pv = pred.value();
-  const Device dev = pv.device();
-  return dispatch_float(pv.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    Tensor loss = Tensor::empty(Shape{}, pv.dtype(), dev);
-    Tensor denom = Tensor::empty(Shape{1}, DType::kFloat64, dev);
-    Tensor ws = detail::scratch(cuda::loss_workspace_bytes(), dev);
-    cuda::binary_crossentropy_forward<T>(pv.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight),
-                                         ptr_or_null<uint8_t>(t.mask), d.batch, d.steps,
-                                         from_logits, loss.data<T>(), denom.data<double>(),
-                                         ws.raw(), cuda::loss_workspace_bytes(), stream_of(dev));
-    Tensor pred_saved = pv;
-    return ag::record1(op, {pred}, loss,
-                       [pred_saved, t, denom, d, from_logits, dev](
-                           const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
-                         Tensor* d_pred = d_in.get(0);
-                         if (!d_pred || !d_out[0]) return;
-                         cuda::binary_crossentropy_backward<T>(
-                             pred_saved.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight),
-                             ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, from_logits,
-                             d_out[0]->data<T>(), denom.data<double>(), d_pred->data<T>(),
-                             stream_of(dev));
-                       });
-  });
+Targets targets(const kern::Exec& ex, const Tensor& pv, const Tensor& y,
+                const Tensor& sample_weight, const Tensor& mask, const LossDims& d, bool sparse,
+                const char* op) {
+  return ex.cpu() ? host_targets(pv, y, sample_weight, mask, d, sparse, op)
+                  : device_targets(pv, y, sample_weight, mask, d, sparse, op);
 }
 
-Var sparse_categorical_crossentropy_cuda(const Var& pred, const DeviceTargets& t,
-                                         const LossDims& d, bool from_logits) {
-  const char* op = "sparse_categorical_crossentropy";
-  const Tensor& pv = pred.value();
-  const Device dev = pv.device();
-  return dispatch_float(pv.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    Tensor loss = Tensor::empty(Shape{}, pv.dtype(), dev);
-    Tensor denom = Tensor::empty(Shape{1}, DType::kFloat64, dev);
-    Tensor ws = detail::scratch(cuda::loss_workspace_bytes(), dev);
-    cuda::sparse_categorical_crossentropy_forward<T>(
-        pv.data<T>(), t.y.data<int32_t>(), ptr_or_null<T>(t.weight), ptr_or_null<uint8_t>(t.mask),
-        d.batch, d.steps, d.classes, from_logits, loss.data<T>(), denom.data<double>(), ws.raw(),
-        cuda::loss_workspace_bytes(), stream_of(dev));
-    Tensor pred_saved = pv;
-    return ag::record1(op, {pred}, loss,
-                       [pred_saved, t, denom, d, from_logits, dev](
-                           const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
-                         Tensor* d_pred = d_in.get(0);
-                         if (!d_pred || !d_out[0]) return;
-                         cuda::sparse_categorical_crossentropy_backward<T>(
-                             pred_saved.data<T>(), t.y.data<int32_t>(), ptr_or_null<T>(t.weight),
-                             ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, d.classes,
-                             from_logits, d_out[0]->data<T>(), denom.data<double>(),
-                             d_pred->data<T>(), stream_of(dev));
-                       });
-  });
+// Scratch for the device reductions (none on the CPU).
+Tensor loss_workspace(const kern::Exec& ex) {
+  return ex.cpu() ? Tensor() : detail::scratch(kern::loss_workspace_bytes(ex), ex.device);
 }
-
-Tensor accuracy_counts_cuda(const Tensor& pred, const DeviceTargets& t, const LossDims& d,
-                            bool from_logits) {
-  const Device dev = pred.device();
-  Tensor counts = Tensor::empty(Shape{2}, DType::kFloat64, dev);
-  Tensor ws = detail::scratch(cuda::loss_workspace_bytes(), dev);
-  dispatch_float(pred.dtype(), "accuracy", [&](auto tag) {
-    using T = decltype(tag);
-    if (d.classes == 1) {
-      cuda::binary_accuracy_counts<T>(pred.data<T>(), t.y.data<T>(), ptr_or_null<uint8_t>(t.mask),
-                                      d.batch, d.steps, from_logits, counts.data<double>(),
-                                      ws.raw(), cuda::loss_workspace_bytes(), stream_of(dev));
-    } else {
-      cuda::sparse_accuracy_counts<T>(pred.data<T>(), t.y.data<int32_t>(),
-                                      ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, d.classes,
-                                      counts.data<double>(), ws.raw(),
-                                      cuda::loss_workspace_bytes(), stream_of(dev));
-    }
-  });
-  return counts;
-}
-#endif
 
 }  // namespace
 
@@ -265,31 +205,28 @@ Var binary_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_w
                                         "probability per sample or step), got "
                                      << pv.shape().str());
   EMBER_CHECK_ARG(y.defined(), op << ": labels are undefined");
-#ifdef EMBER_HAVE_CUDA
-  if (!pv.device().is_cpu())
-    return binary_crossentropy_cuda(
-        pred, device_targets(pv, y, sample_weight, mask, d, false, op), d, from_logits);
-#endif
-  check_cpu(pv, op, "predictions");
-  const Tensor yt = per_sample(y, pv.dtype(), d.batch, op, "labels", pv);
-  const Tensor wt = per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv);
-  const Tensor mt = normalize_mask(mask, d, op, pv);
+  const kern::Exec ex = kern::Exec::of(pv, op, "predictions");
+  const Targets t = targets(ex, pv, y, sample_weight, mask, d, false, op);
   return dispatch_float(pv.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    Tensor loss = Tensor::empty(Shape{}, pv.dtype());
-    ref::binary_crossentropy_forward<T>(pv.data<T>(), yt.data<T>(), ptr_or_null<T>(wt),
-                                        ptr_or_null<uint8_t>(mt), d.batch, d.steps, from_logits,
-                                        loss.data<T>());
+    Tensor loss = Tensor::empty(Shape{}, pv.dtype(), ex.device);
+    // D, which the device backward reads (the CPU recomputes it).
+    Tensor denom = ex.cpu() ? Tensor() : Tensor::empty(Shape{1}, DType::kFloat64, ex.device);
+    Tensor ws = loss_workspace(ex);
+    kern::binary_crossentropy_forward<T>(
+        ex, pv.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight), ptr_or_null<uint8_t>(t.mask),
+        d.batch, d.steps, from_logits, loss.data<T>(), mutable_or_null(denom), ws.raw(),
+        kern::loss_workspace_bytes(ex));
     Tensor pred_saved = pv;
     return ag::record1(op, {pred}, loss,
-                       [pred_saved, yt, wt, mt, d, from_logits](
+                       [pred_saved, t, denom, d, from_logits, ex](
                            const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
                          Tensor* d_pred = d_in.get(0);
                          if (!d_pred || !d_out[0]) return;
-                         ref::binary_crossentropy_backward<T>(
-                             pred_saved.data<T>(), yt.data<T>(), ptr_or_null<T>(wt),
-                             ptr_or_null<uint8_t>(mt), d.batch, d.steps, from_logits,
-                             d_out[0]->item(0), d_pred->data<T>());
+                         kern::binary_crossentropy_backward<T>(
+                             ex, pred_saved.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight),
+                             ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, from_logits,
+                             d_out[0]->data<T>(), ptr_or_null<double>(denom), d_pred->data<T>());
                        });
   });
 }
@@ -300,31 +237,28 @@ Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y, const Tens
   EMBER_CHECK_ARG(pred.defined(), op << ": predictions are undefined");
   const Tensor& pv = pred.value();
   const LossDims d = prediction_dims(pv, op);
-#ifdef EMBER_HAVE_CUDA
-  if (!pv.device().is_cpu())
-    return sparse_categorical_crossentropy_cuda(
-        pred, device_targets(pv, y, sample_weight, mask, d, true, op), d, from_logits);
-#endif
-  check_cpu(pv, op, "predictions");
-  const Tensor yt = class_ids(y, d.batch, op, pv);
-  const Tensor wt = per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv);
-  const Tensor mt = normalize_mask(mask, d, op, pv);
+  const kern::Exec ex = kern::Exec::of(pv, op, "predictions");
+  const Targets t = targets(ex, pv, y, sample_weight, mask, d, true, op);
   return dispatch_float(pv.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    Tensor loss = Tensor::empty(Shape{}, pv.dtype());
-    ref::sparse_categorical_crossentropy_forward<T>(
-        pv.data<T>(), yt.data<int32_t>(), ptr_or_null<T>(wt), ptr_or_null<uint8_t>(mt), d.batch,
-        d.steps, d.classes, from_logits, loss.data<T>());
+    Tensor loss = Tensor::empty(Shape{}, pv.dtype(), ex.device);
+    Tensor denom = ex.cpu() ? Tensor() : Tensor::empty(Shape{1}, DType::kFloat64, ex.device);
+    Tensor ws = loss_workspace(ex);
+    kern::sparse_categorical_crossentropy_forward<T>(
+        ex, pv.data<T>(), t.y.data<int32_t>(), ptr_or_null<T>(t.weight),
+        ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, d.classes, from_logits, loss.data<T>(),
+        mutable_or_null(denom), ws.raw(), kern::loss_workspace_bytes(ex));
     Tensor pred_saved = pv;
     return ag::record1(op, {pred}, loss,
-                       [pred_saved, yt, wt, mt, d, from_logits](
+                       [pred_saved, t, denom, d, from_logits, ex](
                            const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
                          Tensor* d_pred = d_in.get(0);
                          if (!d_pred || !d_out[0]) return;
-                         ref::sparse_categorical_crossentropy_backward<T>(
-                             pred_saved.data<T>(), yt.data<int32_t>(), ptr_or_null<T>(wt),
-                             ptr_or_null<uint8_t>(mt), d.batch, d.steps, d.classes, from_logits,
-                             d_out[0]->item(0), d_pred->data<T>());
+                         kern::sparse_categorical_crossentropy_backward<T>(
+                             ex, pred_saved.data<T>(), t.y.data<int32_t>(),
+                             ptr_or_null<T>(t.weight), ptr_or_null<uint8_t>(t.mask), d.batch,
+                             d.steps, d.classes, from_logits, d_out[0]->data<T>(),
+                             ptr_or_null<double>(denom), d_pred->data<T>());
                        });
   });
 }
@@ -333,36 +267,27 @@ Tensor accuracy_counts(const Tensor& pred, const Tensor& y, const Tensor& mask, 
   const char* op = "accuracy";
   EMBER_CHECK_ARG(pred.defined(), op << ": predictions are undefined");
   const LossDims d = prediction_dims(pred, op);
-#ifdef EMBER_HAVE_CUDA
-  if (!pred.device().is_cpu())
-    return accuracy_counts_cuda(
-        pred, device_targets(pred, y, Tensor(), mask, d, d.classes > 1, op), d, from_logits);
-#endif
-  check_cpu(pred, op, "predictions");
-  const Tensor mt = normalize_mask(mask, d, op, pred);
-  double correct = 0.0, total = 0.0;
+  const kern::Exec ex = kern::Exec::of(pred, op, "predictions");
+  const bool sparse = d.classes > 1;
+  // The CPU accuracy kernels do not validate labels; the loss's range check runs here.
+  const Targets t = targets(ex, pred, y, Tensor(), mask, d, sparse, op);
+  if (ex.cpu() && sparse) check_class_range(t.y, d.classes, op);
+  Tensor counts = Tensor::empty(Shape{2}, DType::kFloat64, ex.device);
+  Tensor ws = loss_workspace(ex);
   dispatch_float(pred.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    if (d.classes == 1) {
-      EMBER_CHECK_ARG(y.defined(), op << ": labels are undefined");
-      const Tensor yt = per_sample(y, pred.dtype(), d.batch, op, "labels", pred);
-      ref::binary_accuracy_counts<T>(pred.data<T>(), yt.data<T>(), ptr_or_null<uint8_t>(mt),
-                                     d.batch, d.steps, from_logits, &correct, &total);
+    if (!sparse) {
+      kern::binary_accuracy_counts<T>(ex, pred.data<T>(), t.y.data<T>(),
+                                      ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, from_logits,
+                                      counts.data<double>(), ws.raw(),
+                                      kern::loss_workspace_bytes(ex));
     } else {
-      const Tensor yt = class_ids(y, d.batch, op, pred);
-      for (int64_t b = 0; b < d.batch; ++b) {
-        const int32_t label = yt.data<int32_t>()[b];
-        EMBER_CHECK_ARG(label >= 0 && label < d.classes, op << ": label " << label << " in row "
-                                                            << b << " is outside [0, " << d.classes
-                                                            << ")");
-      }
-      ref::sparse_accuracy_counts<T>(pred.data<T>(), yt.data<int32_t>(), ptr_or_null<uint8_t>(mt),
-                                     d.batch, d.steps, d.classes, &correct, &total);
+      kern::sparse_accuracy_counts<T>(ex, pred.data<T>(), t.y.data<int32_t>(),
+                                      ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, d.classes,
+                                      counts.data<double>(), ws.raw(),
+                                      kern::loss_workspace_bytes(ex));
     }
   });
-  Tensor counts = Tensor::empty(Shape{2}, DType::kFloat64);
-  counts.data<double>()[0] = correct;
-  counts.data<double>()[1] = total;
   return counts;
 }
 

@@ -10,18 +10,9 @@
 #include <memory>
 #include <vector>
 
-#include <sstream>
-
-#include "kernels/lstm/lstm.h"
-#include "kernels/lstm/lstm_persistent.h"
+#include "kernels/lstm/lstm_dispatch.h"
 #include "layers/fn_device.h"
 #include "layers/functional.h"
-
-#ifdef EMBER_HAVE_CUDA
-#include "engine/cuda/check.h"
-#include "engine/cuda/context.h"
-#include "kernels/lstm/cudnn_rnn.h"
-#endif
 
 namespace ember::fn {
 
@@ -99,98 +90,57 @@ Var lstm_reference(const std::vector<Var>& inputs, bool has_bias, const Tensor& 
       });
 }
 
-#ifdef EMBER_HAVE_CUDA
-// The fused kernels, cuDNN or the persistent kernels on CUDA tensors.
-Var lstm_cuda(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
-              const LstmConfig& cfg, const LstmCall& call, const Shape& out_shape,
-              bool needs_grad) {
+// The fused kernels, cuDNN or the persistent kernels on CUDA tensors (kernels/lstm/lstm_dispatch.h).
+Var lstm_device(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
+                const LstmConfig& cfg, const LstmCall& call, const Shape& out_shape,
+                bool needs_grad) {
   const Tensor& xv = inputs[0].value();
   const Tensor& kv = inputs[1].value();
   const Tensor& rv = inputs[2].value();
   const Tensor bv = has_bias ? inputs[3].value() : Tensor();
-  const int device = xv.device().index;
-  const bool use_cudnn = call.implementation == LstmImpl::kCudnn;
-#ifdef EMBER_CUDA_EMU
-  EMBER_CHECK_ARG(!use_cudnn, cuda::kCudnnUnderEmulator);
-#endif
-  if (use_cudnn) {
-    const std::string why = cuda::cudnn_lstm_unsupported(cfg);
-    EMBER_CHECK_ARG(why.empty(), "lstm: implementation 'cudnn' cannot honour " << why);
-  }
-  EMBER_CUDA_CHECK(cudaSetDevice(device));
-  const bool use_persistent = call.implementation == LstmImpl::kPersistent;
-  if (use_persistent) {
-    std::string why;
-    if (!cuda::lstm_persistent_supported(cfg, xv.dtype(), &why, device)) {
-      std::ostringstream shape;
-      shape << "B=" << cfg.batch << " T=" << cfg.steps << " C=" << cfg.input
-            << " H=" << cfg.hidden << " " << dtype_name(xv.dtype());
-      EMBER_CHECK_ARG(false, "lstm: implementation 'persistent' cannot run this layer ("
-                                 << shape.str() << " on cuda:" << device << "): " << why
-                                 << "; use implementation 'fused'");
-    }
-  }
-  cuda::Context& ctx = cuda::Context::get(device);
+  const Device dev = xv.device();
+  const LstmImpl impl = call.implementation;
+  kern::lstm_device_check(kern::Exec{dev, nullptr}, impl, cfg, xv.dtype());
+  const kern::Exec main = kern::Exec::of(dev);
   const bool side = call.side_stream_keep_alive != nullptr;
-  const cuda::LstmRun run{device, side ? ctx.side_stream() : ctx.stream(),
-                          call.side_stream_keep_alive};
+  const kern::Exec ex = side ? kern::Exec::side(dev) : main;
   // The side stream starts after everything the main stream has queued (x, the mask, and the
   // last users of any cached block this call is handed).
-  if (side) ctx.join(ctx.side_stream(), ctx.stream());
+  if (side) kern::join(ex, main);
 
-  Tensor out = Tensor::empty(out_shape, xv.dtype(), xv.device());
-  auto saved = std::make_shared<LstmSaved>();
-  std::shared_ptr<cuda::CudnnLstmSaved> cudnn_saved;
+  Tensor out = Tensor::empty(out_shape, xv.dtype(), dev);
+  auto saved = std::make_shared<kern::LstmDeviceSaved>();
   dispatch_float(xv.dtype(), "lstm", [&](auto tag) {
     using T = decltype(tag);
-    const T* b = bv.defined() ? bv.data<T>() : nullptr;
-    const uint8_t* m = mask.defined() ? mask.data<uint8_t>() : nullptr;
-    if (use_cudnn)
-      cudnn_saved = cuda::cudnn_lstm_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(), b,
-                                                m, out.data<T>(), needs_grad, run);
-    else if (use_persistent)
-      cuda::lstm_persistent_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(), b, m,
-                                       out.data<T>(), needs_grad ? saved.get() : nullptr, run);
-    else
-      cuda::lstm_forward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(), b, m, out.data<T>(),
-                            needs_grad ? saved.get() : nullptr, run);
+    kern::lstm_device_forward<T>(ex, impl, cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
+                                 bv.defined() ? bv.data<T>() : nullptr,
+                                 mask.defined() ? mask.data<uint8_t>() : nullptr, out.data<T>(),
+                                 needs_grad ? saved.get() : nullptr,
+                                 call.side_stream_keep_alive);
   });
   if (!needs_grad) return Var(out);
-  if (use_cudnn) saved.reset();
   // Saved tensors written on the side stream are released after the backward, on the main
   // stream, which the caller's join has ordered after the side stream's work.
 
   return ag::record1(
       "lstm", inputs, out,
-      [cfg, saved, cudnn_saved, use_persistent, xv, kv, rv, mask, has_bias, device](
-          const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
+      [cfg, saved, impl, xv, kv, rv, mask, has_bias, main](const std::vector<const Tensor*>& d_out,
+                                                           ag::GradInputs& d_in) {
         if (!d_out[0]) return;
         Tensor* d_x = d_in.get(0);
         Tensor* d_k = d_in.get(1);
         Tensor* d_r = d_in.get(2);
         Tensor* d_b = has_bias ? d_in.get(3) : nullptr;
-        EMBER_CUDA_CHECK(cudaSetDevice(device));
-        const cuda::LstmRun brun{device, cuda::Context::get(device).stream(), nullptr};
         dispatch_float(xv.dtype(), "lstm backward", [&](auto tag) {
           using T = decltype(tag);
           auto ptr = [](Tensor* t) { return t ? t->data<T>() : nullptr; };
-          if (cudnn_saved)
-            cuda::cudnn_lstm_backward<T>(cfg, xv.data<T>(), *cudnn_saved, d_out[0]->data<T>(),
-                                         ptr(d_x), ptr(d_k), ptr(d_r), ptr(d_b), brun);
-          else if (use_persistent)
-            cuda::lstm_persistent_backward<T>(
-                cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
-                mask.defined() ? mask.data<uint8_t>() : nullptr, *saved, d_out[0]->data<T>(),
-                ptr(d_x), ptr(d_k), ptr(d_r), ptr(d_b), brun);
-          else
-            cuda::lstm_backward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
-                                   mask.defined() ? mask.data<uint8_t>() : nullptr, *saved,
-                                   d_out[0]->data<T>(), ptr(d_x), ptr(d_k), ptr(d_r), ptr(d_b),
-                                   brun);
+          kern::lstm_device_backward<T>(main, impl, cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
+                                        mask.defined() ? mask.data<uint8_t>() : nullptr, *saved,
+                                        d_out[0]->data<T>(), ptr(d_x), ptr(d_k), ptr(d_r),
+                                        ptr(d_b));
         });
       });
 }
-#endif
 
 }  // namespace
 
@@ -204,10 +154,9 @@ Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var
   detail::check_same_device(xv, kv, "lstm", "x", "kernel");
   detail::check_same_device(xv, rv, "lstm", "x", "recurrent_kernel");
   if (bias.defined()) detail::check_same_device(xv, bias.value(), "lstm", "x", "bias");
-#ifndef EMBER_HAVE_CUDA
-  EMBER_CHECK_ARG(xv.device().is_cpu(), "lstm: x " << xv.str() << " is on a CUDA device, but "
-                                                      "this build has no CUDA support");
-#endif
+  EMBER_CHECK_ARG(xv.device().is_cpu() || kern::cuda_built(),
+                  "lstm: x " << xv.str() << " is on a CUDA device, but this build has no CUDA "
+                                            "support");
   EMBER_CHECK_ARG(xv.ndim() == 3, "lstm: x must be [B,T,C], got " << xv.shape().str());
   EMBER_CHECK_ARG(rv.ndim() == 2 && rv.size(1) == 4 * rv.size(0),
                   "lstm: recurrent_kernel must be [H,4H], got " << rv.shape().str());
@@ -243,10 +192,8 @@ Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var
     for (const Var& v : inputs) needs_grad = needs_grad || v.requires_grad();
 
   const Shape out_shape = call.return_sequences ? Shape{nb, nt, nh} : Shape{nb, nh};
-#ifdef EMBER_HAVE_CUDA
   if (!xv.device().is_cpu() && call.implementation != LstmImpl::kReference)
-    return lstm_cuda(inputs, bias.defined(), mask, cfg, call, out_shape, needs_grad);
-#endif
+    return lstm_device(inputs, bias.defined(), mask, cfg, call, out_shape, needs_grad);
   return lstm_reference(inputs, bias.defined(), mask, cfg, out_shape, needs_grad);
 }
 

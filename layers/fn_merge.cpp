@@ -4,13 +4,9 @@
 // is fine: both gradient contributions accumulate into x's gradient.
 #include <string>
 
-#include "kernels/merge.h"
+#include "kernels/merge_dispatch.h"
 #include "layers/fn_device.h"
 #include "layers/functional.h"
-
-#ifdef EMBER_HAVE_CUDA
-#include "engine/cuda/context.h"
-#endif
 
 namespace ember::fn {
 
@@ -38,10 +34,7 @@ Var merge(const Var& a, const Var& b, MergeMode m) {
   const Tensor& av = a.value();
   const Tensor& bv = b.value();
   detail::check_same_device(av, bv, "merge", "first input", "second input");
-#ifndef EMBER_HAVE_CUDA
-  EMBER_CHECK_ARG(av.device().is_cpu(), "merge: inputs " << av.str() << " are on a CUDA device, "
-                                                             "but this build has no CUDA support");
-#endif
+  const kern::Exec ex = kern::Exec::of(av, "merge", "inputs");
   EMBER_CHECK_ARG(av.dtype() == bv.dtype(),
                   "merge: inputs differ in dtype: " << av.str() << " vs " << bv.str());
   Shape out_shape = av.shape();
@@ -61,78 +54,39 @@ Var merge(const Var& a, const Var& b, MergeMode m) {
                                                        << bv.shape().str());
   }
 
-#ifdef EMBER_HAVE_CUDA
-  if (!av.device().is_cpu()) {
-    const Device dev = av.device();
-    return dispatch_float(av.dtype(), "merge", [&](auto tag) {
-      using T = decltype(tag);
-      Tensor y = Tensor::empty(out_shape, av.dtype(), dev);
-      cudaStream_t stream = cuda::Context::get(dev.index).stream();
-      if (m == MergeMode::kConcat) {
-        cuda::merge_concat_forward<T>(av.data<T>(), bv.data<T>(), y.data<T>(), rows, width_a,
-                                      width_b, stream);
-        return ag::record1("merge_concat", {a, b}, y,
-                           [rows, width_a, width_b, dev](const std::vector<const Tensor*>& d_out,
-                                                         ag::GradInputs& d_in) {
-                             if (!d_out[0]) return;
-                             Tensor* d_a = d_in.get(0);
-                             Tensor* d_b = d_in.get(1);
-                             cuda::merge_concat_backward<T>(
-                                 d_out[0]->data<T>(), d_a ? d_a->data<T>() : nullptr,
-                                 d_b ? d_b->data<T>() : nullptr, rows, width_a, width_b,
-                                 cuda::Context::get(dev.index).stream());
-                           });
-      }
-      const int64_t n = av.numel();
-      cuda::merge_elementwise_forward<T>(m, av.data<T>(), bv.data<T>(), y.data<T>(), n, stream);
-      Tensor saved_a = m == MergeMode::kMul ? av : Tensor();
-      Tensor saved_b = m == MergeMode::kMul ? bv : Tensor();
-      return ag::record1(
-          "merge", {a, b}, y,
-          [m, n, saved_a, saved_b, dev](const std::vector<const Tensor*>& d_out,
-                                        ag::GradInputs& d_in) {
-            if (!d_out[0]) return;
-            Tensor* d_a = d_in.get(0);
-            Tensor* d_b = d_in.get(1);
-            cuda::merge_elementwise_backward<T>(
-                m, saved_a.defined() ? saved_a.data<T>() : nullptr,
-                saved_b.defined() ? saved_b.data<T>() : nullptr, d_out[0]->data<T>(),
-                d_a ? d_a->data<T>() : nullptr, d_b ? d_b->data<T>() : nullptr, n,
-                cuda::Context::get(dev.index).stream());
-          });
-    });
-  }
-#endif
   return dispatch_float(av.dtype(), "merge", [&](auto tag) {
     using T = decltype(tag);
-    Tensor y = Tensor::empty(out_shape, av.dtype());
+    Tensor y = Tensor::empty(out_shape, av.dtype(), ex.device);
     if (m == MergeMode::kConcat) {
-      ref::merge_concat_forward<T>(av.data<T>(), bv.data<T>(), y.data<T>(), rows, width_a, width_b);
-      return ag::record1(
-          "merge_concat", {a, b}, y,
-          [rows, width_a, width_b](const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
-            if (!d_out[0]) return;
-            Tensor* d_a = d_in.get(0);
-            Tensor* d_b = d_in.get(1);
-            ref::merge_concat_backward<T>(d_out[0]->data<T>(), d_a ? d_a->data<T>() : nullptr,
-                                          d_b ? d_b->data<T>() : nullptr, rows, width_a, width_b);
-          });
+      kern::merge_concat_forward<T>(ex, av.data<T>(), bv.data<T>(), y.data<T>(), rows, width_a,
+                                    width_b);
+      return ag::record1("merge_concat", {a, b}, y,
+                         [rows, width_a, width_b, ex](const std::vector<const Tensor*>& d_out,
+                                                      ag::GradInputs& d_in) {
+                           if (!d_out[0]) return;
+                           Tensor* d_a = d_in.get(0);
+                           Tensor* d_b = d_in.get(1);
+                           kern::merge_concat_backward<T>(
+                               ex, d_out[0]->data<T>(), d_a ? d_a->data<T>() : nullptr,
+                               d_b ? d_b->data<T>() : nullptr, rows, width_a, width_b);
+                         });
     }
     const int64_t n = av.numel();
-    ref::merge_elementwise_forward<T>(m, av.data<T>(), bv.data<T>(), y.data<T>(), n);
+    kern::merge_elementwise_forward<T>(ex, m, av.data<T>(), bv.data<T>(), y.data<T>(), n);
     // Only mul's backward reads the inputs; keep them alive for that mode alone.
     Tensor saved_a = m == MergeMode::kMul ? av : Tensor();
     Tensor saved_b = m == MergeMode::kMul ? bv : Tensor();
     return ag::record1(
         "merge", {a, b}, y,
-        [m, n, saved_a, saved_b](const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
+        [m, n, saved_a, saved_b, ex](const std::vector<const Tensor*>& d_out,
+                                     ag::GradInputs& d_in) {
           if (!d_out[0]) return;
           Tensor* d_a = d_in.get(0);
           Tensor* d_b = d_in.get(1);
-          ref::merge_elementwise_backward<T>(m, saved_a.defined() ? saved_a.data<T>() : nullptr,
-                                             saved_b.defined() ? saved_b.data<T>() : nullptr,
-                                             d_out[0]->data<T>(), d_a ? d_a->data<T>() : nullptr,
-                                             d_b ? d_b->data<T>() : nullptr, n);
+          kern::merge_elementwise_backward<T>(
+              ex, m, saved_a.defined() ? saved_a.data<T>() : nullptr,
+              saved_b.defined() ? saved_b.data<T>() : nullptr, d_out[0]->data<T>(),
+              d_a ? d_a->data<T>() : nullptr, d_b ? d_b->data<T>() : nullptr, n);
         });
   });
 }

@@ -24,7 +24,7 @@ Var spatial_dropout1d(const Var& x, double rate, uint64_t seed, uint64_t offset,
 // x any shape: one draw per element (flat index i draws index_base + i), inverted scaling.
 Var dropout(const Var& x, double rate, uint64_t seed, uint64_t offset, uint64_t index_base = 0);
 
-// enum class Activation: engine/config/layer_options.h
+// enum class Activation: kernels/op_kinds.h
 Activation parse_activation(const std::string& name);  // throws listing the known names
 const char* activation_name(Activation a);
 Var activation(const Var& x, Activation a);  // softmax over the last axis
@@ -46,7 +46,7 @@ Var merge(const Var& a, const Var& b, MergeMode mode);  // concat|sum|mul|ave
 // std::invalid_argument naming the layer's shape and the reason. kAuto stays kFused until the
 // benchmark on an H100 shows persistent faster: its kernels have been compiled but not yet run
 // on a GPU, and auto must only pick tested code.
-// enum class LstmImpl { kAuto, kReference, kFused, kCudnn, kPersistent }: engine/config/layer_options.h
+// enum class LstmImpl { kAuto, kReference, kFused, kCudnn, kPersistent }: kernels/op_kinds.h
 // auto|reference|fused|cudnn|persistent, else throws listing them
 LstmImpl parse_lstm_impl(const std::string& name);
 const char* lstm_impl_name(LstmImpl impl);

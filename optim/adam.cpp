@@ -6,10 +6,7 @@
 #include <cmath>
 #include <type_traits>
 
-#ifdef EMBER_HAVE_CUDA
-#include "engine/cuda/context.h"
-#include "optim/fused_update.h"
-#endif
+#include "optim/update_dispatch.h"
 
 namespace ember {
 
@@ -46,34 +43,10 @@ void Adam::update(const std::vector<ag::Var*>& params) {
   const double t = static_cast<double>(iterations() + 1);
   const double alpha =
       learning_rate() * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
-#ifdef EMBER_HAVE_CUDA
-  if (!params.empty() && !params[0]->value().device().is_cpu()) {
-    // One fused launch per dtype (and per 32 tensors) over every param with a gradient.
-    std::vector<cuda::ParamSlices<float>> f32;
-    std::vector<cuda::ParamSlices<double>> f64;
-    for (size_t i = 0; i < params.size(); ++i) {
-      ag::Var& param = *params[i];
-      if (!param.grad().defined()) continue;
-      Tensor& m = slot_for(m_, i, param, "m");
-      Tensor& v = slot_for(v_, i, param, "v");
-      Tensor& p = param.mutable_value();
-      dispatch_float(p.dtype(), "adam", [&](auto tag) {
-        using T = decltype(tag);
-        cuda::ParamSlices<T> s{p.data<T>(), param.grad().data<T>(), m.data<T>(), v.data<T>(),
-                               p.numel()};
-        if constexpr (std::is_same_v<T, float>) f32.push_back(s);
-        else f64.push_back(s);
-      });
-    }
-    cudaStream_t stream = cuda::Context::get(params[0]->value().device().index).stream();
-    cuda::adam_update<float>(f32.data(), static_cast<int>(f32.size()), static_cast<float>(alpha),
-                             static_cast<float>(beta_1_), static_cast<float>(beta_2_),
-                             static_cast<float>(epsilon_), stream);
-    cuda::adam_update<double>(f64.data(), static_cast<int>(f64.size()), alpha, beta_1_, beta_2_,
-                              epsilon_, stream);
-    return;
-  }
-#endif
+  // Every param with a gradient, float32 and float64 apart: one call for the whole step (on a
+  // GPU one fused launch per dtype and per 32 tensors).
+  std::vector<kern::ParamSlices<float>> f32;
+  std::vector<kern::ParamSlices<double>> f64;
   for (size_t i = 0; i < params.size(); ++i) {
     ag::Var& param = *params[i];
     if (!param.grad().defined()) continue;  // Keras skips None gradients
@@ -82,11 +55,15 @@ void Adam::update(const std::vector<ag::Var*>& params) {
     Tensor& p = param.mutable_value();
     dispatch_float(p.dtype(), "adam", [&](auto tag) {
       using T = decltype(tag);
-      ref::adam_update<T>(p.data<T>(), param.grad().data<T>(), m.data<T>(), v.data<T>(), p.numel(),
-                          static_cast<T>(alpha), static_cast<T>(beta_1_), static_cast<T>(beta_2_),
-                          static_cast<T>(epsilon_));
+      kern::ParamSlices<T> s{p.data<T>(), param.grad().data<T>(), m.data<T>(), v.data<T>(),
+                             p.numel()};
+      if constexpr (std::is_same_v<T, float>) f32.push_back(s);
+      else f64.push_back(s);
     });
   }
+  const kern::Exec ex =
+      kern::Exec::of(params.empty() ? Device::cpu() : params[0]->value().device());
+  kern::adam_update(ex, f32, f64, alpha, beta_1_, beta_2_, epsilon_);
 }
 
 void Adam::append_slots(NamedTensors& out) const {

@@ -5,10 +5,7 @@
 #include <cmath>
 #include <type_traits>
 
-#ifdef EMBER_HAVE_CUDA
-#include "engine/cuda/context.h"
-#include "optim/fused_update.h"
-#endif
+#include "optim/update_dispatch.h"
 
 namespace ember {
 
@@ -39,33 +36,10 @@ Sgd::Sgd(const OptimizerConfig& cfg)
 }
 
 void Sgd::update(const std::vector<ag::Var*>& params) {
-#ifdef EMBER_HAVE_CUDA
-  if (!params.empty() && !params[0]->value().device().is_cpu()) {
-    // One fused launch per dtype (and per 32 tensors) over every param with a gradient.
-    std::vector<cuda::ParamSlices<float>> f32;
-    std::vector<cuda::ParamSlices<double>> f64;
-    for (size_t i = 0; i < params.size(); ++i) {
-      ag::Var& param = *params[i];
-      if (!param.grad().defined()) continue;
-      Tensor* velocity = momentum_ > 0.0 ? &slot_for(velocity_, i, param, "momentum") : nullptr;
-      Tensor& p = param.mutable_value();
-      dispatch_float(p.dtype(), "sgd", [&](auto tag) {
-        using T = decltype(tag);
-        cuda::ParamSlices<T> s{p.data<T>(), param.grad().data<T>(),
-                               velocity ? velocity->data<T>() : nullptr, nullptr, p.numel()};
-        if constexpr (std::is_same_v<T, float>) f32.push_back(s);
-        else f64.push_back(s);
-      });
-    }
-    cudaStream_t stream = cuda::Context::get(params[0]->value().device().index).stream();
-    cuda::sgd_update<float>(f32.data(), static_cast<int>(f32.size()),
-                            static_cast<float>(learning_rate()), static_cast<float>(momentum_),
-                            nesterov_, stream);
-    cuda::sgd_update<double>(f64.data(), static_cast<int>(f64.size()), learning_rate(), momentum_,
-                             nesterov_, stream);
-    return;
-  }
-#endif
+  // Every param with a gradient, float32 and float64 apart: one call for the whole step (on a
+  // GPU one fused launch per dtype and per 32 tensors).
+  std::vector<kern::ParamSlices<float>> f32;
+  std::vector<kern::ParamSlices<double>> f64;
   for (size_t i = 0; i < params.size(); ++i) {
     ag::Var& param = *params[i];
     if (!param.grad().defined()) continue;  // Keras skips None gradients
@@ -73,11 +47,15 @@ void Sgd::update(const std::vector<ag::Var*>& params) {
     Tensor& p = param.mutable_value();
     dispatch_float(p.dtype(), "sgd", [&](auto tag) {
       using T = decltype(tag);
-      ref::sgd_update<T>(p.data<T>(), param.grad().data<T>(),
-                         velocity ? velocity->data<T>() : nullptr, p.numel(),
-                         static_cast<T>(learning_rate()), static_cast<T>(momentum_), nesterov_);
+      kern::ParamSlices<T> s{p.data<T>(), param.grad().data<T>(),
+                             velocity ? velocity->data<T>() : nullptr, nullptr, p.numel()};
+      if constexpr (std::is_same_v<T, float>) f32.push_back(s);
+      else f64.push_back(s);
     });
   }
+  const kern::Exec ex =
+      kern::Exec::of(params.empty() ? Device::cpu() : params[0]->value().device());
+  kern::sgd_update(ex, f32, f64, learning_rate(), momentum_, nesterov_);
 }
 
 void Sgd::append_slots(NamedTensors& out) const {

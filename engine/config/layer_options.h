@@ -2,7 +2,7 @@
 // fills these (through the layer registry, layers/registry.h); the layer classes take them.
 // Anything the config may set for a layer is a field here. A closed set of names is an enum,
 // parsed once when the config is read: activations and LSTM implementations are the enums
-// of layers/functional.h (fn::parse_activation / activation_name, fn::parse_lstm_impl /
+// of kernels/op_kinds.h (fn::parse_activation / activation_name, fn::parse_lstm_impl /
 // lstm_impl_name), merge modes kernels/merge.h's (parse_merge_mode / merge_mode_name below).
 #pragma once
 
@@ -12,14 +12,9 @@
 
 #include "engine/core/check.h"
 #include "kernels/merge.h"
+#include "kernels/op_kinds.h"  // fn::Activation, fn::LstmImpl
 
 namespace ember {
-
-namespace fn {
-enum class Activation { kLinear, kRelu, kSigmoid, kTanh, kSoftmax };
-// Which LSTM kernels run on CUDA tensors: see layers/functional.h.
-enum class LstmImpl { kAuto, kReference, kFused, kCudnn, kPersistent };
-}  // namespace fn
 
 // Bidirectional's merge_mode names: concat | sum | mul | ave; anything else throws
 // std::invalid_argument listing them.

@@ -1,23 +1,12 @@
-// CPU loops for tensor_ops.h, and the dispatch to engine/cuda/tensor_ops.h for CUDA tensors.
+// tensor_ops.h over engine/core/tensor_ops_dispatch.h, which holds the CPU loops and the switch to
+// engine/cuda/tensor_ops.h for CUDA tensors: one body per op.
 #include "engine/core/tensor_ops.h"
 
 #include <cmath>
 
-#ifdef EMBER_HAVE_CUDA
-#include <cuda_runtime.h>
-
-#include "engine/cuda/check.h"
-#include "engine/cuda/context.h"
-#include "engine/cuda/tensor_ops.h"
-#endif
+#include "engine/core/tensor_ops_dispatch.h"
 
 namespace ember {
-
-namespace {
-#ifdef EMBER_HAVE_CUDA
-cudaStream_t stream_of(const Tensor& t) { return cuda::Context::get(t.device().index).stream(); }
-#endif
-}  // namespace
 
 void add_inplace(Tensor& dst, const Tensor& src) { axpy_inplace(dst, 1.0, src); }
 
@@ -25,64 +14,29 @@ void axpy_inplace(Tensor& dst, double a, const Tensor& x) {
   check_same_shape(dst, x, "axpy_inplace");
   EMBER_CHECK_ARG(dst.device() == x.device(),
                   "axpy_inplace: " << dst.str() << " and " << x.str() << " are on different devices");
-#ifdef EMBER_HAVE_CUDA
-  if (!dst.device().is_cpu()) {
-    dispatch_float(dst.dtype(), "axpy_inplace", [&](auto tag) {
-      using T = decltype(tag);
-      cuda::axpy<T>(dst.data<T>(), static_cast<T>(a), x.data<T>(), dst.numel(), stream_of(dst));
-    });
-    return;
-  }
-#endif
+  const kern::Exec ex = kern::Exec::of(dst.device());
   dispatch_float(dst.dtype(), "axpy_inplace", [&](auto tag) {
     using T = decltype(tag);
-    T* d = dst.data<T>();
-    const T* s = x.data<T>();
-    const T ta = static_cast<T>(a);
-    for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] += ta * s[i];
+    kern::axpy<T>(ex, dst.data<T>(), static_cast<T>(a), x.data<T>(), dst.numel());
   });
 }
 
 void scale_inplace(Tensor& dst, double a) {
-#ifdef EMBER_HAVE_CUDA
-  if (!dst.device().is_cpu()) {
-    dispatch_float(dst.dtype(), "scale_inplace", [&](auto tag) {
-      using T = decltype(tag);
-      cuda::scale<T>(dst.data<T>(), static_cast<T>(a), dst.numel(), stream_of(dst));
-    });
-    return;
-  }
-#endif
+  const kern::Exec ex = kern::Exec::of(dst.device());
   dispatch_float(dst.dtype(), "scale_inplace", [&](auto tag) {
     using T = decltype(tag);
-    T* d = dst.data<T>();
-    const T ta = static_cast<T>(a);
-    for (int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] *= ta;
+    kern::scale<T>(ex, dst.data<T>(), static_cast<T>(a), dst.numel());
   });
 }
 
 double sum_squares(const Tensor& t) {
-#ifdef EMBER_HAVE_CUDA
-  if (!t.device().is_cpu()) {
-    Tensor scratch = Tensor::empty({cuda::kSumSquaresBlocks + 1}, DType::kFloat64, t.device());
-    double* p = scratch.data<double>();
-    dispatch_float(t.dtype(), "sum_squares", [&](auto tag) {
-      using T = decltype(tag);
-      cuda::sum_squares<T>(t.data<T>(), t.numel(), p, p + cuda::kSumSquaresBlocks, stream_of(t));
-    });
-    double out = 0;
-    EMBER_CUDA_CHECK(cudaMemcpyAsync(&out, p + cuda::kSumSquaresBlocks, sizeof(double),
-                                     cudaMemcpyDeviceToHost, stream_of(t)));
-    EMBER_CUDA_CHECK(cudaStreamSynchronize(stream_of(t)));
-    return out;
-  }
-#endif
+  const kern::Exec ex = kern::Exec::of(t.device());
+  const int64_t scratch_n = kern::sum_squares_scratch(ex);
+  Tensor scratch = scratch_n > 0 ? Tensor::empty({scratch_n}, DType::kFloat64, t.device()) : Tensor();
+  double* p = scratch.defined() ? scratch.data<double>() : nullptr;
   return dispatch_float(t.dtype(), "sum_squares", [&](auto tag) {
     using T = decltype(tag);
-    const T* d = t.data<T>();
-    double s = 0;
-    for (int64_t i = 0, n = t.numel(); i < n; ++i) s += static_cast<double>(d[i]) * d[i];
-    return s;
+    return kern::sum_squares<T>(ex, t.data<T>(), t.numel(), p);
   });
 }
 
