@@ -1,8 +1,9 @@
 // Where a kernel runs: the one execution context every backend-neutral entry point
 // (ember::kern, kernels/*_dispatch.h) takes. A CPU Exec carries no stream; a CUDA Exec carries
 // its device's main stream (or the side stream, for a Bidirectional's second direction). The
-// choice between ember::ref and ember::cuda is made in exactly one place, EMBER_BACKEND below,
-// so the autograd ops (layers/fn_*.cpp), tensor_ops and the optimizers each have one body.
+// choice between ember::ref and ember::cuda is made only in the dispatch files, by
+// EMBER_BACKEND below (or an #ifdef there where the CUDA half needs runtime calls), so the
+// autograd ops (layers/fn_*.cpp), tensor_ops and the optimizers each have one body.
 #pragma once
 
 #include <cstddef>
@@ -46,8 +47,8 @@ void join(const Exec& waiter, const Exec& signaller);
 // The one backend switch: runs `cpu_call` for a CPU Exec and `cuda_call` (which names
 // (ex).stream) for a CUDA one. A build without CUDA never sees `cuda_call`, so the cuda::
 // launchers it names need not exist there; a CUDA Exec cannot be made in such a build
-// (Exec::of throws), which Exec::require_cpu re-checks. Calls with template argument lists of
-// more than one argument must be parenthesised or wrapped.
+// (Exec::of throws), which detail::require_cpu re-checks. A call whose template argument list
+// has a comma must be parenthesised (a macro argument ends at a top-level comma).
 #ifdef EMBER_HAVE_CUDA
 #define EMBER_BACKEND(ex, cpu_call, cuda_call) \
   do {                                         \
