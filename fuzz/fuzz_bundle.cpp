@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "fuzz/fuzz_assert.h"
 #include "engine/io/bundle.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/callbacks.h"
@@ -36,6 +37,7 @@
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
 #include "optim/optimizer.h"
+#include "tests/support/tiny_config.h"
 
 namespace {
 
@@ -46,26 +48,9 @@ using ember::Model;
 using ember::SafetensorsFile;
 using ember::Tensor;
 
-#define FUZZ_ASSERT(cond)                                                 \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      std::fprintf(stderr, "fuzz_bundle: invariant failed: %s\n", #cond); \
-      std::abort();                                                       \
-    }                                                                     \
-  } while (0)
-
-// The model every checkpoint is resumed into (tests/support/hardening_util.cpp's tiny model, with
-// callbacks that keep state and best weights).
-const char* const kCheckpointYaml = R"(name: tiny
-seed: 1
-data:
-  synthetic: {n_train: 64, n_val: 32, n_test: 32, maxlen: 8}
-sequence: {maxlen: 8}
-model:
-  - Embedding: {input_dim: 48, output_dim: 4}
-  - LSTM: {units: 3}
-  - Dense: {units: 1, activation: sigmoid}
-train:
+// The model every checkpoint is resumed into: tests/support/tiny_config.h's, with callbacks
+// that keep state and best weights.
+const std::string kCheckpointYaml = "name: tiny\n" + ember::test::kTinyModelYaml + R"(train:
   loss: binary_crossentropy
   optimizer: adam
   epochs: 2

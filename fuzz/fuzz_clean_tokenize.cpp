@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/fuzz_assert.h"
 #include "engine/core/check.h"
 #include "engine/data/clean.h"
 #include "engine/data/tokenizer.h"
@@ -25,14 +26,6 @@ namespace {
 using ember::data::Cleaner;
 using ember::data::Tokenizer;
 namespace unicode = ember::data::unicode;
-
-#define FUZZ_ASSERT(cond)                                                         \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      std::fprintf(stderr, "fuzz_clean_tokenize: invariant failed: %s\n", #cond); \
-      std::abort();                                                               \
-    }                                                                             \
-  } while (0)
 
 const std::vector<std::string>& all_steps() {
   static const std::vector<std::string> steps = Cleaner::known_steps();

@@ -16,6 +16,7 @@
 #include <string>
 #include <variant>
 
+#include "fuzz/fuzz_assert.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/callbacks.h"
 #include "engine/core/check.h"
@@ -31,14 +32,6 @@
 namespace {
 
 using ember::Config;
-
-#define FUZZ_ASSERT(cond)                                                 \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      std::fprintf(stderr, "fuzz_config: invariant failed: %s\n", #cond); \
-      std::abort();                                                       \
-    }                                                                     \
-  } while (0)
 
 // A forward pass costs about maxlen * params multiply-adds per row: only small models run.
 constexpr int64_t kMaxForwardParams = 200000;

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/fuzz_assert.h"
 #include "engine/io/bundle.h"
 #include "engine/cli/commands.h"
 #include "engine/config/config.h"
@@ -28,32 +29,13 @@
 #include "engine/parse/load_config.h"
 #include "engine/pipeline/synthetic.h"
 #include "layers/builder.h"
+#include "tests/support/tiny_config.h"
 
 namespace {
 
 using ember::Bundle;
 using ember::Prediction;
 using json = nlohmann::json;
-
-#define FUZZ_ASSERT(cond)                                                  \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "fuzz_predict: invariant failed: %s\n", #cond); \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
-
-const char* const kBinaryYaml = R"(name: binary
-seed: 1
-data:
-  synthetic: {n_train: 64, n_val: 32, n_test: 32, maxlen: 8}
-sequence: {maxlen: 8}
-model:
-  - Embedding: {input_dim: 48, output_dim: 4}
-  - LSTM: {units: 3}
-  - Dense: {units: 1, activation: sigmoid}
-train: {loss: binary_crossentropy, optimizer: adam, epochs: 2, batch_size: 16}
-)";
 
 const char* const kMultiYaml = R"(name: multi
 seed: 2
@@ -99,7 +81,7 @@ std::vector<Fixture>& fixtures() {
     fitted.fit_on_texts({"the movie was good", "the film was not bad", "never dull always fun",
                          "caf\xc3\xa9 na\xc3\xafve \xf0\x9f\x98\x80 good"});
     std::vector<Fixture> v;
-    v.push_back(make_fixture(kBinaryYaml, base + ".binary.ember", ember::synthetic_tokenizer(),
+    v.push_back(make_fixture(ember::test::kTinyYaml, base + ".binary.ember", ember::synthetic_tokenizer(),
                              {"negative", "positive"}, {}));
     v.push_back(make_fixture(kMultiYaml, base + ".multi.ember", fitted, {"neg", "neu", "pos"},
                              {"strip_html", "remove_urls", "remove_mentions",

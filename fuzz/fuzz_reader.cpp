@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz/fuzz_assert.h"
 #include "engine/core/check.h"
 #include "engine/data/reader.h"
 
@@ -15,14 +16,6 @@ namespace {
 
 using ember::data::ReadOptions;
 using ember::data::Table;
-
-#define FUZZ_ASSERT(cond)                                                 \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      std::fprintf(stderr, "fuzz_reader: invariant failed: %s\n", #cond); \
-      std::abort();                                                       \
-    }                                                                     \
-  } while (0)
 
 void check_invariants(const Table& t) {
   FUZZ_ASSERT(t.line_numbers.size() == t.rows.size());

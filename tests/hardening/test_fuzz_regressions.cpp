@@ -26,8 +26,8 @@ namespace {
 
 using namespace ember;
 
-// The shared tiny config (tests/support/hardening_util.h): Embedding 48x4, LSTM 3, Dense 1, Adam.
-const char* const kYaml = test::kTinyYaml;
+// The shared tiny config (tests/support/tiny_config.h): Embedding 48x4, LSTM 3, Dense 1, Adam.
+const std::string& kYaml = test::kTinyYaml;
 
 // A real checkpoint of the tiny model after one Adam step, parsed back, with `edit` applied to
 // its tensors (as a damaged file without checksums would hold them).

@@ -19,18 +19,6 @@ namespace ember::test {
 
 namespace fs = std::filesystem;
 
-const char* const kTinyYaml = R"(name: tiny
-seed: 1
-data:
-  synthetic: {n_train: 64, n_val: 32, n_test: 32, maxlen: 8}
-sequence: {maxlen: 8}
-model:
-  - Embedding: {input_dim: 48, output_dim: 4}
-  - LSTM: {units: 3}
-  - Dense: {units: 1, activation: sigmoid}
-train: {loss: binary_crossentropy, optimizer: adam, epochs: 2, batch_size: 16}
-)";
-
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   const size_t at = text.find(from);
   REQUIRE(at != std::string::npos);

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "layers/model.h"
+#include "tests/support/tiny_config.h"
 
 namespace ember::test {
 
-// Synthetic data (64 train / 32 val / 32 test rows, maxlen 8), Embedding 48x4, LSTM 3, Dense 1.
-extern const char* const kTinyYaml;
+// kTinyYaml, the tiny synthetic config: tests/support/tiny_config.h.
 
 // `text` with the first `from` replaced by `to`; REQUIREs that `from` occurs (a config edit
 // that silently matched nothing would test the unedited config).
