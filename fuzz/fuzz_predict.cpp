@@ -55,7 +55,7 @@ struct Fixture {
   Bundle bundle;
 };
 
-Fixture make_fixture(const char* yaml, const std::string& path, const ember::data::Tokenizer& tok,
+Fixture make_fixture(const std::string& yaml, const std::string& path, const ember::data::Tokenizer& tok,
                      const std::vector<std::string>& classes,
                      const std::vector<std::string>& clean) {
   const ember::Config cfg = ember::parse_config(yaml, "fuzz_predict.yaml");
