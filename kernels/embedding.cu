@@ -139,9 +139,7 @@ BackwardLayout backward_layout(int64_t n, int64_t vocab, int64_t dim) {
 
 __global__ void nonzero_mask_kernel(const int32_t* __restrict__ ids, uint8_t* __restrict__ mask,
                                     int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
-       i += int64_t(gridDim.x) * blockDim.x)
-    mask[i] = ids[i] != 0 ? 1 : 0;
+  for (int64_t i = global_thread_index(); i < n; i += grid_stride()) mask[i] = ids[i] != 0 ? 1 : 0;
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
-// Helpers shared by the CUDA kernels in kernels/*.cu and optim/*.cu: grid sizing, grid-stride
-// index ranges and fixed-shape reductions. Every reduction here adds in an order fixed by the
-// block shape alone (warp shuffles down a tree, then the warps' results in warp order), so a
-// kernel that uses them gives the same bits on every run: no float atomics anywhere.
+// Helpers shared by the CUDA kernels in kernels/*.cu, engine/ and optim/*.cu: the one set of
+// launch helpers (block size, grid sizing, grid-stride index ranges; ceil_div and the time
+// index helpers are in engine/cuda/index.h, which host code shares) and fixed-shape reductions.
+// Every reduction here adds in an order fixed by the block shape alone (warp shuffles down a
+// tree, then the warps' results in warp order), so a kernel that uses them gives the same bits
+// on every run: no float atomics anywhere.
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include "engine/cuda/launch.cuh"
+#include "engine/cuda/index.h"
 
 #include <cstdint>
 
@@ -15,8 +18,10 @@ namespace ember::cuda {
 constexpr int kBlockThreads = 256;  // default block size of the elementwise kernels
 constexpr int kWarp = 32;
 
-inline int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
+// Blocks for a kernel with one thread per item and no grid-stride loop (it returns for
+// i >= n): exactly ceil(n / threads), no cap, since every item needs its own thread.
+inline unsigned blocks_for(int64_t n, int threads = kBlockThreads) {
+  return static_cast<unsigned>(ceil_div(n, threads));
 }
 
 // Blocks for a grid-stride loop over n items with `threads` per block: enough to cover n, at

@@ -10,23 +10,18 @@ constexpr int kThreads = kBlockThreads;
 
 template <class T>
 __global__ void axpy_kernel(T* dst, T a, const T* x, int64_t n) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    dst[i] += a * x[i];
+  for (int64_t i = global_thread_index(); i < n; i += grid_stride()) dst[i] += a * x[i];
 }
 
 template <class T>
 __global__ void scale_kernel(T* dst, T a, int64_t n) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    dst[i] *= a;
+  for (int64_t i = global_thread_index(); i < n; i += grid_stride()) dst[i] *= a;
 }
 
 template <class T>
 __global__ void sum_squares_partial_kernel(const T* x, int64_t n, double* partials) {
   double acc = 0;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+  for (int64_t i = global_thread_index(); i < n; i += grid_stride())
     acc += static_cast<double>(x[i]) * static_cast<double>(x[i]);
   EMBER_SHARED(double, scratch, kThreads / kWarp);
   const double total = block_sum<kThreads>(acc, scratch);  // fixed order: reproducible

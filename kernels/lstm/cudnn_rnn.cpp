@@ -21,12 +21,9 @@
 #include <string>
 #include <vector>
 
-namespace ember::cuda {
+#include "engine/cuda/index.h"
 
-namespace {
-int64_t time_of(const LstmConfig& cfg, int64_t s) { return cfg.go_backwards ? cfg.steps - 1 - s : s; }
-int64_t out_pos(const LstmConfig& cfg, int64_t s) { return cfg.reverse_outputs ? cfg.steps - 1 - s : s; }
-}  // namespace
+namespace ember::cuda {
 
 // Masked steps leave the state alone, so they are skipped: cuDNN step k of sample b is its
 // k-th real step in processing order. The output of a masked step repeats the latest real

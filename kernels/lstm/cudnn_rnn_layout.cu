@@ -5,19 +5,17 @@
 #include "engine/core/check.h"
 #include "engine/cuda/check.h"
 #include "engine/cuda/launch.cuh"
+#include "engine/cuda/common.cuh"
 #include "kernels/lstm/lstm_cuda.h"
 
 namespace ember::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-unsigned blocks_for(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
-
 template <class T>
 __global__ void gather_time_rows_kernel(const T* src, int64_t ns, const int32_t* map, T* dst,
                                         int64_t nb, int64_t nk, int64_t n) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t i = global_thread_index();
   if (i >= nb * nk * n) return;
   const int64_t e = i % n, bk = i / n, b = bk / nk;
   const int32_t from = map[bk];
@@ -28,7 +26,7 @@ template <class T>
 __global__ void scatter_add_time_rows_kernel(const T* src, int64_t nk, const int32_t* map,
                                              const T* factor, T* dst, int64_t ns, int64_t nb,
                                              int64_t n) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t i = global_thread_index();
   if (i >= nb * nk * n) return;
   const int64_t e = i % n, bk = i / n, b = bk / nk;
   const int32_t to = map[bk];
@@ -46,7 +44,7 @@ __global__ void scatter_add_time_rows_kernel(const T* src, int64_t nk, const int
 template <class T>
 __global__ void sum_time_rows_kernel(const T* src, int64_t np, const int32_t* map, T* dst,
                                      int64_t nk, int64_t nb, int64_t n) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t i = global_thread_index();
   if (i >= nb * n) return;
   const int64_t e = i % n, b = i / n;
   T* d = dst + b * nk * n + e;
@@ -62,7 +60,7 @@ __global__ void sum_time_rows_kernel(const T* src, int64_t np, const int32_t* ma
 template <class T, bool kToCudnn>
 __global__ void keras_cudnn_kernel(const T* src, T* dst, CudnnGateBlocks blk, int64_t nk,
                                    int64_t nh) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t i = global_thread_index();
   const int64_t ng = 4 * nh;
   if (i >= nk * ng) return;
   const int64_t k = i / ng, col = i - k * ng, q = col / nh, h = col - q * nh;
@@ -78,8 +76,8 @@ void gather_time_rows(const T* src, int64_t ns, const int32_t* src_map, T* dst, 
                       int64_t nk, int64_t n, cudaStream_t stream) {
   const int64_t total = nb * nk * n;
   if (total <= 0) return;
-  EMBER_LAUNCH(gather_time_rows_kernel<T>, blocks_for(total), kThreads, 0, stream, src, ns, src_map,
-               dst, nb, nk, n);
+  EMBER_LAUNCH(gather_time_rows_kernel<T>, blocks_for(total), kBlockThreads, 0, stream, src, ns,
+               src_map, dst, nb, nk, n);
   EMBER_CUDA_CHECK_LAUNCH("gather_time_rows_kernel");
 }
 
@@ -88,8 +86,8 @@ void scatter_add_time_rows(const T* src, int64_t nk, const int32_t* src_map, con
                            T* dst, int64_t ns, int64_t nb, int64_t n, cudaStream_t stream) {
   const int64_t total = nb * nk * n;
   if (total <= 0) return;
-  EMBER_LAUNCH(scatter_add_time_rows_kernel<T>, blocks_for(total), kThreads, 0, stream, src, nk,
-               src_map, factor, dst, ns, nb, n);
+  EMBER_LAUNCH(scatter_add_time_rows_kernel<T>, blocks_for(total), kBlockThreads, 0, stream, src,
+               nk, src_map, factor, dst, ns, nb, n);
   EMBER_CUDA_CHECK_LAUNCH("scatter_add_time_rows_kernel");
 }
 
@@ -98,8 +96,8 @@ void sum_time_rows(const T* src, int64_t np, const int32_t* map, T* dst, int64_t
                    int64_t n, cudaStream_t stream) {
   const int64_t total = nb * n;
   if (total <= 0) return;
-  EMBER_LAUNCH(sum_time_rows_kernel<T>, blocks_for(total), kThreads, 0, stream, src, np, map, dst,
-               nk, nb, n);
+  EMBER_LAUNCH(sum_time_rows_kernel<T>, blocks_for(total), kBlockThreads, 0, stream, src, np, map,
+               dst, nk, nb, n);
   EMBER_CUDA_CHECK_LAUNCH("sum_time_rows_kernel");
 }
 
@@ -108,7 +106,7 @@ void keras_to_cudnn(const T* w, T* space, const CudnnGateBlocks& blocks, int64_t
                     cudaStream_t stream) {
   const int64_t total = k * 4 * h;
   if (total <= 0) return;
-  EMBER_LAUNCH((keras_cudnn_kernel<T, true>), blocks_for(total), kThreads, 0, stream, w, space,
+  EMBER_LAUNCH((keras_cudnn_kernel<T, true>), blocks_for(total), kBlockThreads, 0, stream, w, space,
                blocks, k, h);
   EMBER_CUDA_CHECK_LAUNCH("keras_cudnn_kernel (to cuDNN)");
 }
@@ -119,8 +117,8 @@ void cudnn_to_keras_add(const T* space, T* w, const CudnnGateBlocks& blocks, int
   EMBER_CHECK_ARG(w, "cudnn_to_keras_add: the Keras gradient must not be null");
   const int64_t total = k * 4 * h;
   if (total <= 0) return;
-  EMBER_LAUNCH((keras_cudnn_kernel<T, false>), blocks_for(total), kThreads, 0, stream, space, w,
-               blocks, k, h);
+  EMBER_LAUNCH((keras_cudnn_kernel<T, false>), blocks_for(total), kBlockThreads, 0, stream, space,
+               w, blocks, k, h);
   EMBER_CUDA_CHECK_LAUNCH("keras_cudnn_kernel (to Keras)");
 }
 

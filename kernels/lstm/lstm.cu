@@ -1,6 +1,7 @@
 // The fused LSTM on the GPU (cuda::lstm_forward / cuda::lstm_backward of kernels/lstm/lstm.h) and
-// the helpers of kernels/lstm/lstm_cuda.h it shares with the cuDNN and persistent paths. The step
-// loop mirrors lstm_ref.cpp: one gemm projects every (b,t) row of the dropped-out input into
+// the variational dropout kernels of kernels/lstm/lstm_cuda.h it shares with the persistent path
+// (the gemm and cuBLAS handles are in gemm.cu, the column sums in colsum.cu). The step loop
+// mirrors lstm_ref.cpp: one gemm projects every (b,t) row of the dropped-out input into
 // the [B,T,G] gates buffer (lstm_forward_start, lstm_common.cu); per step a gemm adds
 // h_{s-1}·R into the step's slice (row stride T*G) and one fused kernel does the gates; the
 // next step's gemm operand (h * recurrent mask) is written by that kernel straight into the
@@ -10,93 +11,26 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <map>
-#include <mutex>
-#include <type_traits>
 #include <utility>
 
 #include "engine/cuda/check.h"
 #include "engine/cuda/launch.cuh"
-#include "engine/cuda/context.h"
 #include "engine/core/rng.h"
+#include "engine/cuda/common.cuh"
+#include "engine/cuda/index.h"
 #include "kernels/lstm/lstm.h"
 #include "kernels/lstm/lstm_cuda.h"
 
 namespace ember::cuda {
 
-// ---- handles ------------------------------------------------------------------------------
+// ---- variational dropout -----------------------------------------------------------------
 
 namespace {
-
-// A cuBLAS handle for a stream other than the context's main one, created once per stream
-// (never in the training loop) and released at exit, where errors are ignored: as in
-// cuda::Context's destructor, the driver may already be gone.
-struct StreamBlas {
-  cublasHandle_t handle = nullptr;
-  void* workspace = nullptr;
-  StreamBlas() = default;
-  StreamBlas(const StreamBlas&) = delete;
-  StreamBlas& operator=(const StreamBlas&) = delete;
-  ~StreamBlas() {
-    if (handle) (void)cublasDestroy(handle);
-    if (workspace) (void)cudaFree(workspace);
-  }
-};
-
-constexpr size_t kSideBlasWorkspace = size_t{32} << 20;  // cuBLAS's recommendation for Hopper
-
-}  // namespace
-
-cublasHandle_t cublas_for(int device, cudaStream_t stream) {
-  Context& ctx = Context::get(device);
-  if (stream == ctx.stream()) return ctx.cublas();
-  static std::mutex mu;
-  static std::map<std::pair<int, cudaStream_t>, StreamBlas> handles;
-  std::lock_guard<std::mutex> lock(mu);
-  StreamBlas& sb = handles[{device, stream}];
-  if (!sb.handle) {
-    EMBER_CUDA_CHECK(cudaSetDevice(device));
-    EMBER_CUDA_CHECK(cudaMalloc(&sb.workspace, kSideBlasWorkspace));
-    EMBER_CUBLAS_CHECK(cublasCreate(&sb.handle));
-    EMBER_CUBLAS_CHECK(cublasSetStream(sb.handle, stream));  // resets the workspace: set it after
-    EMBER_CUBLAS_CHECK(cublasSetWorkspace(sb.handle, sb.workspace, kSideBlasWorkspace));
-    EMBER_CUBLAS_CHECK(cublasSetMathMode(sb.handle, CUBLAS_DEFAULT_MATH));
-  }
-  return sb.handle;
-}
-
-// Row-major C = A·B is column-major C^T = B^T·A^T: swap the operands and the sizes.
-template <class T>
-void gemm_rm(cublasHandle_t h, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
-             const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  const cublasOperation_t op_a = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const cublasOperation_t op_b = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
-  if constexpr (std::is_same_v<T, float>)
-    EMBER_CUBLAS_CHECK(cublasSgemm(h, op_b, op_a, in, im, ik, &alpha, b, static_cast<int>(ldb), a,
-                                   static_cast<int>(lda), &beta, c, static_cast<int>(ldc)));
-  else
-    EMBER_CUBLAS_CHECK(cublasDgemm(h, op_b, op_a, in, im, ik, &alpha, b, static_cast<int>(ldb), a,
-                                   static_cast<int>(lda), &beta, c, static_cast<int>(ldc)));
-}
-template void gemm_rm<float>(cublasHandle_t, bool, bool, int64_t, int64_t, int64_t, float,
-                             const float*, int64_t, const float*, int64_t, float, float*, int64_t);
-template void gemm_rm<double>(cublasHandle_t, bool, bool, int64_t, int64_t, int64_t, double,
-                              const double*, int64_t, const double*, int64_t, double, double*,
-                              int64_t);
-
-// ---- dropout and column sums -----------------------------------------------------------------
-
-namespace {
-
-constexpr int kThreads = 256;
-unsigned blocks_for(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
 
 template <class T>
 __global__ void dropout_factors_kernel(T* f, int64_t n, float rate, T scale, uint64_t seed,
                                        uint64_t offset, uint64_t base) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t i = global_thread_index();
   if (i >= n) return;
   f[i] = dropout_keep(seed, offset, base + static_cast<uint64_t>(i), rate) ? scale : T(0);
 }
@@ -104,7 +38,7 @@ __global__ void dropout_factors_kernel(T* f, int64_t n, float rate, T scale, uin
 template <class T>
 __global__ void apply_row_factors_kernel(const T* x, const T* f, T* y, int64_t nb, int64_t nt,
                                          int64_t nc) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t i = global_thread_index();
   if (i >= nb * nt * nc) return;
   const int64_t c = i % nc, b = i / (nt * nc);
   const T fv = f[b * nc + c];
@@ -114,44 +48,11 @@ __global__ void apply_row_factors_kernel(const T* x, const T* f, T* y, int64_t n
 template <class T>
 __global__ void add_row_factors_kernel(const T* w, const T* f, T* dx, int64_t nb, int64_t nt,
                                        int64_t nc) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t i = global_thread_index();
   if (i >= nb * nt * nc) return;
   const int64_t c = i % nc, b = i / (nt * nc);
   const T fv = f[b * nc + c];
   if (fv != T(0)) dx[i] += w[i] * fv;
-}
-
-constexpr int64_t kSumChunkRows = 64;
-constexpr int kSumCols = 32, kSumChunks = 8;  // block shape of the partial-sum kernel
-
-int64_t chunk_rows(int64_t rows) {
-  // Enough rows per chunk that the chunk count fits gridDim.y (65535 blocks of kSumChunks).
-  const int64_t cap = int64_t{65535} * kSumChunks;
-  return std::max(kSumChunkRows, (rows + cap - 1) / cap);
-}
-
-template <class T>
-__global__ void column_partial_sums_kernel(const T* m, int64_t rows, int64_t cols,
-                                           int64_t rows_per_chunk, int64_t chunks,
-                                           double* partial) {
-  const int64_t col = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t chunk = static_cast<int64_t>(blockIdx.y) * blockDim.y + threadIdx.y;
-  if (col >= cols || chunk >= chunks) return;
-  const int64_t r0 = chunk * rows_per_chunk;
-  const int64_t r1 = r0 + rows_per_chunk < rows ? r0 + rows_per_chunk : rows;
-  double acc = 0.0;
-  for (int64_t r = r0; r < r1; ++r) acc += static_cast<double>(m[r * cols + col]);
-  partial[chunk * cols + col] = acc;
-}
-
-template <class T>
-__global__ void column_sums_finish_kernel(const double* partial, int64_t chunks, int64_t cols,
-                                          T* out) {
-  const int64_t col = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (col >= cols) return;
-  double acc = 0.0;
-  for (int64_t k = 0; k < chunks; ++k) acc += partial[k * cols + col];
-  out[col] += static_cast<T>(acc);
 }
 
 }  // namespace
@@ -162,7 +63,7 @@ void dropout_factors(T* factor, int64_t n, double rate, uint64_t seed, uint64_t 
   EMBER_CHECK_ARG(rate >= 0.0 && rate < 1.0, "dropout_factors: rate " << rate << " not in [0,1)");
   if (n <= 0) return;
   const T scale = static_cast<T>(1.0 / (1.0 - rate));
-  EMBER_LAUNCH(dropout_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, factor, n,
+  EMBER_LAUNCH(dropout_factors_kernel<T>, blocks_for(n), kBlockThreads, 0, stream, factor, n,
                static_cast<float>(rate), scale, seed, offset, base);
   EMBER_CUDA_CHECK_LAUNCH("dropout_factors_kernel");
 }
@@ -172,8 +73,8 @@ void apply_row_factors(const T* x, const T* f, T* y, int64_t nb, int64_t nt, int
                        cudaStream_t stream) {
   const int64_t n = nb * nt * nc;
   if (n <= 0) return;
-  EMBER_LAUNCH(apply_row_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, x, f, y, nb, nt,
-               nc);
+  EMBER_LAUNCH(apply_row_factors_kernel<T>, blocks_for(n), kBlockThreads, 0, stream, x, f, y, nb,
+               nt, nc);
   EMBER_CUDA_CHECK_LAUNCH("apply_row_factors_kernel");
 }
 
@@ -182,40 +83,17 @@ void add_row_factors(const T* w, const T* f, T* dx, int64_t nb, int64_t nt, int6
                      cudaStream_t stream) {
   const int64_t n = nb * nt * nc;
   if (n <= 0) return;
-  EMBER_LAUNCH(add_row_factors_kernel<T>, blocks_for(n), kThreads, 0, stream, w, f, dx, nb, nt, nc);
+  EMBER_LAUNCH(add_row_factors_kernel<T>, blocks_for(n), kBlockThreads, 0, stream, w, f, dx, nb, nt,
+               nc);
   EMBER_CUDA_CHECK_LAUNCH("add_row_factors_kernel");
 }
 
-int64_t column_sums_workspace(int64_t rows, int64_t cols) {
-  const int64_t per = chunk_rows(rows);
-  return std::max<int64_t>(1, (rows + per - 1) / per) * cols;
-}
-
-template <class T>
-void column_sums_add(const T* m, int64_t rows, int64_t cols, double* partial, T* out,
-                     cudaStream_t stream) {
-  if (rows <= 0 || cols <= 0) return;
-  const int64_t per = chunk_rows(rows);
-  const int64_t chunks = (rows + per - 1) / per;
-  const dim3 block(kSumCols, kSumChunks);
-  const dim3 grid(static_cast<unsigned>((cols + kSumCols - 1) / kSumCols),
-                  static_cast<unsigned>((chunks + kSumChunks - 1) / kSumChunks));
-  EMBER_LAUNCH(column_partial_sums_kernel<T>, grid, block, 0, stream, m, rows, cols, per, chunks,
-               partial);
-  EMBER_CUDA_CHECK_LAUNCH("column_partial_sums_kernel");
-  EMBER_LAUNCH(column_sums_finish_kernel<T>, blocks_for(cols), kThreads, 0, stream, partial, chunks,
-               cols, out);
-  EMBER_CUDA_CHECK_LAUNCH("column_sums_finish_kernel");
-}
-
-#define EMBER_INSTANTIATE_HELPERS(T)                                                        \
-  template void dropout_factors<T>(T*, int64_t, double, uint64_t, uint64_t, uint64_t,      \
-                                   cudaStream_t);                                           \
-  template void apply_row_factors<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,     \
-                                     cudaStream_t);                                         \
-  template void add_row_factors<T>(const T*, const T*, T*, int64_t, int64_t, int64_t,       \
-                                   cudaStream_t);                                           \
-  template void column_sums_add<T>(const T*, int64_t, int64_t, double*, T*, cudaStream_t);
+#define EMBER_INSTANTIATE_HELPERS(T)                                                    \
+  template void dropout_factors<T>(T*, int64_t, double, uint64_t, uint64_t, uint64_t,   \
+                                   cudaStream_t);                                       \
+  template void apply_row_factors<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, \
+                                     cudaStream_t);                                     \
+  template void add_row_factors<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, cudaStream_t);
 EMBER_INSTANTIATE_HELPERS(float)
 EMBER_INSTANTIATE_HELPERS(double)
 #undef EMBER_INSTANTIATE_HELPERS
@@ -230,9 +108,6 @@ void check_config(const LstmConfig& cfg, const char* op) {
   EMBER_CHECK_ARG(cfg.batch * cfg.steps * std::max(cfg.input, 4 * cfg.hidden) < (int64_t{1} << 31),
                   op << ": B*T*max(C,4H) must stay below 2^31");
 }
-
-int64_t time_of(const LstmConfig& cfg, int64_t s) { return cfg.go_backwards ? cfg.steps - 1 - s : s; }
-int64_t out_pos(const LstmConfig& cfg, int64_t s) { return cfg.reverse_outputs ? cfg.steps - 1 - s : s; }
 
 }  // namespace
 
@@ -257,7 +132,7 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
   if (saved) {
     // h_{-1} = 0 is the first step's recurrent operand.
     const size_t row = static_cast<size_t>(nh) * sizeof(T);
-    EMBER_CUDA_CHECK(cudaMemset2DAsync(fwd.h_prev.data<T>() + time_of(cfg, 0) * nh,
+    EMBER_CUDA_CHECK(cudaMemset2DAsync(fwd.h_prev.data<T>() + time_of(cfg, int64_t{0}) * nh,
                                        static_cast<size_t>(nt) * row, 0, row,
                                        static_cast<size_t>(nb), st));
   }

@@ -2,27 +2,24 @@
 // thread per (b, j) of [B] x [H] does all four gates of hidden unit j, so a step is a single
 // launch. Consecutive threads take consecutive j, so every [B,G]/[B,H] row access is coalesced.
 // The switches (mask, saving c, the next recurrent operand, recurrent dropout) are template
-// bools; the arguments travel by value as one struct. Activations: expf/tanhf (float) and
-// exp/tanh (double), compared with the reference at float tolerance; the derivatives use the
-// saved activations (sigmoid' = s(1-s), tanh' = 1-g^2), as lstm_ref.cpp does.
+// bools; the arguments travel by value as one struct. The cell math is kernels/lstm/lstm_cell.cuh's,
+// with its default activations expf/tanhf (float) and exp/tanh (double), compared with the
+// reference at float tolerance.
 #include <type_traits>
 
 #include "engine/cuda/check.h"
 #include "engine/cuda/launch.cuh"
+#include "engine/cuda/common.cuh"
 #include "kernels/lstm/lstm.h"
+#include "kernels/lstm/lstm_cell.cuh"
 
 namespace ember::cuda {
 
 namespace {
 
-__device__ __forceinline__ float sigmoid_fn(float a) { return 1.0f / (1.0f + expf(-a)); }
-__device__ __forceinline__ double sigmoid_fn(double a) { return 1.0 / (1.0 + exp(-a)); }
-__device__ __forceinline__ float tanh_fn(float a) { return tanhf(a); }
-__device__ __forceinline__ double tanh_fn(double a) { return tanh(a); }
-
 template <class T, bool kMask, bool kSave, bool kNext, bool kRecDrop>
 __global__ void lstm_gates_fwd_kernel(LstmGatesForwardArgs<T> p) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t i = global_thread_index();
   const int64_t nh = p.hidden;
   if (i >= p.batch * nh) return;
   const int64_t b = i / nh, j = i - b * nh;
@@ -38,22 +35,18 @@ __global__ void lstm_gates_fwd_kernel(LstmGatesForwardArgs<T> p) {
       bg = p.bias[2 * nh + j];
       bo = p.bias[3 * nh + j];
     }
-    const T ig = sigmoid_fn(a[j] + bi);
-    const T fg = sigmoid_fn(a[nh + j] + bf);
-    const T gg = tanh_fn(a[2 * nh + j] + bg);
-    const T og = sigmoid_fn(a[3 * nh + j] + bo);
-    a[j] = ig;
-    a[nh + j] = fg;
-    a[2 * nh + j] = gg;
-    a[3 * nh + j] = og;
-    cv = fg * cv + ig * gg;
-    hv = og * tanh_fn(cv);
+    const LstmGates<T> act = lstm_cell_forward<T>(
+        {a[j] + bi, a[nh + j] + bf, a[2 * nh + j] + bg, a[3 * nh + j] + bo}, cv, hv);
+    a[j] = act.i;
+    a[nh + j] = act.f;
+    a[2 * nh + j] = act.g;
+    a[3 * nh + j] = act.o;
     p.c[i] = cv;
     p.h[i] = hv;
     ov = hv;
   } else {
     // Masked step: h and c carry over; the output repeats the previous one (== h) or is 0.
-    ov = p.zero_output_for_mask ? T(0) : hv;
+    ov = lstm_masked_output(hv, p.zero_output_for_mask);
   }
   if (p.out) p.out[b * p.ld_out + j] = ov;
   if (kSave) p.c_save[b * p.ld_c_save + j] = cv;
@@ -62,7 +55,7 @@ __global__ void lstm_gates_fwd_kernel(LstmGatesForwardArgs<T> p) {
 
 template <class T, bool kMask, bool kAddRec>
 __global__ void lstm_gates_bwd_kernel(LstmGatesBackwardArgs<T> p) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t i = global_thread_index();
   const int64_t nh = p.hidden;
   if (i >= p.batch * nh) return;
   const int64_t b = i / nh, j = i - b * nh;
@@ -72,7 +65,7 @@ __global__ void lstm_gates_bwd_kernel(LstmGatesBackwardArgs<T> p) {
   T* dg = p.d_gates + b * p.ld_d_gates;
   if (kMask && p.mask[b * p.ld_mask] == 0) {
     // The output was the carried h (or a constant 0); the state passes through.
-    if (p.d_out && !p.zero_output_for_mask) dhv += go;
+    if (p.d_out) lstm_masked_backward(go, p.zero_output_for_mask, dhv);
     p.dh[i] = dhv;
     dg[j] = T(0);
     dg[nh + j] = T(0);
@@ -81,24 +74,18 @@ __global__ void lstm_gates_bwd_kernel(LstmGatesBackwardArgs<T> p) {
     return;
   }
   const T* a = p.gates + b * p.ld_gates;
-  const T ig = a[j], fg = a[nh + j], gg = a[2 * nh + j], og = a[3 * nh + j];
   const T cn = p.c_new[b * p.ld_c + j];
   const T cp = p.c_prev ? p.c_prev[b * p.ld_c + j] : T(0);
-  const T d_h = dhv + go;
-  const T tc = tanh_fn(cn);
-  const T d_o = d_h * tc;
-  const T d_c = p.dc[i] + d_h * og * (T(1) - tc * tc);
-  dg[j] = d_c * gg * ig * (T(1) - ig);           // through i
-  dg[nh + j] = d_c * cp * fg * (T(1) - fg);      // through f
-  dg[2 * nh + j] = d_c * ig * (T(1) - gg * gg);  // through g
-  dg[3 * nh + j] = d_o * og * (T(1) - og);       // through o
-  p.dc[i] = d_c * fg;
-  p.dh[i] = T(0);
+  T dcv = p.dc[i];
+  const LstmGates<T> d =
+      lstm_cell_backward<T>({a[j], a[nh + j], a[2 * nh + j], a[3 * nh + j]}, cn, cp, go, dhv, dcv);
+  dg[j] = d.i;
+  dg[nh + j] = d.f;
+  dg[2 * nh + j] = d.g;
+  dg[3 * nh + j] = d.o;
+  p.dc[i] = dcv;
+  p.dh[i] = dhv;
 }
-
-constexpr int kThreads = 256;
-
-unsigned blocks_for(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
 
 // Calls f(std::integral_constant<bool, v>) for a runtime bool: the template-bool dispatch.
 template <class F>
@@ -128,7 +115,7 @@ void lstm_gates_forward(const LstmGatesForwardArgs<T>& p, cudaStream_t stream) {
         with_bool(p.h_scale != nullptr, [&](auto rec) {
           EMBER_LAUNCH((lstm_gates_fwd_kernel<T, decltype(mask)::value, decltype(save)::value,
                                               decltype(next)::value, decltype(rec)::value>),
-                       blocks_for(n), kThreads, 0, stream, p);
+                       blocks_for(n), kBlockThreads, 0, stream, p);
         });
       });
     });
@@ -152,7 +139,7 @@ void lstm_gates_backward(const LstmGatesBackwardArgs<T>& p, cudaStream_t stream)
   with_bool(p.mask != nullptr, [&](auto mask) {
     with_bool(p.dh_rec != nullptr, [&](auto rec) {
       EMBER_LAUNCH((lstm_gates_bwd_kernel<T, decltype(mask)::value, decltype(rec)::value>),
-                   blocks_for(n), kThreads, 0, stream, p);
+                   blocks_for(n), kBlockThreads, 0, stream, p);
     });
   });
   EMBER_CUDA_CHECK_LAUNCH("lstm_gates_bwd_kernel");

@@ -9,12 +9,11 @@
 #include <sstream>
 
 #include "engine/core/device.h"
+#include "engine/cuda/index.h"
 
 namespace ember::cuda {
 
 namespace {
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Dynamic shared memory of one CTA, in elements: the R slice [H][Hc][4] plus the double-
 // buffered exchange buffer, [2][H][Bt] (forward, h) or [2][H][Bt][4] (backward, d_gates).

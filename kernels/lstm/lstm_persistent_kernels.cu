@@ -14,6 +14,8 @@
 
 #include "engine/cuda/check.h"
 #include "engine/cuda/launch.cuh"
+#include "engine/cuda/index.h"
+#include "kernels/lstm/lstm_cell.cuh"
 #include "kernels/lstm/lstm_persistent.h"
 #include "kernels/lstm/lstm_persistent_kernels.h"
 
@@ -29,13 +31,6 @@ template <class T, int N>
 struct alignas(sizeof(T) * N) Vec {
   T v[N];
 };
-
-__device__ __forceinline__ float sigmoid_fn(float a) { return 1.0f / (1.0f + expf(-a)); }
-__device__ __forceinline__ double sigmoid_fn(double a) { return 1.0 / (1.0 + exp(-a)); }
-__device__ __forceinline__ float tanh_fn(float a) { return tanhf(a); }
-__device__ __forceinline__ double tanh_fn(double a) { return tanh(a); }
-
-__device__ __forceinline__ int time_of(int nt, bool back, int s) { return back ? nt - 1 - s : s; }
 
 // The forward's global operands of one step for RB rows: the projection x·kernel of the four
 // gates of unit j, and whether the step is real.
@@ -98,21 +93,19 @@ __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
 
   T pre[RB][4];
   bool real[RB];
-  load_fwd_step<T, RB>(p, time_of(nt, p.go_backwards, 0), b0, j, valid, pre, real);
+  load_fwd_step<T, RB>(p, time_of(p, 0), b0, j, valid, pre, real);
   // Every CTA of the cluster has started and holds its slice before anyone writes into its
   // shared memory.
   cluster.sync();
 
   for (int s = 0; s < nt; ++s) {
-    const int t = time_of(nt, p.go_backwards, s);
+    const int t = time_of(p, s);
     // Next step's projection and mask, in flight while this step's dot products run. Zeroed
     // so the last step (which loads none) leaves nothing indeterminate for the compiler to
     // warn about; they are read only when s + 1 < nt.
     T pre_next[RB][4] = {};
     bool real_next[RB] = {};
-    if (s + 1 < nt)
-      load_fwd_step<T, RB>(p, time_of(nt, p.go_backwards, s + 1), b0, j, valid, pre_next,
-                           real_next);
+    if (s + 1 < nt) load_fwd_step<T, RB>(p, time_of(p, s + 1), b0, j, valid, pre_next, real_next);
 
     // acc[r][q] = h_{s-1}[b, :] · R[:, q*H + j] (h_{-1} = 0 adds nothing).
     T acc[RB][4];
@@ -142,24 +135,22 @@ __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
       if (p.h_prev) p.h_prev[row * nh + j] = op[r];
       T ov;
       if (real[r]) {
-        const T ig = sigmoid_fn(pre[r][0] + acc[r][0] + bias[0]);
-        const T fg = sigmoid_fn(pre[r][1] + acc[r][1] + bias[1]);
-        const T gg = tanh_fn(pre[r][2] + acc[r][2] + bias[2]);
-        const T og = sigmoid_fn(pre[r][3] + acc[r][3] + bias[3]);
+        // (x·W + h·R) + bias, as in the other paths (their gemm adds h·R into x·W first).
+        const LstmGates<T> z{pre[r][0] + acc[r][0] + bias[0], pre[r][1] + acc[r][1] + bias[1],
+                             pre[r][2] + acc[r][2] + bias[2], pre[r][3] + acc[r][3] + bias[3]};
+        const LstmGates<T> act = lstm_cell_forward<T>(z, c[r], h[r]);
         T* g = p.gates + row * ng + j;
-        g[0] = ig;
-        g[nh] = fg;
-        g[2 * nh] = gg;
-        g[3 * nh] = og;
-        c[r] = fg * c[r] + ig * gg;
-        h[r] = og * tanh_fn(c[r]);
+        g[0] = act.i;
+        g[nh] = act.f;
+        g[2 * nh] = act.g;
+        g[3 * nh] = act.o;
         ov = h[r];
       } else {
         // Masked step: h and c carry over; the output repeats h or is 0.
-        ov = p.zero_output_for_mask ? T(0) : h[r];
+        ov = lstm_masked_output(h[r], p.zero_output_for_mask);
       }
       if (p.return_sequences) {
-        const int pos = p.reverse_outputs ? nt - 1 - s : s;
+        const int pos = out_pos(p, s);
         p.out[(b * nt + pos) * nh + j] = ov;
       } else if (s == nt - 1) {
         p.out[b * nh + j] = ov;
@@ -210,10 +201,10 @@ __device__ __forceinline__ void load_bwd_step(const LstmPersistentBwdArgs<T>& p,
                                               int64_t b0, int j, const bool (&valid)[RB],
                                               BwdStep<T, RB>& d) {
   const int nh = p.hidden, nt = p.steps;
-  const int t = time_of(nt, p.go_backwards, s);
-  const int tp = s > 0 ? time_of(nt, p.go_backwards, s - 1) : -1;
+  const int t = time_of(p, s);
+  const int tp = s > 0 ? time_of(p, s - 1) : -1;
   const bool has_go = p.return_sequences || s == nt - 1;
-  const int pos = p.reverse_outputs ? nt - 1 - s : s;
+  const int pos = out_pos(p, s);
 #pragma unroll
   for (int r = 0; r < RB; ++r) {
     d.real[r] = false;
@@ -274,7 +265,7 @@ __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
   cluster.sync();  // every CTA has started and holds its slice
 
   for (int s = nt - 1; s >= 0; --s) {
-    const int t = time_of(nt, p.go_backwards, s);
+    const int t = time_of(p, s);
     BwdStep<T, RB> nxt;
     if (s > 0) load_bwd_step<T, RB>(p, s - 1, b0, j, valid, nxt);
 
@@ -300,11 +291,11 @@ __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
       }
     }
 
-    T dgs[RB][4];  // this step's pre-activation gradients (zeros at masked and absent rows)
+    // This step's pre-activation gradients (zeros at masked and absent rows), zeroed by the
+    // initializer: with the cell call below, a zeroing loop trips GCC's -Wuninitialized at -O3.
+    T dgs[RB][4] = {};
 #pragma unroll
     for (int r = 0; r < RB; ++r) {
-#pragma unroll
-      for (int q = 0; q < 4; ++q) dgs[r][q] = T(0);
       if (!valid[r]) continue;
       T dhv = dh[r];
       if (s < nt - 1) {
@@ -313,20 +304,17 @@ __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
       }
       if (!cur.real[r]) {
         // The output was the carried h (or a constant 0); the state passes through.
-        if (!p.zero_output_for_mask) dhv += cur.go[r];
+        lstm_masked_backward(cur.go[r], p.zero_output_for_mask, dhv);
         dh[r] = dhv;
       } else {
-        const T ig = cur.a[r][0], fg = cur.a[r][1], gg = cur.a[r][2], og = cur.a[r][3];
-        const T d_h = dhv + cur.go[r];
-        const T tc = tanh_fn(cur.cn[r]);
-        const T d_o = d_h * tc;
-        const T d_c = dc[r] + d_h * og * (T(1) - tc * tc);
-        dgs[r][0] = d_c * gg * ig * (T(1) - ig);          // through i
-        dgs[r][1] = d_c * cur.cp[r] * fg * (T(1) - fg);   // through f
-        dgs[r][2] = d_c * ig * (T(1) - gg * gg);          // through g
-        dgs[r][3] = d_o * og * (T(1) - og);               // through o
-        dc[r] = d_c * fg;
-        dh[r] = T(0);
+        const LstmGates<T> act{cur.a[r][0], cur.a[r][1], cur.a[r][2], cur.a[r][3]};
+        const LstmGates<T> d =
+            lstm_cell_backward<T>(act, cur.cn[r], cur.cp[r], cur.go[r], dhv, dc[r]);
+        dgs[r][0] = d.i;
+        dgs[r][1] = d.f;
+        dgs[r][2] = d.g;
+        dgs[r][3] = d.o;
+        dh[r] = dhv;
       }
       T* dg = p.d_gates + ((b0 + r) * nt + t) * ng + j;
 #pragma unroll

@@ -13,6 +13,8 @@
 
 #include "engine/core/blas.h"
 #include "engine/core/rng.h"
+#include "engine/cuda/index.h"
+#include "kernels/lstm/lstm_cell.cuh"
 
 namespace ember::ref {
 
@@ -27,14 +29,6 @@ void check_config(const LstmConfig& cfg) {
                   "lstm: dropout " << cfg.dropout << " is not in [0, 1)");
   EMBER_CHECK_ARG(cfg.recurrent_dropout >= 0.0 && cfg.recurrent_dropout < 1.0,
                   "lstm: recurrent_dropout " << cfg.recurrent_dropout << " is not in [0, 1)");
-}
-
-// Time read by processing step s, and the output position step s writes.
-int64_t time_of(const LstmConfig& cfg, int64_t s) {
-  return cfg.go_backwards ? cfg.steps - 1 - s : s;
-}
-int64_t out_pos(const LstmConfig& cfg, int64_t s) {
-  return cfg.reverse_outputs ? cfg.steps - 1 - s : s;
 }
 
 // Activations. Double uses std::exp/std::tanh: it is the precision reference. Float uses the
@@ -97,10 +91,13 @@ inline float tanh_f32(float a) {
   return pick(ax < 0.25f, small, std::copysign(big, a));
 }
 
-inline float sigmoid_act(float a) { return 1.0f / (1.0f + exp_f32(-a)); }
-inline double sigmoid_act(double a) { return 1.0 / (1.0 + std::exp(-a)); }
-inline float tanh_act(float a) { return tanh_f32(a); }
-inline double tanh_act(double a) { return std::tanh(a); }
+// The reference's activations for the shared cell (kernels/lstm/lstm_cell.cuh).
+struct RefAct {
+  static float sigmoid(float a) { return 1.0f / (1.0f + exp_f32(-a)); }
+  static double sigmoid(double a) { return 1.0 / (1.0 + std::exp(-a)); }
+  static float tanh(float a) { return tanh_f32(a); }
+  static double tanh(double a) { return std::tanh(a); }
+};
 
 // One sample's gates at one step: a [G] holds x·W + h·R on entry and the activations
 // i, f, g, o on exit; c [H] and h [H] advance in place. __restrict lets the loop vectorize.
@@ -108,17 +105,13 @@ template <class T>
 void gates_forward_row(T* __restrict a, const T* __restrict bias, T* __restrict c,
                        T* __restrict h, int64_t nh) {
   for (int64_t j = 0; j < nh; ++j) {
-    const T ig = sigmoid_act(a[j] + bias[j]);
-    const T fg = sigmoid_act(a[nh + j] + bias[nh + j]);
-    const T gg = tanh_act(a[2 * nh + j] + bias[2 * nh + j]);
-    const T og = sigmoid_act(a[3 * nh + j] + bias[3 * nh + j]);
-    a[j] = ig;
-    a[nh + j] = fg;
-    a[2 * nh + j] = gg;
-    a[3 * nh + j] = og;
-    const T cn = fg * c[j] + ig * gg;
-    c[j] = cn;
-    h[j] = og * tanh_act(cn);
+    const LstmGates<T> z{a[j] + bias[j], a[nh + j] + bias[nh + j], a[2 * nh + j] + bias[2 * nh + j],
+                         a[3 * nh + j] + bias[3 * nh + j]};
+    const LstmGates<T> act = lstm_cell_forward<T, RefAct>(z, c[j], h[j]);
+    a[j] = act.i;
+    a[nh + j] = act.f;
+    a[2 * nh + j] = act.g;
+    a[3 * nh + j] = act.o;
   }
 }
 
@@ -131,17 +124,13 @@ void gates_backward_row(const T* __restrict a, const T* __restrict c_new,
                         const T* __restrict c_prev, const T* __restrict d_out,
                         T* __restrict dh, T* __restrict dc, T* __restrict dg, int64_t nh) {
   for (int64_t j = 0; j < nh; ++j) {
-    const T ig = a[j], fg = a[nh + j], gg = a[2 * nh + j], og = a[3 * nh + j];
-    const T d_hj = dh[j] + d_out[j];
-    const T tc = tanh_act(c_new[j]);
-    const T d_o = d_hj * tc;
-    const T d_cj = dc[j] + d_hj * og * (T(1) - tc * tc);
-    dg[j] = d_cj * gg * ig * (T(1) - ig);           // through i
-    dg[nh + j] = d_cj * c_prev[j] * fg * (T(1) - fg);  // through f
-    dg[2 * nh + j] = d_cj * ig * (T(1) - gg * gg);   // through g
-    dg[3 * nh + j] = d_o * og * (T(1) - og);         // through o
-    dc[j] = d_cj * fg;
-    dh[j] = T(0);
+    const LstmGates<T> act{a[j], a[nh + j], a[2 * nh + j], a[3 * nh + j]};
+    const LstmGates<T> d =
+        lstm_cell_backward<T, RefAct>(act, c_new[j], c_prev[j], d_out[j], dh[j], dc[j]);
+    dg[j] = d.i;
+    dg[nh + j] = d.f;
+    dg[2 * nh + j] = d.g;
+    dg[3 * nh + j] = d.o;
   }
 }
 
@@ -253,7 +242,8 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
       if (mask && !mask[b * nt + t]) {
         // Masked step: h and c carry over; the output repeats the previous one (== h).
         if (ob)
-          for (int64_t j = 0; j < nh; ++j) ob[j] = cfg.zero_output_for_mask ? T(0) : hb[j];
+          for (int64_t j = 0; j < nh; ++j)
+            ob[j] = lstm_masked_output(hb[j], cfg.zero_output_for_mask);
       } else {
         gates_forward_row(a, bz, cb, hb, nh);
         if (ob)
@@ -312,8 +302,9 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
       T* dcb = dc + b * nh;
       if (mask && !mask[b * nt + t]) {
         // The output was the carried h (or a constant 0); the state passes through.
-        if (go && !cfg.zero_output_for_mask)
-          for (int64_t j = 0; j < nh; ++j) dhb[j] += go[j];
+        if (go)
+          for (int64_t j = 0; j < nh; ++j)
+            lstm_masked_backward(go[j], cfg.zero_output_for_mask, dhb[j]);
         for (int64_t j = 0; j < ng; ++j) dg[j] = T(0);
         continue;
       }

@@ -1,0 +1,43 @@
+// Index helpers shared by host and device code: the EMBER_HD qualifier, ceil_div, and which
+// time step a sequence loop's index maps to. Plain C++ (no CUDA header), so the CPU reference
+// (kernels/*_ref.cpp, g++ without CUDA), the host planners (lstm_persistent.cpp, cudnn_rnn.cpp)
+// and the kernels all use the same definitions. Conventions: a sequence has `steps` times;
+// processing step s = 0, 1, ... reads time time_of(q, s) and writes output position
+// out_pos(q, s); both are their own inverse.
+#pragma once
+
+#include <cstdint>
+
+// EMBER_HD: __host__ __device__ __forceinline__ under nvcc, plain `inline` for a host
+// compiler, including the CUDA emulator's build, where device code is ordinary C++. The same
+// definition, token for token, as engine/core/rng.h's (which Philox needs on both sides too), so
+// either header may come first.
+#if defined(__CUDACC__)
+#define EMBER_HD __host__ __device__ __forceinline__
+#else
+#define EMBER_HD inline
+#endif
+
+namespace ember {
+
+// a / b rounded up, for a >= 0 and b > 0.
+EMBER_HD constexpr int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+// Time read by processing step s of `q` (anything with `steps` and `go_backwards`: LstmConfig,
+// the persistent kernels' arguments): go_backwards reads the sequence from its end. I is the
+// caller's index type (int64_t on the host, int in the persistent kernels); steps converts to it.
+template <class Seq, class I>
+EMBER_HD constexpr I time_of(const Seq& q, I s) {
+  return q.go_backwards ? static_cast<I>(q.steps) - 1 - s : s;
+}
+
+// Output position written by processing step s (return_sequences): reverse_outputs stores the
+// outputs in processing order reversed.
+template <class Seq, class I>
+EMBER_HD constexpr I out_pos(const Seq& q, I s) {
+  return q.reverse_outputs ? static_cast<I>(q.steps) - 1 - s : s;
+}
+
+}  // namespace ember
