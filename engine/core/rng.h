@@ -7,11 +7,8 @@
 
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define EMBER_HD __host__ __device__ __forceinline__
-#else
-#define EMBER_HD inline
-#endif
+#include "engine/cuda/index.h"  // EMBER_HD
+
 
 namespace ember {
 

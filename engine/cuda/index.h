@@ -9,9 +9,8 @@
 #include <cstdint>
 
 // EMBER_HD: __host__ __device__ __forceinline__ under nvcc, plain `inline` for a host
-// compiler, including the CUDA emulator's build, where device code is ordinary C++. The same
-// definition, token for token, as engine/core/rng.h's (which Philox needs on both sides too), so
-// either header may come first.
+// compiler, including the CUDA emulator's build, where device code is ordinary C++. The one
+// definition: engine/core/rng.h (Philox, needed on both sides) takes it from here.
 #if defined(__CUDACC__)
 #define EMBER_HD __host__ __device__ __forceinline__
 #else
