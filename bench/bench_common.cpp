@@ -11,7 +11,8 @@ namespace ember::bench {
 std::string git_commit() {
   // A copy of the tree without .git (the GPU machine's) gets the hash from whoever started it.
   if (const char* env = std::getenv("EMBER_COMMIT"); env && *env) return env;
-  std::string cmd = std::string("git -C ") + EMBER_SOURCE_DIR + " rev-parse --short HEAD 2>/dev/null";
+  std::string cmd =
+      std::string("git -C ") + EMBER_SOURCE_DIR + " rev-parse --short HEAD 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return "unknown";
   char buf[64] = {0};

@@ -18,11 +18,11 @@
 #include "bench/bench_common.h"
 #include "engine/config/config.h"
 #include "engine/data/clean.h"
+#include "engine/data/reader.h"
+#include "engine/data/sequence.h"
+#include "engine/data/tokenizer.h"
 #include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
-#include "engine/data/reader.h"
-#include "engine/data/tokenizer.h"
-#include "engine/data/sequence.h"
 
 using namespace ember;
 

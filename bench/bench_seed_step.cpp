@@ -25,8 +25,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_common.h"
-#include "engine/core/blas.h"
 #include "engine/config/config.h"
+#include "engine/core/blas.h"
 #include "engine/core/device.h"
 #include "engine/core/rng.h"
 #include "engine/parse/load_config.h"
@@ -62,14 +62,22 @@ Args parse_args(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value after " + k).c_str());
       return argv[++i];
     };
-    if (k == "--config") a.config = val();
-    else if (k == "--device") a.device = val();
-    else if (k == "--steps") a.steps = std::atoi(val().c_str());
-    else if (k == "--warmup") a.warmup = std::atoi(val().c_str());
-    else if (k == "--threads") a.threads = std::atoi(val().c_str());
-    else if (k == "--lstm-impl") a.lstm_impl = val();
-    else if (k == "--epoch") a.epoch = true;
-    else usage(("unknown argument " + k).c_str());
+    if (k == "--config")
+      a.config = val();
+    else if (k == "--device")
+      a.device = val();
+    else if (k == "--steps")
+      a.steps = std::atoi(val().c_str());
+    else if (k == "--warmup")
+      a.warmup = std::atoi(val().c_str());
+    else if (k == "--threads")
+      a.threads = std::atoi(val().c_str());
+    else if (k == "--lstm-impl")
+      a.lstm_impl = val();
+    else if (k == "--epoch")
+      a.epoch = true;
+    else
+      usage(("unknown argument " + k).c_str());
   }
   if (a.config.empty()) usage("--config is required");
   if (a.device != "cpu" && a.device != "cuda") usage("--device must be cpu or cuda");
@@ -90,12 +98,15 @@ int64_t train_rows(const std::string& name) {
 
 // Real lengths of the synthetic rows of a mask_zero model: 1 + (7919 b + 13) mod T (the formula
 // of seed_models.py's lengths_for). Rows are pre-padded with id 0, as the seeds' pad_sequences.
-int64_t row_length(int64_t b, int64_t maxlen) { return 1 + (7919 * b + 13) % maxlen; }
+int64_t row_length(int64_t b, int64_t maxlen) {
+  return 1 + (7919 * b + 13) % maxlen;
+}
 
 void device_sync(const Device& dev) {
 #ifdef EMBER_HAVE_CUDA
   if (!dev.is_cpu()) {
-    if (cudaDeviceSynchronize() != cudaSuccess) throw std::runtime_error("cudaDeviceSynchronize failed");
+    if (cudaDeviceSynchronize() != cudaSuccess)
+      throw std::runtime_error("cudaDeviceSynchronize failed");
   }
 #else
   (void)dev;
@@ -109,7 +120,9 @@ double percentile(const std::vector<double>& sorted, double q) {  // nearest ran
   return sorted[i];
 }
 
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+double round3(double v) {
+  return std::round(v * 1000.0) / 1000.0;
+}
 
 }  // namespace
 
@@ -134,7 +147,8 @@ int main(int argc, char** argv) {
                         std::to_string(o->recurrent_dropout).substr(0, 4) +
                         " (pytorch's nn.LSTM cannot)");
     }
-    const auto* emb = cfg.model.empty() ? nullptr : std::get_if<EmbeddingOptions>(&cfg.model[0].options);
+    const auto* emb =
+        cfg.model.empty() ? nullptr : std::get_if<EmbeddingOptions>(&cfg.model[0].options);
     if (!emb) throw std::runtime_error("the first layer must be an Embedding");
     const int64_t batch = cfg.train.batch_size, maxlen = cfg.sequence.maxlen;
     const int64_t vocab = emb->input_dim;
@@ -162,8 +176,10 @@ int main(int argc, char** argv) {
     }
     Tensor y = Tensor::empty({batch}, binary ? DType::kFloat32 : DType::kInt32);
     for (int64_t b = 0; b < batch; ++b) {
-      if (binary) y.data<float>()[b] = static_cast<float>(b % 2);
-      else y.data<int32_t>()[b] = static_cast<int32_t>(b % classes);
+      if (binary)
+        y.data<float>()[b] = static_cast<float>(b % 2);
+      else
+        y.data<int32_t>()[b] = static_cast<int32_t>(b % classes);
     }
     // Balanced class weights of balanced labels are all 1; passed anyway, as the trainer does.
     Tensor sw;
@@ -196,7 +212,8 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < steps; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       step(s++);
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     double total = 0;
     for (double v : ms) total += v;
@@ -204,8 +221,10 @@ int main(int argc, char** argv) {
 
     // The LSTM kernels that ran: the CPU always runs the reference; on CUDA "auto" is fused.
     std::string effective = args.lstm_impl.empty() ? "auto" : args.lstm_impl;
-    if (dev.is_cpu()) effective = "reference";
-    else if (effective == "auto") effective = "fused (auto)";
+    if (dev.is_cpu())
+      effective = "reference";
+    else if (effective == "auto")
+      effective = "fused (auto)";
     line["device"] = args.device;
     line["device_name"] = dev.is_cpu() ? bench::cpu_model() : cuda_device_name(dev.index);
     line["step_ms_median"] = round3(percentile(ms, 0.5));
@@ -225,10 +244,12 @@ int main(int argc, char** argv) {
     if (getloadavg(load, 1) == 1) line["loadavg"] = std::round(load[0] * 100) / 100;
     line["notes"] = notes;
     if (args.epoch) line["epoch_s"] = std::round(total / 10.0) / 100.0;
-    std::fprintf(stderr, "ember %s on %s (%s LSTM): median %.1f ms/step (p10 %.1f, p90 %.1f) over %lld steps\n",
-                 cfg.name.c_str(), line["device_name"].get<std::string>().c_str(), effective.c_str(),
-                 percentile(ms, 0.5), percentile(ms, 0.1), percentile(ms, 0.9),
-                 static_cast<long long>(steps));
+    std::fprintf(
+        stderr,
+        "ember %s on %s (%s LSTM): median %.1f ms/step (p10 %.1f, p90 %.1f) over %lld steps\n",
+        cfg.name.c_str(), line["device_name"].get<std::string>().c_str(), effective.c_str(),
+        percentile(ms, 0.5), percentile(ms, 0.1), percentile(ms, 0.9),
+        static_cast<long long>(steps));
     std::printf("%s\n", line.dump().c_str());
     return 0;
   } catch (const std::exception& e) {

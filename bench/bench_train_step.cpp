@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "bench/bench_common.h"
-#include "engine/core/blas.h"
 #include "engine/config/config.h"
+#include "engine/core/blas.h"
 #include "engine/core/device.h"
 #include "engine/parse/load_config.h"
 #include "layers/builder.h"
@@ -57,19 +57,22 @@ int main(int argc, char** argv) {
     for (ag::Var* p : params) p->zero_grad();
     loss.backward();
     opt->step(params);
-    double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double t =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (s > 0) ms.push_back(t);
   }
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2], best = ms.front();
-  std::printf("Model B CPU training step (B=64, T=370, E=128, H=100): median %.1f ms, min %.1f ms"
-              " over %d steps, %u hardware threads\n",
-              median, best, steps, std::thread::hardware_concurrency());
-  std::printf("{\"bench\":\"train_step\",\"model\":\"seed001_model_b\",\"device\":\"cpu\","
-              "\"cpu\":\"%s\",\"commit\":\"%s\",\"batch\":64,\"maxlen\":370,\"embedding\":128,"
-              "\"units\":100,\"steps\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,\"hw_threads\":%u,"
-              "\"blas_threads\":%d}\n",
-              bench::cpu_model().c_str(), bench::git_commit().c_str(), steps, median, best,
-              std::thread::hardware_concurrency(), threads);
+  std::printf(
+      "Model B CPU training step (B=64, T=370, E=128, H=100): median %.1f ms, min %.1f ms"
+      " over %d steps, %u hardware threads\n",
+      median, best, steps, std::thread::hardware_concurrency());
+  std::printf(
+      "{\"bench\":\"train_step\",\"model\":\"seed001_model_b\",\"device\":\"cpu\","
+      "\"cpu\":\"%s\",\"commit\":\"%s\",\"batch\":64,\"maxlen\":370,\"embedding\":128,"
+      "\"units\":100,\"steps\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,\"hw_threads\":%u,"
+      "\"blas_threads\":%d}\n",
+      bench::cpu_model().c_str(), bench::git_commit().c_str(), steps, median, best,
+      std::thread::hardware_concurrency(), threads);
   return 0;
 }

@@ -44,14 +44,14 @@ void GpuTimer::flush_l2() {
 }
 
 Timing GpuTimer::time(const std::function<void()>& op, int warmup, int reps, bool flush) {
-  std::vector<Timing> t = time_stages([&](const std::function<void()>&) { op(); }, 0, warmup,
-                                      reps, flush);
+  std::vector<Timing> t =
+      time_stages([&](const std::function<void()>&) { op(); }, 0, warmup, reps, flush);
   return t.back();
 }
 
 std::vector<Timing> GpuTimer::time_stages(
-    const std::function<void(const std::function<void()>&)>& op, int n_marks, int warmup,
-    int reps, bool flush) {
+    const std::function<void(const std::function<void()>&)>& op, int n_marks, int warmup, int reps,
+    bool flush) {
   const size_t n_events = static_cast<size_t>(n_marks) + 2;  // start, marks, end
   while (events_.size() < n_events) {
     cudaEvent_t e;
@@ -159,9 +159,9 @@ void Report::add(nlohmann::json line) {
 nlohmann::json result_line(const std::string& group, const std::string& name,
                            const std::string& impl, const nlohmann::json& shape, const Timing& t,
                            double bytes, double flops, const Roofs& roofs) {
-  nlohmann::json j = {{"group", group}, {"case", name},        {"impl", impl},
-                      {"shape", shape}, {"us_median", t.median_us}, {"us_p10", t.p10_us},
-                      {"us_p90", t.p90_us}, {"reps", t.reps}};
+  nlohmann::json j = {
+      {"group", group},           {"case", name},       {"impl", impl},       {"shape", shape},
+      {"us_median", t.median_us}, {"us_p10", t.p10_us}, {"us_p90", t.p90_us}, {"reps", t.reps}};
   const double sec = t.median_us * 1e-6;
   if (bytes > 0 && sec > 0) {
     j["bytes"] = bytes;

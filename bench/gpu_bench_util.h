@@ -64,8 +64,8 @@ ErrStats worst(const ErrStats& a, const ErrStats& b);
 
 // The device's measured roofs; zero until measured.
 struct Roofs {
-  double copy_gbps = 0;     // cudaMemcpy device-to-device, bytes read + written per second
-  double sgemm_tflops = 0;  // cuBLAS SGEMM, FP32 math (no TF32)
+  double copy_gbps = 0;        // cudaMemcpy device-to-device, bytes read + written per second
+  double sgemm_tflops = 0;     // cuBLAS SGEMM, FP32 math (no TF32)
   double cluster_sync_us = 0;  // one cluster.sync() of 8 CTAs with a DSMEM store before it
 };
 

@@ -2,10 +2,10 @@
 // 1 GiB buffer, cuBLAS SGEMM 8192^3 in FP32), then at the seed models' shapes the embedding
 // forward/backward, Dropout and SpatialDropout1D forward/backward, the fused LSTM gate kernels
 // (gpu_kernels_gates.cpp: one launch per time step, as kernels/lstm/lstm.cu issues them) and
-// whole LSTM layers per implementation (gpu_kernels_lstm.cpp). Every case first validates against the CPU reference
-// (kernels/*_ref.cpp, or for the gate kernels the contract of kernels/lstm/lstm.h evaluated on the
-// host in double), then times with CUDA events after warm-up (median of N, L2 flushed before
-// each repetition). Usage: gpu_kernels [--out FILE.jsonl] [--commit HASH] [--quick]
+// whole LSTM layers per implementation (gpu_kernels_lstm.cpp). Every case first validates against
+// the CPU reference (kernels/*_ref.cpp, or for the gate kernels the contract of kernels/lstm/lstm.h
+// evaluated on the host in double), then times with CUDA events after warm-up (median of N, L2
+// flushed before each repetition). Usage: gpu_kernels [--out FILE.jsonl] [--commit HASH] [--quick]
 // [--filter NAME[,NAME...]] (only the cases whose name contains one of them; the roofs always
 // run); exit status 1 when a case mismatches or fails (an "error" line: a launch, allocation
 // or library call that threw), 77 without a device.
@@ -24,10 +24,10 @@
 
 #include "bench/bench_common.h"
 #include "bench/gpu_kernels.h"
-#include "engine/cuda/check.h"
-#include "engine/cuda/context.h"
 #include "engine/core/device.h"
 #include "engine/core/rng.h"
+#include "engine/cuda/check.h"
+#include "engine/cuda/context.h"
 #include "kernels/dropout.h"
 #include "kernels/embedding.h"
 #include "kernels/lstm/lstm.h"
@@ -39,7 +39,9 @@ using json = nlohmann::json;
 
 namespace ember::bench {
 
-int64_t row_length(int64_t b, int64_t t) { return 1 + (7919 * b + 13) % t; }
+int64_t row_length(int64_t b, int64_t t) {
+  return 1 + (7919 * b + 13) % t;
+}
 
 json shape_of(std::initializer_list<std::pair<const char*, double>> dims) {
   json j = json::object();
@@ -47,7 +49,9 @@ json shape_of(std::initializer_list<std::pair<const char*, double>> dims) {
   return j;
 }
 
-Tensor dev_copy(const Tensor& host) { return host.to(Device::cuda(0)); }
+Tensor dev_copy(const Tensor& host) {
+  return host.to(Device::cuda(0));
+}
 
 std::vector<SeedLstm> seed_lstms() {
   // {name, B, T, C, H, bidirectional, return_sequences, mask, dropout, recurrent_dropout}
@@ -77,7 +81,10 @@ void guarded(Env& env, const std::string& group, const std::string& name, F&& f)
   try {
     f();
   } catch (const std::exception& e) {
-    env.report->add({{"group", group}, {"case", name}, {"impl", "-"}, {"status", "error"},
+    env.report->add({{"group", group},
+                     {"case", name},
+                     {"impl", "-"},
+                     {"status", "error"},
                      {"reason", e.what()}});
   }
 }
@@ -91,7 +98,8 @@ void copy_roof(Env& env) {
   EMBER_CUDA_CHECK(cudaMemsetAsync(src.raw(), 0x5a, n, env.stream));
   EMBER_CUDA_CHECK(cudaMemsetAsync(dst.raw(), 0, n, env.stream));
   auto op = [&] {
-    EMBER_CUDA_CHECK(cudaMemcpyAsync(dst.raw(), src.raw(), n, cudaMemcpyDeviceToDevice, env.stream));
+    EMBER_CUDA_CHECK(
+        cudaMemcpyAsync(dst.raw(), src.raw(), n, cudaMemcpyDeviceToDevice, env.stream));
   };
   // Validation: the first and last MiB arrived.
   op();
@@ -104,8 +112,9 @@ void copy_roof(Env& env) {
   for (size_t i = 0; i < head.size(); ++i) bad += (head[i] != 0x5a) + (tail[i] != 0x5a);
   const Timing t = env.timer->time(op, 3, 20, /*flush=*/false);
   env.roofs.copy_gbps = 2.0 * static_cast<double>(n) / (t.median_us * 1e-6) * 1e-9;
-  json line = result_line("roof", "memcpy D2D 1 GiB", "cudaMemcpy", shape_of({{"bytes", double(n)}}),
-                          t, 2.0 * static_cast<double>(n), 0, env.roofs);
+  json line =
+      result_line("roof", "memcpy D2D 1 GiB", "cudaMemcpy", shape_of({{"bytes", double(n)}}), t,
+                  2.0 * static_cast<double>(n), 0, env.roofs);
   add_validation(line, {bad, bad}, 0.0);
   env.report->add(line);
 }
@@ -123,7 +132,8 @@ void sgemm_roof(Env& env) {
   for (float& v : a) v = next();
   for (float& v : b) v = next();
   const Device dev = Device::cuda(env.device);
-  Tensor da = Tensor::empty({n, n}, DType::kFloat32, dev), db = Tensor::empty({n, n}, DType::kFloat32, dev),
+  Tensor da = Tensor::empty({n, n}, DType::kFloat32, dev),
+         db = Tensor::empty({n, n}, DType::kFloat32, dev),
          dc = Tensor::empty({n, n}, DType::kFloat32, dev);
   EMBER_CUDA_CHECK(cudaMemcpy(da.raw(), a.data(), nn * 4, cudaMemcpyHostToDevice));
   EMBER_CUDA_CHECK(cudaMemcpy(db.raw(), b.data(), nn * 4, cudaMemcpyHostToDevice));
@@ -135,8 +145,8 @@ void sgemm_roof(Env& env) {
   const float one = 1.f, zero = 0.f;
   // Column-major C = A·B on the buffers; element (i,j) of C is sum_k a[k*n+i] * b[j*n+k].
   auto op = [&] {
-    EMBER_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, da.data<float>(),
-                                   n, db.data<float>(), n, &zero, dc.data<float>(), n));
+    EMBER_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, da.data<float>(), n,
+                                   db.data<float>(), n, &zero, dc.data<float>(), n));
   };
   op();
   EMBER_CUDA_CHECK(cudaStreamSynchronize(env.stream));
@@ -179,8 +189,11 @@ void embedding_cases(Env& env, const EmbShape& s) {
   Tensor d_out = test::random_uniform({s.b, s.t, s.e}, DType::kFloat32, -1, 1, 23);
   Tensor ids_d = dev_copy(ids), w_d = dev_copy(w), d_out_d = dev_copy(d_out);
   Tensor out_d = Tensor::empty({s.b, s.t, s.e}, DType::kFloat32, Device::cuda(env.device));
-  const json shape = shape_of({{"B", double(s.b)}, {"T", double(s.t)}, {"E", double(s.e)},
-                               {"V", double(s.v)}, {"unique_ids", double(unique.size())}});
+  const json shape = shape_of({{"B", double(s.b)},
+                               {"T", double(s.t)},
+                               {"E", double(s.e)},
+                               {"V", double(s.v)},
+                               {"unique_ids", double(unique.size())}});
   auto fwd = [&] {
     cuda::embedding_forward<float>(w_d.data<float>(), ids_d.data<int32_t>(), out_d.data<float>(),
                                    s.b, s.t, s.v, s.e, env.stream);
@@ -197,7 +210,8 @@ void embedding_cases(Env& env, const EmbShape& s) {
   env.report->add(lf);
 
   const size_t ws_bytes = cuda::embedding_backward_workspace_bytes(s.b, s.t, s.v, s.e);
-  Tensor ws = Tensor::empty({static_cast<int64_t>(ws_bytes)}, DType::kUInt8, Device::cuda(env.device));
+  Tensor ws =
+      Tensor::empty({static_cast<int64_t>(ws_bytes)}, DType::kUInt8, Device::cuda(env.device));
   Tensor dw_d = Tensor::zeros({s.v, s.e}, DType::kFloat32, Device::cuda(env.device));
   auto bwd = [&] {
     cuda::embedding_backward<float>(d_out_d.data<float>(), ids_d.data<int32_t>(),
@@ -247,11 +261,11 @@ void dropout_cases(Env& env, const DropShape& s) {
   };
   auto bwd = [&] {
     if (s.spatial)
-      cuda::spatial_dropout1d_backward<float>(dy_d.data<float>(), dx_d.data<float>(), s.b, s.t,
-                                              s.c, s.rate, seed, offset, env.stream);
+      cuda::spatial_dropout1d_backward<float>(dy_d.data<float>(), dx_d.data<float>(), s.b, s.t, s.c,
+                                              s.rate, seed, offset, env.stream);
     else
-      cuda::dropout_backward<float>(dy_d.data<float>(), dx_d.data<float>(), n, s.rate, seed,
-                                    offset, env.stream);
+      cuda::dropout_backward<float>(dy_d.data<float>(), dx_d.data<float>(), n, s.rate, seed, offset,
+                                    env.stream);
   };
   fwd();
   bwd();
@@ -264,8 +278,8 @@ void dropout_cases(Env& env, const DropShape& s) {
     ref::dropout_forward<float>(x.data<float>(), y_ref.data<float>(), n, s.rate, seed, offset);
     ref::dropout_backward<float>(dy.data<float>(), dx_ref.data<float>(), n, s.rate, seed, offset);
   }
-  const json shape = shape_of({{"B", double(s.b)}, {"T", double(s.t)}, {"C", double(s.c)},
-                               {"rate", s.rate}});
+  const json shape =
+      shape_of({{"B", double(s.b)}, {"T", double(s.t)}, {"C", double(s.c)}, {"rate", s.rate}});
   // Same Philox draw and the same rounded scale: the masks must agree bit for bit.
   json lf = result_line(op, s.name, "fwd", shape, env.timer->time(fwd, env.warmup, env.reps),
                         2.0 * 4.0 * n, 0, env.roofs);
@@ -286,9 +300,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> filter;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--out" && i + 1 < argc) out_path = argv[++i];
-    else if (a == "--commit" && i + 1 < argc) commit = argv[++i];
-    else if (a == "--quick") quick = true;
+    if (a == "--out" && i + 1 < argc)
+      out_path = argv[++i];
+    else if (a == "--commit" && i + 1 < argc)
+      commit = argv[++i];
+    else if (a == "--quick")
+      quick = true;
     else if (a == "--filter" && i + 1 < argc) {
       const std::string f = argv[++i];
       for (size_t b = 0, e; b <= f.size(); b = e + 1) {
@@ -323,28 +340,35 @@ int main(int argc, char** argv) {
     env.timer = &timer;
     env.report = &report;
     if (quick) env.reps = 10, env.layer_reps = 3, env.layer_warmup = 1;
-    std::printf("gpu_kernels on %s, commit %s -> %s\n", cuda_device_name(0).c_str(),
-                commit.c_str(), out_path.c_str());
+    std::printf("gpu_kernels on %s, commit %s -> %s\n", cuda_device_name(0).c_str(), commit.c_str(),
+                out_path.c_str());
     report.header();
     guarded(env, "roof", "memcpy", [&] { copy_roof(env); });
     guarded(env, "roof", "sgemm", [&] { sgemm_roof(env); });
     guarded(env, "roof", "cluster_sync", [&] {
       env.roofs.cluster_sync_us = cluster_barrier_us(0, 8, 100000, env.stream);
-      json line = {{"group", "roof"}, {"case", "cluster.sync, 8 CTAs"}, {"impl", "cg"},
+      json line = {{"group", "roof"},
+                   {"case", "cluster.sync, 8 CTAs"},
+                   {"impl", "cg"},
                    {"shape", shape_of({{"cluster", 8}})},
-                   {"us_median", env.roofs.cluster_sync_us}, {"reps", 100000}};
+                   {"us_median", env.roofs.cluster_sync_us},
+                   {"reps", 100000}};
       env.report->add(line);
     });
-    const std::vector<EmbShape> emb = {
-        {"seed000_sentiment140_lstm", 64, 100, 128, 10000}, {"seed001_model_a/b", 64, 370, 128, 6000},
-        {"seed001_model_c", 128, 370, 128, 6000},          {"seed001_model_d", 16, 370, 64, 6000},
-        {"seed002_twitter_bilstm", 32, 40, 100, 20000},     {"seed003_igbo_bilstm", 32, 68, 20, 20190},
-        {"seed004_imdb_lstm", 64, 100, 128, 5000}};
+    const std::vector<EmbShape> emb = {{"seed000_sentiment140_lstm", 64, 100, 128, 10000},
+                                       {"seed001_model_a/b", 64, 370, 128, 6000},
+                                       {"seed001_model_c", 128, 370, 128, 6000},
+                                       {"seed001_model_d", 16, 370, 64, 6000},
+                                       {"seed002_twitter_bilstm", 32, 40, 100, 20000},
+                                       {"seed003_igbo_bilstm", 32, 68, 20, 20190},
+                                       {"seed004_imdb_lstm", 64, 100, 128, 5000}};
     for (const EmbShape& s : emb)
       if (wanted(s.name)) guarded(env, "embedding", s.name, [&] { embedding_cases(env, s); });
     const std::vector<DropShape> drops = {
-        {"seed001_model_b", true, 64, 370, 128, 0.25},  {"seed000_sentiment140_lstm", true, 64, 100, 128, 0.2},
-        {"seed002_twitter_bilstm", true, 32, 40, 100, 0.1}, {"seed003_igbo_bilstm", false, 32, 68, 20, 0.25},
+        {"seed001_model_b", true, 64, 370, 128, 0.25},
+        {"seed000_sentiment140_lstm", true, 64, 100, 128, 0.2},
+        {"seed002_twitter_bilstm", true, 32, 40, 100, 0.1},
+        {"seed003_igbo_bilstm", false, 32, 68, 20, 0.25},
         {"seed001_model_b (elementwise)", false, 64, 370, 128, 0.25}};
     for (const DropShape& s : drops)
       if (wanted(s.name)) guarded(env, "dropout", s.name, [&] { dropout_cases(env, s); });

@@ -30,7 +30,7 @@ struct Env {
   GpuTimer* timer = nullptr;
   Report* report = nullptr;
   Roofs roofs;
-  int warmup = 5, reps = 50;            // kernels
+  int warmup = 5, reps = 50;              // kernels
   int layer_warmup = 2, layer_reps = 10;  // whole LSTM layers
   std::vector<std::string> impls{"fused", "cudnn", "persistent"};
 };

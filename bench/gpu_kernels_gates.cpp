@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "bench/gpu_kernels.h"
-#include "engine/cuda/check.h"
 #include "engine/core/device.h"
+#include "engine/cuda/check.h"
 #include "kernels/lstm/lstm.h"
 #include "tests/support/test_util.h"
 
@@ -16,7 +16,9 @@ using json = nlohmann::json;
 namespace ember::bench {
 
 namespace {
-double sigm(double a) { return 1.0 / (1.0 + std::exp(-a)); }
+double sigm(double a) {
+  return 1.0 / (1.0 + std::exp(-a));
+}
 
 }  // namespace
 
@@ -47,8 +49,7 @@ void gate_cases(Env& env, const SeedLstm& s) {
     if (s.mask) a.mask = mask_d.data<uint8_t>() + t, a.ld_mask = nt;
     a.h = h_d.data<float>();
     a.c = c_d.data<float>();
-    if (s.return_sequences || t == nt - 1)
-      a.out = out_d.data<float>() + t * nh, a.ld_out = nt * nh;
+    if (s.return_sequences || t == nt - 1) a.out = out_d.data<float>() + t * nh, a.ld_out = nt * nh;
     a.c_save = csave_d.data<float>() + t * nh;
     a.ld_c_save = nt * nh;
     if (t + 1 < nt) a.h_next = hp_d.data<float>() + (t + 1) * nh, a.ld_h_next = nt * nh;
@@ -59,7 +60,8 @@ void gate_cases(Env& env, const SeedLstm& s) {
   cuda::lstm_gates_forward<float>(fwd_args(tv), env.stream);
   Tensor g_got = gates_d.to(Device::cpu());  // a synchronous copy: after the launch
   Tensor h_got = h_d.to(Device::cpu()), c_got = c_d.to(Device::cpu());
-  Tensor g_ref = pre.to(DType::kFloat64), h_ref = h0.to(DType::kFloat64), c_ref = c0.to(DType::kFloat64);
+  Tensor g_ref = pre.to(DType::kFloat64), h_ref = h0.to(DType::kFloat64),
+         c_ref = c0.to(DType::kFloat64);
   for (int64_t b = 0; b < nb; ++b) {
     if (!mask.data<uint8_t>()[b * nt + tv]) continue;  // carried: h, c and gates unchanged
     double* a = g_ref.data<double>() + (b * nt + tv) * ng;
@@ -74,12 +76,16 @@ void gate_cases(Env& env, const SeedLstm& s) {
       h_ref.data<double>()[b * nh + j] = o * std::tanh(c);
     }
   }
-  const ErrStats fe = worst(worst(compare(g_got, g_ref), compare(h_got, h_ref)), compare(c_got, c_ref));
+  const ErrStats fe =
+      worst(worst(compare(g_got, g_ref), compare(h_got, h_ref)), compare(c_got, c_ref));
   auto fwd_seq = [&] {
     for (int64_t t = 0; t < nt; ++t) cuda::lstm_gates_forward<float>(fwd_args(t), env.stream);
   };
-  const json shape = shape_of({{"B", double(nb)}, {"T", double(nt)}, {"H", double(nh)},
-                               {"mask", double(s.mask)}, {"return_sequences", double(s.return_sequences)}});
+  const json shape = shape_of({{"B", double(nb)},
+                               {"T", double(nt)},
+                               {"H", double(nh)},
+                               {"mask", double(s.mask)},
+                               {"return_sequences", double(s.return_sequences)}});
   auto per_step = [&](Timing t) {
     t.median_us /= nt, t.p10_us /= nt, t.p90_us /= nt;
     return t;
@@ -87,16 +93,17 @@ void gate_cases(Env& env, const SeedLstm& s) {
   // Per launch: gates read and written, h and c read and written, c_save and h_next written,
   // the output row (with return_sequences), bias.
   const double fbytes = 4.0 * (bh * (8 + 4 + 2 + (s.return_sequences ? 1 : 0)) + ng);
-  json lf = result_line("lstm_gates", s.name, "fwd/step",
-                        shape, per_step(env.timer->time(fwd_seq, 2, std::max(5, env.reps / 5))),
-                        fbytes, 0, env.roofs);
+  json lf = result_line("lstm_gates", s.name, "fwd/step", shape,
+                        per_step(env.timer->time(fwd_seq, 2, std::max(5, env.reps / 5))), fbytes, 0,
+                        env.roofs);
   add_validation(lf, fe, 1e-5);
   env.report->add(lf);
 
   // Backward: saved activations in (0,1) / (-1,1), random cell states and incoming gradients.
   Tensor act = test::random_uniform({nb, nt, ng}, DType::kFloat32, 0.02, 0.98, 45);
   for (int64_t r = 0; r < nb * nt; ++r)  // the g gate is a tanh: (-1, 1)
-    for (int64_t j = 2 * nh; j < 3 * nh; ++j) act.data<float>()[r * ng + j] = 2 * act.data<float>()[r * ng + j] - 1;
+    for (int64_t j = 2 * nh; j < 3 * nh; ++j)
+      act.data<float>()[r * ng + j] = 2 * act.data<float>()[r * ng + j] - 1;
   Tensor cs = test::random_uniform({nb, nt, nh}, DType::kFloat32, -2, 2, 46);
   Tensor dout = test::random_uniform({nb, nt, nh}, DType::kFloat32, -1, 1, 47);
   Tensor dh0 = test::random_uniform({nb, nh}, DType::kFloat32, -1, 1, 48);
@@ -114,7 +121,8 @@ void gate_cases(Env& env, const SeedLstm& s) {
     a.c_prev = t > 0 ? cs_d.data<float>() + (t - 1) * nh : nullptr;
     a.ld_c = nt * nh;
     if (s.mask) a.mask = mask_d.data<uint8_t>() + t, a.ld_mask = nt;
-    if (s.return_sequences || t == nt - 1) a.d_out = dout_d.data<float>() + t * nh, a.ld_d_out = nt * nh;
+    if (s.return_sequences || t == nt - 1)
+      a.d_out = dout_d.data<float>() + t * nh, a.ld_d_out = nt * nh;
     a.dh = dh_d.data<float>();
     a.dc = dc_d.data<float>();
     a.d_gates = dg_d.data<float>() + t * ng;
@@ -122,7 +130,8 @@ void gate_cases(Env& env, const SeedLstm& s) {
     return a;
   };
   cuda::lstm_gates_backward<float>(bwd_args(tv), env.stream);
-  Tensor dg_got = dg_d.to(Device::cpu()), dh_got = dh_d.to(Device::cpu()), dc_got = dc_d.to(Device::cpu());
+  Tensor dg_got = dg_d.to(Device::cpu()), dh_got = dh_d.to(Device::cpu()),
+         dc_got = dc_d.to(Device::cpu());
   Tensor dg_ref = Tensor::zeros({nb, nt, ng}, DType::kFloat64);
   Tensor dh_ref = dh0.to(DType::kFloat64), dc_ref = dc0.to(DType::kFloat64);
   const bool has_dout = s.return_sequences || tv == nt - 1;
@@ -150,16 +159,17 @@ void gate_cases(Env& env, const SeedLstm& s) {
       dh = 0;        // h_{t-1}'s comes from the recurrent gemm
     }
   }
-  const ErrStats be = worst(worst(compare(dg_got, dg_ref), compare(dh_got, dh_ref)), compare(dc_got, dc_ref));
+  const ErrStats be =
+      worst(worst(compare(dg_got, dg_ref), compare(dh_got, dh_ref)), compare(dc_got, dc_ref));
   auto bwd_seq = [&] {
     for (int64_t t = nt - 1; t >= 0; --t) cuda::lstm_gates_backward<float>(bwd_args(t), env.stream);
   };
   // Per launch: activations, c_new, c_prev read; dh, dc read and written; d_gates written;
   // the output gradient row (with return_sequences).
   const double bbytes = 4.0 * bh * (4 + 2 + 4 + 4 + (s.return_sequences ? 1 : 0));
-  json lb = result_line("lstm_gates", s.name, "bwd/step",
-                        shape, per_step(env.timer->time(bwd_seq, 2, std::max(5, env.reps / 5))),
-                        bbytes, 0, env.roofs);
+  json lb = result_line("lstm_gates", s.name, "bwd/step", shape,
+                        per_step(env.timer->time(bwd_seq, 2, std::max(5, env.reps / 5))), bbytes, 0,
+                        env.roofs);
   add_validation(lb, be, 1e-5);
   env.report->add(lb);
 }

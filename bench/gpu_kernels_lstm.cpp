@@ -109,9 +109,14 @@ std::string planned_refusal(const SeedLstm& s, const std::string& impl, int devi
 
 void lstm_layer_cases(Env& env, const SeedLstm& s) {
   const int dirs = s.bidirectional ? 2 : 1;
-  const json shape = {{"B", s.b}, {"T", s.t}, {"C", s.c}, {"H", s.h},
-                      {"bidirectional", s.bidirectional}, {"return_sequences", s.return_sequences},
-                      {"mask", s.mask}, {"dropout", s.dropout},
+  const json shape = {{"B", s.b},
+                      {"T", s.t},
+                      {"C", s.c},
+                      {"H", s.h},
+                      {"bidirectional", s.bidirectional},
+                      {"return_sequences", s.return_sequences},
+                      {"mask", s.mask},
+                      {"dropout", s.dropout},
                       {"recurrent_dropout", s.recurrent_dropout}};
   const double g = 4.0 * s.h;
   const double fwd_flops = dirs * (2.0 * s.b * s.t * s.c * g + 2.0 * s.b * (s.t - 1) * s.h * g);
@@ -125,7 +130,8 @@ void lstm_layer_cases(Env& env, const SeedLstm& s) {
   if (s.mask) {
     mask = Tensor::zeros({s.b, s.t}, DType::kUInt8);
     for (int64_t b = 0; b < s.b; ++b)
-      for (int64_t t = s.t - row_length(b, s.t); t < s.t; ++t) mask.data<uint8_t>()[b * s.t + t] = 1;
+      for (int64_t t = s.t - row_length(b, s.t); t < s.t; ++t)
+        mask.data<uint8_t>()[b * s.t + t] = 1;
   }
   const Tensor mask_d = mask.defined() ? mask.to(Device::cuda(env.device)) : Tensor();
   const Shape out_shape = s.return_sequences ? Shape{s.b, s.t, dirs * s.h} : Shape{s.b, dirs * s.h};
@@ -134,13 +140,18 @@ void lstm_layer_cases(Env& env, const SeedLstm& s) {
 
   std::vector<Tensor> inputs64;
   for (const Tensor& t : inputs) inputs64.push_back(t.to(DType::kFloat64));
-  const test::OpRun ref = test::run_op(layer_fn(ref_layer.get(), mask, mask_d), inputs64, all,
-                                       DType::kFloat64, Device::cpu(), seed_grad.to(DType::kFloat64));
+  const test::OpRun ref =
+      test::run_op(layer_fn(ref_layer.get(), mask, mask_d), inputs64, all, DType::kFloat64,
+                   Device::cpu(), seed_grad.to(DType::kFloat64));
 
   for (const std::string& impl : env.impls) {
     auto skip = [&](const std::string& status, const std::string& why) {
-      env.report->add({{"group", "lstm_layer"}, {"case", s.name}, {"impl", impl}, {"shape", shape},
-                       {"status", status}, {"reason", why}});
+      env.report->add({{"group", "lstm_layer"},
+                       {"case", s.name},
+                       {"impl", impl},
+                       {"shape", shape},
+                       {"status", status},
+                       {"reason", why}});
     };
     std::unique_ptr<Layer> layer;
     ErrStats err;
@@ -154,7 +165,8 @@ void lstm_layer_cases(Env& env, const SeedLstm& s) {
       const test::OpRun got = test::run_op(layer_fn(layer.get(), mask, mask_d), inputs, all,
                                            DType::kFloat32, Device::cuda(env.device), seed_grad);
       err = compare(got.out, ref.out);
-      for (size_t i = 0; i < got.grads.size(); ++i) err = worst(err, compare(got.grads[i], ref.grads[i]));
+      for (size_t i = 0; i < got.grads.size(); ++i)
+        err = worst(err, compare(got.grads[i], ref.grads[i]));
     } catch (const std::exception& e) {  // past the planned refusals: a failure
       skip("error", e.what());
       continue;
@@ -184,7 +196,8 @@ void lstm_layer_cases(Env& env, const SeedLstm& s) {
     // 1e-4 of each tensor's scale: the CPU reference in float32 lands within 1e-6 of float64
     // at these shapes (370 steps, weight gradients over B*T rows), so this leaves room for
     // other summation orders while still flagging reduced-precision math (TF32, ~1e-3).
-    json lf = result_line("lstm_layer", s.name, impl + ":fwd", shape, t[0], 0, fwd_flops, env.roofs);
+    json lf =
+        result_line("lstm_layer", s.name, impl + ":fwd", shape, t[0], 0, fwd_flops, env.roofs);
     add_validation(lf, err, 1e-4);
     add_floor(lf, s.t, 1, fwd_flops, env.roofs, t[0]);
     env.report->add(lf);

@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define FUZZ_ASSERT(cond)                                                               \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s: invariant failed: %s\n", __FILE__, #cond);              \
-      std::abort();                                                                     \
-    }                                                                                   \
+#define FUZZ_ASSERT(cond)                                                  \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
+      std::fprintf(stderr, "%s: invariant failed: %s\n", __FILE__, #cond); \
+      std::abort();                                                        \
+    }                                                                      \
   } while (0)

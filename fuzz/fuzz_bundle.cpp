@@ -24,17 +24,17 @@
 #include <utility>
 #include <vector>
 
-#include "fuzz/fuzz_assert.h"
-#include "engine/io/bundle.h"
-#include "engine/parse/load_config.h"
-#include "engine/train/callbacks.h"
-#include "engine/core/check.h"
-#include "engine/train/checkpoint.h"
 #include "engine/config/config.h"
-#include "engine/io/safetensors.h"
-#include "engine/pipeline/synthetic.h"
+#include "engine/core/check.h"
 #include "engine/core/tensor.h"
+#include "engine/io/bundle.h"
+#include "engine/io/safetensors.h"
+#include "engine/parse/load_config.h"
+#include "engine/pipeline/synthetic.h"
+#include "engine/train/callbacks.h"
+#include "engine/train/checkpoint.h"
 #include "engine/train/trainer.h"
+#include "fuzz/fuzz_assert.h"
 #include "layers/builder.h"
 #include "optim/optimizer.h"
 #include "tests/support/tiny_config.h"
@@ -147,13 +147,16 @@ void resume(const SafetensorsFile& f) {
   const std::vector<ember::ag::Var*> params = model.parameters();
   ember::TrainControl ctl = ember::train_control(*opt, params);  // as Trainer::fit wires it
   try {
-    for (ember::ag::Var* p : params) p->mutable_grad() = Tensor::zeros(p->value().shape(),
-                                                                       p->value().dtype());
+    for (ember::ag::Var* p : params)
+      p->mutable_grad() = Tensor::zeros(p->value().shape(), p->value().dtype());
     opt->step(params);
     // A worse epoch than any saved best: EarlyStopping (patience 1) stops and restores its
     // best weights, ReduceLROnPlateau lowers the learning rate.
-    const ember::Logs logs = {{"loss", 1e30}, {"accuracy", 0}, {"val_loss", 1e30},
-                              {"val_accuracy", 0}, {"lr", opt->learning_rate()}};
+    const ember::Logs logs = {{"loss", 1e30},
+                              {"accuracy", 0},
+                              {"val_loss", 1e30},
+                              {"val_accuracy", 0},
+                              {"lr", opt->learning_rate()}};
     for (int e = 0; e < 2; ++e)
       for (auto& cb : cbs) cb->on_epoch_end(pos.epoch + e, logs, ctl);
   } catch (const ember::Error&) {
@@ -194,8 +197,8 @@ void write_seeds(const std::string& dir) {
   ember::save_bundle(dir + "/binary.ember", a, contents(tiny, &synth, {"negative", "positive"}));
   const Config multi = ember::parse_config(kMultiYaml, "multi.yaml");
   Model m = ember::build_model(multi);
-  const ember::BundleContents mc = contents(multi, &fitted, {"neg", "neu", "pos"},
-                                                 {"strip_html", "lowercase"});
+  const ember::BundleContents mc =
+      contents(multi, &fitted, {"neg", "neu", "pos"}, {"strip_html", "lowercase"});
   ember::save_bundle(dir + "/multi.ember", m, mc);
   SafetensorsFile mf = ember::load_safetensors(dir + "/multi.ember");
   ember::write_file_atomically(dir + "/multi_nocrc.ember",
@@ -212,8 +215,11 @@ void write_seeds(const std::string& dir) {
   opt->step(params);
   ember::TrainControl ctl = ember::train_control(*opt, params);
   for (auto& cb : cbs) cb->on_train_begin(ctl);
-  const ember::Logs logs = {{"loss", 0.69}, {"accuracy", 0.5}, {"val_loss", 0.7},
-                            {"val_accuracy", 0.5}, {"lr", opt->learning_rate()}};
+  const ember::Logs logs = {{"loss", 0.69},
+                            {"accuracy", 0.5},
+                            {"val_loss", 0.7},
+                            {"val_accuracy", 0.5},
+                            {"lr", opt->learning_rate()}};
   for (auto& cb : cbs) cb->on_epoch_end(0, logs, ctl);
   ember::RunPosition pos;
   pos.epoch = 1;

@@ -15,11 +15,11 @@
 #include <string_view>
 #include <vector>
 
-#include "fuzz/fuzz_assert.h"
 #include "engine/core/check.h"
 #include "engine/data/clean.h"
 #include "engine/data/tokenizer.h"
 #include "engine/data/unicode.h"
+#include "fuzz/fuzz_assert.h"
 
 namespace {
 

@@ -16,15 +16,15 @@
 #include <string>
 #include <variant>
 
-#include "fuzz/fuzz_assert.h"
-#include "engine/parse/load_config.h"
-#include "engine/train/callbacks.h"
-#include "engine/core/check.h"
 #include "engine/config/config.h"
+#include "engine/core/check.h"
+#include "engine/core/tensor.h"
 #include "engine/data/clean.h"
 #include "engine/data/tokenizer.h"
 #include "engine/eval/evaluate.h"
-#include "engine/core/tensor.h"
+#include "engine/parse/load_config.h"
+#include "engine/train/callbacks.h"
+#include "fuzz/fuzz_assert.h"
 #include "layers/builder.h"
 #include "layers/model.h"
 #include "optim/optimizer.h"

@@ -3,8 +3,9 @@
 // process (randomly initialised, never trained): a binary one (Embedding, LSTM, Dense 1
 // sigmoid, the synthetic tokenizer, no cleaning, pre padding) and a three-class one (masked
 // Embedding, Bidirectional LSTM, Dense 3 softmax, a fitted tokenizer with an OOV token, five
-// cleaning steps (the seed presets among them), post padding and truncation). Each goes through predict() and
-// through predict_command, which `ember predict` runs, in both its tab-separated and its
+// cleaning steps (the seed presets among them), post padding and truncation). Each goes through
+// predict() and through predict_command, which `ember predict` runs, in both its tab-separated and
+// its
 // --json form. Invariants: one answer per text, finite probabilities in [0, 1] summing to 1,
 // the label their argmax and a class id; the printed lines agree with predict(), and every
 // JSON line parses back with the text it answers (with U+FFFD for ill-formed UTF-8).
@@ -21,13 +22,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fuzz/fuzz_assert.h"
-#include "engine/io/bundle.h"
 #include "engine/cli/commands.h"
 #include "engine/config/config.h"
 #include "engine/data/unicode.h"
+#include "engine/io/bundle.h"
 #include "engine/parse/load_config.h"
 #include "engine/pipeline/synthetic.h"
+#include "fuzz/fuzz_assert.h"
 #include "layers/builder.h"
 #include "tests/support/tiny_config.h"
 
@@ -55,8 +56,8 @@ struct Fixture {
   Bundle bundle;
 };
 
-Fixture make_fixture(const std::string& yaml, const std::string& path, const ember::data::Tokenizer& tok,
-                     const std::vector<std::string>& classes,
+Fixture make_fixture(const std::string& yaml, const std::string& path,
+                     const ember::data::Tokenizer& tok, const std::vector<std::string>& classes,
                      const std::vector<std::string>& clean) {
   const ember::Config cfg = ember::parse_config(yaml, "fuzz_predict.yaml");
   ember::Model model = ember::build_model(cfg, ember::DType::kFloat32);
@@ -81,11 +82,11 @@ std::vector<Fixture>& fixtures() {
     fitted.fit_on_texts({"the movie was good", "the film was not bad", "never dull always fun",
                          "caf\xc3\xa9 na\xc3\xafve \xf0\x9f\x98\x80 good"});
     std::vector<Fixture> v;
-    v.push_back(make_fixture(ember::test::kTinyYaml, base + ".binary.ember", ember::synthetic_tokenizer(),
-                             {"negative", "positive"}, {}));
+    v.push_back(make_fixture(ember::test::kTinyYaml, base + ".binary.ember",
+                             ember::synthetic_tokenizer(), {"negative", "positive"}, {}));
     v.push_back(make_fixture(kMultiYaml, base + ".multi.ember", fitted, {"neg", "neu", "pos"},
-                             {"strip_html", "remove_urls", "remove_mentions",
-                              "seed002_clean_text", "seed004_preprocess"}));
+                             {"strip_html", "remove_urls", "remove_mentions", "seed002_clean_text",
+                              "seed004_preprocess"}));
     return v;
   }();
   return f;

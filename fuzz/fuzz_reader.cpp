@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "fuzz/fuzz_assert.h"
 #include "engine/core/check.h"
 #include "engine/data/reader.h"
+#include "fuzz/fuzz_assert.h"
 
 namespace {
 

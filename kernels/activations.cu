@@ -6,9 +6,8 @@
 
 #include "engine/core/check.h"
 #include "engine/cuda/check.h"
+#include "engine/cuda/common.cuh"
 #include "kernels/activations.h"
-#include "engine/cuda/common.cuh"
-#include "engine/cuda/common.cuh"
 
 namespace ember::cuda {
 

@@ -8,8 +8,8 @@
 #include <algorithm>
 
 #include "engine/cuda/check.h"
-#include "engine/cuda/launch.cuh"
 #include "engine/cuda/common.cuh"
+#include "engine/cuda/launch.cuh"
 #include "kernels/lstm/lstm_cuda.h"
 
 namespace ember::cuda {

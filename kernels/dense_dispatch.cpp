@@ -16,23 +16,21 @@ size_t dense_backward_workspace_bytes(const Exec& ex, int64_t rows, int64_t unit
 }
 
 template <class T>
-void dense_forward(const Exec& ex, const T* x, const T* kernel, const T* bias, T* y,
-                   int64_t rows, int64_t in_features, int64_t units) {
-  EMBER_BACKEND(ex, ref::dense_forward<T>(x, kernel, bias, y, rows, in_features, units),
-                cuda::dense_forward<T>(ex.cublas(), x, kernel, bias, y, rows, in_features, units,
-                                       ex.stream));
+void dense_forward(const Exec& ex, const T* x, const T* kernel, const T* bias, T* y, int64_t rows,
+                   int64_t in_features, int64_t units) {
+  EMBER_BACKEND(
+      ex, ref::dense_forward<T>(x, kernel, bias, y, rows, in_features, units),
+      cuda::dense_forward<T>(ex.cublas(), x, kernel, bias, y, rows, in_features, units, ex.stream));
 }
 
 template <class T>
-void dense_backward(const Exec& ex, const T* x, const T* kernel, const T* d_y, T* d_x,
-                    T* d_kernel, T* d_bias, int64_t rows, int64_t in_features, int64_t units,
-                    void* workspace, size_t workspace_bytes) {
-  EMBER_BACKEND(ex,
-                ref::dense_backward<T>(x, kernel, d_y, d_x, d_kernel, d_bias, rows, in_features,
-                                       units),
-                cuda::dense_backward<T>(ex.cublas(), x, kernel, d_y, d_x, d_kernel, d_bias, rows,
-                                        in_features, units, workspace, workspace_bytes,
-                                        ex.stream));
+void dense_backward(const Exec& ex, const T* x, const T* kernel, const T* d_y, T* d_x, T* d_kernel,
+                    T* d_bias, int64_t rows, int64_t in_features, int64_t units, void* workspace,
+                    size_t workspace_bytes) {
+  EMBER_BACKEND(
+      ex, ref::dense_backward<T>(x, kernel, d_y, d_x, d_kernel, d_bias, rows, in_features, units),
+      cuda::dense_backward<T>(ex.cublas(), x, kernel, d_y, d_x, d_kernel, d_bias, rows, in_features,
+                              units, workspace, workspace_bytes, ex.stream));
   (void)workspace;
   (void)workspace_bytes;
 }
@@ -85,13 +83,13 @@ void activation_backward(const Exec& ex, fn::Activation a, const T* y, const T* 
   }
 }
 
-#define EMBER_INSTANTIATE(T)                                                                  \
-  template void dense_forward<T>(const Exec&, const T*, const T*, const T*, T*, int64_t,      \
-                                 int64_t, int64_t);                                           \
-  template void dense_backward<T>(const Exec&, const T*, const T*, const T*, T*, T*, T*,      \
-                                  int64_t, int64_t, int64_t, void*, size_t);                  \
+#define EMBER_INSTANTIATE(T)                                                                      \
+  template void dense_forward<T>(const Exec&, const T*, const T*, const T*, T*, int64_t, int64_t, \
+                                 int64_t);                                                        \
+  template void dense_backward<T>(const Exec&, const T*, const T*, const T*, T*, T*, T*, int64_t, \
+                                  int64_t, int64_t, void*, size_t);                               \
   template void activation_forward<T>(const Exec&, fn::Activation, const T*, T*, int64_t,         \
-                                      int64_t);                                               \
+                                      int64_t);                                                   \
   template void activation_backward<T>(const Exec&, fn::Activation, const T*, const T*, T*,       \
                                        int64_t, int64_t);
 EMBER_INSTANTIATE(float)

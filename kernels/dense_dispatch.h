@@ -18,12 +18,12 @@ namespace ember::kern {
 
 size_t dense_backward_workspace_bytes(const Exec& ex, int64_t rows, int64_t units);
 template <class T>
-void dense_forward(const Exec& ex, const T* x, const T* kernel, const T* bias, T* y,
-                   int64_t rows, int64_t in_features, int64_t units);
+void dense_forward(const Exec& ex, const T* x, const T* kernel, const T* bias, T* y, int64_t rows,
+                   int64_t in_features, int64_t units);
 template <class T>
-void dense_backward(const Exec& ex, const T* x, const T* kernel, const T* d_y, T* d_x,
-                    T* d_kernel, T* d_bias, int64_t rows, int64_t in_features, int64_t units,
-                    void* workspace, size_t workspace_bytes);
+void dense_backward(const Exec& ex, const T* x, const T* kernel, const T* d_y, T* d_x, T* d_kernel,
+                    T* d_bias, int64_t rows, int64_t in_features, int64_t units, void* workspace,
+                    size_t workspace_bytes);
 
 // y = a(x) over n elements; softmax over rows of `classes` (n = rows * classes). kLinear
 // does nothing (callers skip it: it is the identity).

@@ -5,8 +5,8 @@
 // blocks are those of the shifted range [base, base + n): thread q owns Philox block
 // base/4 + q and the lanes of it that fall inside the range.
 #include "engine/core/check.h"
-#include "engine/cuda/check.h"
 #include "engine/core/rng.h"
+#include "engine/cuda/check.h"
 #include "engine/cuda/common.cuh"
 #include "kernels/dropout.h"
 

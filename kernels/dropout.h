@@ -55,8 +55,8 @@ template <class T>
 void dropout_forward(const T* x, T* y, int64_t n, double rate, uint64_t seed, uint64_t offset,
                      cudaStream_t stream, uint64_t index_base = 0);
 template <class T>
-void dropout_backward(const T* d_y, T* d_x, int64_t n, double rate, uint64_t seed,
-                      uint64_t offset, cudaStream_t stream, uint64_t index_base = 0);
+void dropout_backward(const T* d_y, T* d_x, int64_t n, double rate, uint64_t seed, uint64_t offset,
+                      cudaStream_t stream, uint64_t index_base = 0);
 template <class T>
 void spatial_dropout1d_forward(const T* x, T* y, int64_t batch, int64_t steps, int64_t channels,
                                double rate, uint64_t seed, uint64_t offset, cudaStream_t stream,

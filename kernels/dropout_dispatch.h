@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "kernels/dropout.h"
 #include "engine/core/exec.h"
+#include "kernels/dropout.h"
 
 namespace ember::kern {
 
@@ -14,15 +14,15 @@ template <class T>
 void dropout_forward(const Exec& ex, const T* x, T* y, int64_t n, double rate, uint64_t seed,
                      uint64_t offset, uint64_t index_base);
 template <class T>
-void dropout_backward(const Exec& ex, const T* d_y, T* d_x, int64_t n, double rate,
-                      uint64_t seed, uint64_t offset, uint64_t index_base);
+void dropout_backward(const Exec& ex, const T* d_y, T* d_x, int64_t n, double rate, uint64_t seed,
+                      uint64_t offset, uint64_t index_base);
 template <class T>
 void spatial_dropout1d_forward(const Exec& ex, const T* x, T* y, int64_t batch, int64_t steps,
                                int64_t channels, double rate, uint64_t seed, uint64_t offset,
                                uint64_t index_base);
 template <class T>
-void spatial_dropout1d_backward(const Exec& ex, const T* d_y, T* d_x, int64_t batch,
-                                int64_t steps, int64_t channels, double rate, uint64_t seed,
-                                uint64_t offset, uint64_t index_base);
+void spatial_dropout1d_backward(const Exec& ex, const T* d_y, T* d_x, int64_t batch, int64_t steps,
+                                int64_t channels, double rate, uint64_t seed, uint64_t offset,
+                                uint64_t index_base);
 
 }  // namespace ember::kern

@@ -58,8 +58,7 @@ void embedding_forward(const T* weight, const int32_t* ids, T* out, int64_t batc
 // `workspace` is device memory of embedding_backward_workspace_bytes(batch, steps, vocab, dim)
 // bytes (scratch; contents undefined before and after). B*T must be below 2^31.
 constexpr int64_t kEmbeddingChunk = 32;
-size_t embedding_backward_workspace_bytes(int64_t batch, int64_t steps, int64_t vocab,
-                                          int64_t dim);
+size_t embedding_backward_workspace_bytes(int64_t batch, int64_t steps, int64_t vocab, int64_t dim);
 template <class T>
 void embedding_backward(const T* d_out, const int32_t* ids, T* d_weight, int64_t batch,
                         int64_t steps, int64_t vocab, int64_t dim, void* workspace,

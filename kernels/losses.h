@@ -111,8 +111,8 @@ template <class T>
 void sparse_categorical_crossentropy_forward(const T* pred, const int32_t* y,
                                              const T* sample_weight, const uint8_t* mask, int64_t B,
                                              int64_t steps, int64_t K, bool from_logits, T* loss,
-                                             double* denom, void* workspace,
-                                             size_t workspace_bytes, cudaStream_t stream);
+                                             double* denom, void* workspace, size_t workspace_bytes,
+                                             cudaStream_t stream);
 template <class T>
 void sparse_categorical_crossentropy_backward(const T* pred, const int32_t* y,
                                               const T* sample_weight, const uint8_t* mask,

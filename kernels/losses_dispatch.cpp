@@ -11,48 +11,44 @@ size_t loss_workspace_bytes(const Exec& ex) {
 }
 
 template <class T>
-void binary_crossentropy_forward(const Exec& ex, const T* pred, const T* y,
-                                 const T* sample_weight, const uint8_t* mask, int64_t B,
-                                 int64_t steps, bool from_logits, T* loss, double* denom,
-                                 void* ws, size_t ws_bytes) {
-  EMBER_BACKEND(ex,
-                ref::binary_crossentropy_forward<T>(pred, y, sample_weight, mask, B, steps,
-                                                    from_logits, loss),
-                cuda::binary_crossentropy_forward<T>(pred, y, sample_weight, mask, B, steps,
-                                                     from_logits, loss, denom, ws, ws_bytes,
-                                                     ex.stream));
+void binary_crossentropy_forward(const Exec& ex, const T* pred, const T* y, const T* sample_weight,
+                                 const uint8_t* mask, int64_t B, int64_t steps, bool from_logits,
+                                 T* loss, double* denom, void* ws, size_t ws_bytes) {
+  EMBER_BACKEND(
+      ex,
+      ref::binary_crossentropy_forward<T>(pred, y, sample_weight, mask, B, steps, from_logits,
+                                          loss),
+      cuda::binary_crossentropy_forward<T>(pred, y, sample_weight, mask, B, steps, from_logits,
+                                           loss, denom, ws, ws_bytes, ex.stream));
   (void)denom;
   (void)ws;
   (void)ws_bytes;
 }
 
 template <class T>
-void binary_crossentropy_backward(const Exec& ex, const T* pred, const T* y,
-                                  const T* sample_weight, const uint8_t* mask, int64_t B,
-                                  int64_t steps, bool from_logits, const T* d_loss,
-                                  const double* denom, T* d_pred) {
-  EMBER_BACKEND(ex,
-                ref::binary_crossentropy_backward<T>(pred, y, sample_weight, mask, B, steps,
-                                                     from_logits, static_cast<double>(*d_loss),
-                                                     d_pred),
-                cuda::binary_crossentropy_backward<T>(pred, y, sample_weight, mask, B, steps,
-                                                      from_logits, d_loss, denom, d_pred,
-                                                      ex.stream));
+void binary_crossentropy_backward(const Exec& ex, const T* pred, const T* y, const T* sample_weight,
+                                  const uint8_t* mask, int64_t B, int64_t steps, bool from_logits,
+                                  const T* d_loss, const double* denom, T* d_pred) {
+  EMBER_BACKEND(
+      ex,
+      ref::binary_crossentropy_backward<T>(pred, y, sample_weight, mask, B, steps, from_logits,
+                                           static_cast<double>(*d_loss), d_pred),
+      cuda::binary_crossentropy_backward<T>(pred, y, sample_weight, mask, B, steps, from_logits,
+                                            d_loss, denom, d_pred, ex.stream));
   (void)denom;
 }
 
 template <class T>
 void sparse_categorical_crossentropy_forward(const Exec& ex, const T* pred, const int32_t* y,
-                                             const T* sample_weight, const uint8_t* mask,
-                                             int64_t B, int64_t steps, int64_t K,
-                                             bool from_logits, T* loss, double* denom, void* ws,
-                                             size_t ws_bytes) {
+                                             const T* sample_weight, const uint8_t* mask, int64_t B,
+                                             int64_t steps, int64_t K, bool from_logits, T* loss,
+                                             double* denom, void* ws, size_t ws_bytes) {
   EMBER_BACKEND(ex,
                 ref::sparse_categorical_crossentropy_forward<T>(pred, y, sample_weight, mask, B,
                                                                 steps, K, from_logits, loss),
-                cuda::sparse_categorical_crossentropy_forward<T>(
-                    pred, y, sample_weight, mask, B, steps, K, from_logits, loss, denom, ws,
-                    ws_bytes, ex.stream));
+                cuda::sparse_categorical_crossentropy_forward<T>(pred, y, sample_weight, mask, B,
+                                                                 steps, K, from_logits, loss, denom,
+                                                                 ws, ws_bytes, ex.stream));
   (void)denom;
   (void)ws;
   (void)ws_bytes;
@@ -61,9 +57,8 @@ void sparse_categorical_crossentropy_forward(const Exec& ex, const T* pred, cons
 template <class T>
 void sparse_categorical_crossentropy_backward(const Exec& ex, const T* pred, const int32_t* y,
                                               const T* sample_weight, const uint8_t* mask,
-                                              int64_t B, int64_t steps, int64_t K,
-                                              bool from_logits, const T* d_loss,
-                                              const double* denom, T* d_pred) {
+                                              int64_t B, int64_t steps, int64_t K, bool from_logits,
+                                              const T* d_loss, const double* denom, T* d_pred) {
   EMBER_BACKEND(ex,
                 ref::sparse_categorical_crossentropy_backward<T>(
                     pred, y, sample_weight, mask, B, steps, K, from_logits,
@@ -78,11 +73,11 @@ template <class T>
 void binary_accuracy_counts(const Exec& ex, const T* pred, const T* y, const uint8_t* mask,
                             int64_t B, int64_t steps, bool from_logits, double* counts, void* ws,
                             size_t ws_bytes) {
-  EMBER_BACKEND(ex,
-                ref::binary_accuracy_counts<T>(pred, y, mask, B, steps, from_logits, &counts[0],
-                                               &counts[1]),
-                cuda::binary_accuracy_counts<T>(pred, y, mask, B, steps, from_logits, counts, ws,
-                                                ws_bytes, ex.stream));
+  EMBER_BACKEND(
+      ex,
+      ref::binary_accuracy_counts<T>(pred, y, mask, B, steps, from_logits, &counts[0], &counts[1]),
+      cuda::binary_accuracy_counts<T>(pred, y, mask, B, steps, from_logits, counts, ws, ws_bytes,
+                                      ex.stream));
   (void)ws;
   (void)ws_bytes;
 }
@@ -91,33 +86,30 @@ template <class T>
 void sparse_accuracy_counts(const Exec& ex, const T* pred, const int32_t* y, const uint8_t* mask,
                             int64_t B, int64_t steps, int64_t K, double* counts, void* ws,
                             size_t ws_bytes) {
-  EMBER_BACKEND(ex,
-                ref::sparse_accuracy_counts<T>(pred, y, mask, B, steps, K, &counts[0],
-                                               &counts[1]),
-                cuda::sparse_accuracy_counts<T>(pred, y, mask, B, steps, K, counts, ws, ws_bytes,
-                                                ex.stream));
+  EMBER_BACKEND(
+      ex, ref::sparse_accuracy_counts<T>(pred, y, mask, B, steps, K, &counts[0], &counts[1]),
+      cuda::sparse_accuracy_counts<T>(pred, y, mask, B, steps, K, counts, ws, ws_bytes, ex.stream));
   (void)ws;
   (void)ws_bytes;
 }
 
-#define EMBER_INSTANTIATE(T)                                                                   \
-  template void binary_crossentropy_forward<T>(const Exec&, const T*, const T*, const T*,      \
-                                               const uint8_t*, int64_t, int64_t, bool, T*,     \
-                                               double*, void*, size_t);                        \
-  template void binary_crossentropy_backward<T>(const Exec&, const T*, const T*, const T*,     \
-                                                const uint8_t*, int64_t, int64_t, bool,        \
-                                                const T*, const double*, T*);                  \
-  template void sparse_categorical_crossentropy_forward<T>(                                    \
-      const Exec&, const T*, const int32_t*, const T*, const uint8_t*, int64_t, int64_t,       \
-      int64_t, bool, T*, double*, void*, size_t);                                              \
-  template void sparse_categorical_crossentropy_backward<T>(                                   \
-      const Exec&, const T*, const int32_t*, const T*, const uint8_t*, int64_t, int64_t,       \
-      int64_t, bool, const T*, const double*, T*);                                             \
-  template void binary_accuracy_counts<T>(const Exec&, const T*, const T*, const uint8_t*,     \
-                                          int64_t, int64_t, bool, double*, void*, size_t);     \
-  template void sparse_accuracy_counts<T>(const Exec&, const T*, const int32_t*,               \
-                                          const uint8_t*, int64_t, int64_t, int64_t, double*,  \
-                                          void*, size_t);
+#define EMBER_INSTANTIATE(T)                                                                      \
+  template void binary_crossentropy_forward<T>(const Exec&, const T*, const T*, const T*,         \
+                                               const uint8_t*, int64_t, int64_t, bool, T*,        \
+                                               double*, void*, size_t);                           \
+  template void binary_crossentropy_backward<T>(const Exec&, const T*, const T*, const T*,        \
+                                                const uint8_t*, int64_t, int64_t, bool, const T*, \
+                                                const double*, T*);                               \
+  template void sparse_categorical_crossentropy_forward<T>(                                       \
+      const Exec&, const T*, const int32_t*, const T*, const uint8_t*, int64_t, int64_t, int64_t, \
+      bool, T*, double*, void*, size_t);                                                          \
+  template void sparse_categorical_crossentropy_backward<T>(                                      \
+      const Exec&, const T*, const int32_t*, const T*, const uint8_t*, int64_t, int64_t, int64_t, \
+      bool, const T*, const double*, T*);                                                         \
+  template void binary_accuracy_counts<T>(const Exec&, const T*, const T*, const uint8_t*,        \
+                                          int64_t, int64_t, bool, double*, void*, size_t);        \
+  template void sparse_accuracy_counts<T>(const Exec&, const T*, const int32_t*, const uint8_t*,  \
+                                          int64_t, int64_t, int64_t, double*, void*, size_t);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)
 #undef EMBER_INSTANTIATE

@@ -18,27 +18,24 @@ namespace ember::kern {
 size_t loss_workspace_bytes(const Exec& ex);
 
 template <class T>
-void binary_crossentropy_forward(const Exec& ex, const T* pred, const T* y,
-                                 const T* sample_weight, const uint8_t* mask, int64_t B,
-                                 int64_t steps, bool from_logits, T* loss, double* denom,
-                                 void* workspace, size_t workspace_bytes);
+void binary_crossentropy_forward(const Exec& ex, const T* pred, const T* y, const T* sample_weight,
+                                 const uint8_t* mask, int64_t B, int64_t steps, bool from_logits,
+                                 T* loss, double* denom, void* workspace, size_t workspace_bytes);
 template <class T>
-void binary_crossentropy_backward(const Exec& ex, const T* pred, const T* y,
-                                  const T* sample_weight, const uint8_t* mask, int64_t B,
-                                  int64_t steps, bool from_logits, const T* d_loss,
-                                  const double* denom, T* d_pred);
+void binary_crossentropy_backward(const Exec& ex, const T* pred, const T* y, const T* sample_weight,
+                                  const uint8_t* mask, int64_t B, int64_t steps, bool from_logits,
+                                  const T* d_loss, const double* denom, T* d_pred);
 template <class T>
 void sparse_categorical_crossentropy_forward(const Exec& ex, const T* pred, const int32_t* y,
-                                             const T* sample_weight, const uint8_t* mask,
-                                             int64_t B, int64_t steps, int64_t K,
-                                             bool from_logits, T* loss, double* denom,
-                                             void* workspace, size_t workspace_bytes);
+                                             const T* sample_weight, const uint8_t* mask, int64_t B,
+                                             int64_t steps, int64_t K, bool from_logits, T* loss,
+                                             double* denom, void* workspace,
+                                             size_t workspace_bytes);
 template <class T>
 void sparse_categorical_crossentropy_backward(const Exec& ex, const T* pred, const int32_t* y,
                                               const T* sample_weight, const uint8_t* mask,
-                                              int64_t B, int64_t steps, int64_t K,
-                                              bool from_logits, const T* d_loss,
-                                              const double* denom, T* d_pred);
+                                              int64_t B, int64_t steps, int64_t K, bool from_logits,
+                                              const T* d_loss, const double* denom, T* d_pred);
 template <class T>
 void binary_accuracy_counts(const Exec& ex, const T* pred, const T* y, const uint8_t* mask,
                             int64_t B, int64_t steps, bool from_logits, double* counts,

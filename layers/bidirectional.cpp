@@ -24,8 +24,7 @@ LstmOptions flipped(LstmOptions o) {
 }  // namespace
 
 Bidirectional::Bidirectional(const BidirectionalOptions& options)
-    : options_(options), forward_lstm_(options.layer), backward_lstm_(flipped(options.layer)) {
-}
+    : options_(options), forward_lstm_(options.layer), backward_lstm_(flipped(options.layer)) {}
 
 FeatureShape Bidirectional::output_shape(const FeatureShape& in) const {
   FeatureShape out = forward_lstm_.output_shape(in);

@@ -6,8 +6,8 @@
 // keeps the input mask then. Dropout slots: forward 0,1; backward 2,3 of the layer's stream.
 #pragma once
 
-#include "layers/layer.h"
 #include "engine/config/layer_options.h"
+#include "layers/layer.h"
 #include "layers/lstm.h"
 
 namespace ember {

@@ -11,7 +11,9 @@ namespace ember {
 
 namespace {
 
-std::string where(const SourceLoc& loc) { return loc.file.empty() ? "" : loc.str() + ": "; }
+std::string where(const SourceLoc& loc) {
+  return loc.file.empty() ? "" : loc.str() + ": ";
+}
 
 // The registry's constructor for lc.type (layers/registry.h).
 std::unique_ptr<Layer> construct(const LayerConfig& lc) {
@@ -33,8 +35,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& lc) {
 Model build_model(const Config& cfg, DType dt) {
   if (cfg.model.empty()) throw ConfigError(cfg.path + ": the config has no `model:` section");
   const int64_t maxlen = cfg.sequence.maxlen;
-  if (maxlen <= 0)
-    throw ConfigError(cfg.path + ": sequence.maxlen: required to build a model");
+  if (maxlen <= 0) throw ConfigError(cfg.path + ": sequence.maxlen: required to build a model");
   Model model(cfg.name);
   for (size_t i = 0; i < cfg.model.size(); ++i) {
     const LayerConfig& lc = cfg.model[i];

@@ -53,8 +53,7 @@ LayerIO Dense::forward(const LayerIO& in, const RunContext&) {
   return out;
 }
 
-ActivationLayer::ActivationLayer(const ActivationOptions& opts)
-    : act_(opts.activation) {}
+ActivationLayer::ActivationLayer(const ActivationOptions& opts) : act_(opts.activation) {}
 
 FeatureShape ActivationLayer::output_shape(const FeatureShape& in) const {
   EMBER_CHECK_ARG(

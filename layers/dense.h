@@ -4,9 +4,9 @@
 // use_bias, "bias" [U]. The activation is applied to the result (linear adds no node).
 #pragma once
 
+#include "engine/config/layer_options.h"
 #include "layers/functional.h"
 #include "layers/layer.h"
-#include "engine/config/layer_options.h"
 
 namespace ember {
 

@@ -4,8 +4,8 @@
 // the GPU draws the same mask. Shapes pass through; so does the mask.
 #pragma once
 
-#include "layers/layer.h"
 #include "engine/config/layer_options.h"
+#include "layers/layer.h"
 
 namespace ember {
 

@@ -4,8 +4,8 @@
 // [B,T] uint8 mask (1 = real token) that later layers consume; otherwise no mask.
 #pragma once
 
-#include "layers/layer.h"
 #include "engine/config/layer_options.h"
+#include "layers/layer.h"
 
 namespace ember {
 

@@ -62,8 +62,8 @@ Var activation(const Var& x, Activation a) {
         [a, y, n, classes, ex](const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
           Tensor* d_x = d_in.get(0);
           if (!d_x || !d_out[0]) return;
-          kern::activation_backward<T>(ex, a, y.data<T>(), d_out[0]->data<T>(), d_x->data<T>(),
-                                       n, classes);
+          kern::activation_backward<T>(ex, a, y.data<T>(), d_out[0]->data<T>(), d_x->data<T>(), n,
+                                       classes);
         });
   });
 }
@@ -113,11 +113,10 @@ Var dense(const Var& x, const Var& kernel, const Var& bias) {
           // Only the CUDA bias gradient needs scratch (0 bytes on the CPU: none is allocated).
           const size_t bytes = d_bias ? kern::dense_backward_workspace_bytes(ex, rows, units) : 0;
           Tensor ws = d_bias && !ex.cpu() ? detail::scratch(bytes, ex.device) : Tensor();
-          kern::dense_backward<T>(ex, xv.data<T>(), kv.data<T>(), d_out[0]->data<T>(),
-                                  d_x ? d_x->data<T>() : nullptr,
-                                  d_kernel ? d_kernel->data<T>() : nullptr,
-                                  d_bias ? d_bias->data<T>() : nullptr, rows, in_features, units,
-                                  ws.raw(), bytes);
+          kern::dense_backward<T>(
+              ex, xv.data<T>(), kv.data<T>(), d_out[0]->data<T>(), d_x ? d_x->data<T>() : nullptr,
+              d_kernel ? d_kernel->data<T>() : nullptr, d_bias ? d_bias->data<T>() : nullptr, rows,
+              in_features, units, ws.raw(), bytes);
         });
   });
 }

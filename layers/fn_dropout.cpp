@@ -32,8 +32,8 @@ Var dropout(const Var& x, double rate, uint64_t seed, uint64_t offset, uint64_t 
                                                          ag::GradInputs& d_in) {
                          Tensor* d_x = d_in.get(0);
                          if (!d_x || !d_out[0]) return;
-                         kern::dropout_backward<T>(ex, d_out[0]->data<T>(), d_x->data<T>(), n,
-                                                   rate, seed, offset, base);
+                         kern::dropout_backward<T>(ex, d_out[0]->data<T>(), d_x->data<T>(), n, rate,
+                                                   seed, offset, base);
                        });
   });
 }
@@ -47,16 +47,16 @@ Var spatial_dropout1d(const Var& x, double rate, uint64_t seed, uint64_t offset,
   return dispatch_float(xv.dtype(), "spatial_dropout1d", [&](auto tag) {
     using T = decltype(tag);
     Tensor y = Tensor::empty(xv.shape(), xv.dtype(), ex.device);
-    kern::spatial_dropout1d_forward<T>(ex, xv.data<T>(), y.data<T>(), batch, steps, channels,
-                                       rate, seed, offset, base);
+    kern::spatial_dropout1d_forward<T>(ex, xv.data<T>(), y.data<T>(), batch, steps, channels, rate,
+                                       seed, offset, base);
     return ag::record1("spatial_dropout1d", {x}, y,
                        [batch, steps, channels, rate, seed, offset, base, ex](
                            const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
                          Tensor* d_x = d_in.get(0);
                          if (!d_x || !d_out[0]) return;
                          kern::spatial_dropout1d_backward<T>(ex, d_out[0]->data<T>(),
-                                                             d_x->data<T>(), batch, steps,
-                                                             channels, rate, seed, offset, base);
+                                                             d_x->data<T>(), batch, steps, channels,
+                                                             rate, seed, offset, base);
                        });
   });
 }

@@ -41,19 +41,18 @@ Var embedding(const Var& weight, const Tensor& ids) {
     Tensor out = Tensor::empty(Shape{batch, steps, dim}, w.dtype(), ex.device);
     kern::embedding_forward<T>(ex, w.data<T>(), saved_ids.data<int32_t>(), out.data<T>(), batch,
                                steps, vocab, dim);
-    return ag::record1(
-        "embedding", {weight}, out,
-        [saved_ids, batch, steps, vocab, dim, ex](const std::vector<const Tensor*>& d_out,
-                                                  ag::GradInputs& d_in) {
-          Tensor* d_weight = d_in.get(0);
-          if (!d_weight || !d_out[0]) return;
-          const size_t bytes = kern::embedding_backward_workspace_bytes(ex, batch, steps, vocab,
-                                                                        dim);
-          Tensor ws = ex.cpu() ? Tensor() : detail::scratch(bytes, ex.device);
-          kern::embedding_backward<T>(ex, d_out[0]->data<T>(), saved_ids.data<int32_t>(),
-                                      d_weight->data<T>(), batch, steps, vocab, dim, ws.raw(),
-                                      bytes);
-        });
+    return ag::record1("embedding", {weight}, out,
+                       [saved_ids, batch, steps, vocab, dim, ex](
+                           const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
+                         Tensor* d_weight = d_in.get(0);
+                         if (!d_weight || !d_out[0]) return;
+                         const size_t bytes =
+                             kern::embedding_backward_workspace_bytes(ex, batch, steps, vocab, dim);
+                         Tensor ws = ex.cpu() ? Tensor() : detail::scratch(bytes, ex.device);
+                         kern::embedding_backward<T>(ex, d_out[0]->data<T>(),
+                                                     saved_ids.data<int32_t>(), d_weight->data<T>(),
+                                                     batch, steps, vocab, dim, ws.raw(), bytes);
+                       });
   });
 }
 

@@ -89,7 +89,9 @@ const T* ptr_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-double* mutable_or_null(const Tensor& t) { return t.defined() ? t.data<double>() : nullptr; }
+double* mutable_or_null(const Tensor& t) {
+  return t.defined() ? t.data<double>() : nullptr;
+}
 
 // The references validate labels as they read them; for the GPU path the same checks run here
 // on the host copies before they are uploaded.
@@ -110,14 +112,15 @@ void check_class_range(const Tensor& yt, int64_t classes, const char* op) {
 }
 
 // A per-sample tensor already on the device: [B] or [B,1] of dtype dt, returned as [B].
-Tensor device_per_sample(const Tensor& t, DType dt, int64_t batch, const char* op,
-                         const char* what, const Tensor& pred) {
+Tensor device_per_sample(const Tensor& t, DType dt, int64_t batch, const char* op, const char* what,
+                         const Tensor& pred) {
   if (!t.defined()) return t;
   detail::check_same_device(pred, t, op, "predictions", what);
   check_per_sample(t, batch, op, what, pred);
   EMBER_CHECK_ARG(t.dtype() == dt, op << ": " << what << " " << t.str() << " on the device must be "
-                                      << dtype_name(dt) << " (host tensors of any dtype are "
-                                                           "converted)");
+                                      << dtype_name(dt)
+                                      << " (host tensors of any dtype are "
+                                         "converted)");
   return t.reshape(Shape{batch});
 }
 
@@ -131,8 +134,8 @@ Targets host_targets(const Tensor& pv, const Tensor& y, const Tensor& sample_wei
                      const Tensor& mask, const LossDims& d, bool sparse, const char* op) {
   EMBER_CHECK_ARG(y.defined(), op << ": labels are undefined");
   Targets out;
-  out.y = sparse ? class_ids(y, d.batch, op, pv)
-                 : per_sample(y, pv.dtype(), d.batch, op, "labels", pv);
+  out.y =
+      sparse ? class_ids(y, d.batch, op, pv) : per_sample(y, pv.dtype(), d.batch, op, "labels", pv);
   out.weight = per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv);
   out.mask = normalize_mask(mask, d, op, pv);
   return out;
@@ -161,8 +164,7 @@ Targets device_targets(const Tensor& pv, const Tensor& y, const Tensor& sample_w
     if (sample_weight.device().is_cpu())
       out.weight = per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv).to(dev);
     else
-      out.weight =
-          device_per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv);
+      out.weight = device_per_sample(sample_weight, pv.dtype(), d.batch, op, "sample_weight", pv);
   }
   if (mask.defined()) {
     if (mask.device().is_cpu()) {
@@ -172,9 +174,8 @@ Targets device_targets(const Tensor& pv, const Tensor& y, const Tensor& sample_w
       const bool ok = (mask.ndim() == 2 && mask.size(0) == d.batch && mask.size(1) == d.steps) ||
                       (d.steps == 1 && mask.ndim() == 1 && mask.size(0) == d.batch);
       EMBER_CHECK_ARG(ok && mask.dtype() == DType::kUInt8,
-                      op << ": a device mask must be uint8 [B,T] = [" << d.batch << ", "
-                         << d.steps << "] for predictions " << pv.shape().str() << ", got "
-                         << mask.str());
+                      op << ": a device mask must be uint8 [B,T] = [" << d.batch << ", " << d.steps
+                         << "] for predictions " << pv.shape().str() << ", got " << mask.str());
       out.mask = mask.reshape(Shape{d.batch * d.steps});
     }
   }
@@ -213,10 +214,10 @@ Var binary_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_w
     // D, which the device backward reads (the CPU recomputes it).
     Tensor denom = ex.cpu() ? Tensor() : Tensor::empty(Shape{1}, DType::kFloat64, ex.device);
     Tensor ws = loss_workspace(ex);
-    kern::binary_crossentropy_forward<T>(
-        ex, pv.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight), ptr_or_null<uint8_t>(t.mask),
-        d.batch, d.steps, from_logits, loss.data<T>(), mutable_or_null(denom), ws.raw(),
-        kern::loss_workspace_bytes(ex));
+    kern::binary_crossentropy_forward<T>(ex, pv.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight),
+                                         ptr_or_null<uint8_t>(t.mask), d.batch, d.steps,
+                                         from_logits, loss.data<T>(), mutable_or_null(denom),
+                                         ws.raw(), kern::loss_workspace_bytes(ex));
     Tensor pred_saved = pv;
     return ag::record1(op, {pred}, loss,
                        [pred_saved, t, denom, d, from_logits, ex](
@@ -277,15 +278,13 @@ Tensor accuracy_counts(const Tensor& pred, const Tensor& y, const Tensor& mask, 
   dispatch_float(pred.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     if (!sparse) {
-      kern::binary_accuracy_counts<T>(ex, pred.data<T>(), t.y.data<T>(),
-                                      ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, from_logits,
-                                      counts.data<double>(), ws.raw(),
-                                      kern::loss_workspace_bytes(ex));
+      kern::binary_accuracy_counts<T>(
+          ex, pred.data<T>(), t.y.data<T>(), ptr_or_null<uint8_t>(t.mask), d.batch, d.steps,
+          from_logits, counts.data<double>(), ws.raw(), kern::loss_workspace_bytes(ex));
     } else {
-      kern::sparse_accuracy_counts<T>(ex, pred.data<T>(), t.y.data<int32_t>(),
-                                      ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, d.classes,
-                                      counts.data<double>(), ws.raw(),
-                                      kern::loss_workspace_bytes(ex));
+      kern::sparse_accuracy_counts<T>(
+          ex, pred.data<T>(), t.y.data<int32_t>(), ptr_or_null<uint8_t>(t.mask), d.batch, d.steps,
+          d.classes, counts.data<double>(), ws.raw(), kern::loss_workspace_bytes(ex));
     }
   });
   return counts;

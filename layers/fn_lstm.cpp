@@ -29,11 +29,16 @@ LstmImpl parse_lstm_impl(const std::string& name) {
 
 const char* lstm_impl_name(LstmImpl impl) {
   switch (impl) {
-    case LstmImpl::kAuto: return "auto";
-    case LstmImpl::kReference: return "reference";
-    case LstmImpl::kFused: return "fused";
-    case LstmImpl::kCudnn: return "cudnn";
-    case LstmImpl::kPersistent: return "persistent";
+    case LstmImpl::kAuto:
+      return "auto";
+    case LstmImpl::kReference:
+      return "reference";
+    case LstmImpl::kFused:
+      return "fused";
+    case LstmImpl::kCudnn:
+      return "cudnn";
+    case LstmImpl::kPersistent:
+      return "persistent";
   }
   return "?";
 }
@@ -74,15 +79,16 @@ Var lstm_reference(const std::vector<Var>& inputs, bool has_bias, const Tensor& 
         std::vector<Tensor> grads(4);
         for (size_t i = 0; i < (has_bias ? 4u : 3u); ++i) {
           dev_grads[i] = d_in.get(i);
-          if (dev_grads[i]) grads[i] = dev.is_cpu() ? *dev_grads[i] : dev_grads[i]->to(Device::cpu());
+          if (dev_grads[i])
+            grads[i] = dev.is_cpu() ? *dev_grads[i] : dev_grads[i]->to(Device::cpu());
         }
         const Tensor g = dev.is_cpu() ? *d_out[0] : d_out[0]->to(Device::cpu());
         dispatch_float(xv.dtype(), "lstm backward", [&](auto tag) {
           using T = decltype(tag);
           auto ptr = [&](size_t i) { return grads[i].defined() ? grads[i].data<T>() : nullptr; };
           ref::lstm_backward<T>(cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
-                                mv.defined() ? mv.data<uint8_t>() : nullptr, *saved,
-                                g.data<T>(), ptr(0), ptr(1), ptr(2), ptr(3));
+                                mv.defined() ? mv.data<uint8_t>() : nullptr, *saved, g.data<T>(),
+                                ptr(0), ptr(1), ptr(2), ptr(3));
         });
         if (!dev.is_cpu())
           for (size_t i = 0; i < 4; ++i)
@@ -90,7 +96,8 @@ Var lstm_reference(const std::vector<Var>& inputs, bool has_bias, const Tensor& 
       });
 }
 
-// The fused kernels, cuDNN or the persistent kernels on CUDA tensors (kernels/lstm/lstm_dispatch.h).
+// The fused kernels, cuDNN or the persistent kernels on CUDA tensors
+// (kernels/lstm/lstm_dispatch.h).
 Var lstm_device(const std::vector<Var>& inputs, bool has_bias, const Tensor& mask,
                 const LstmConfig& cfg, const LstmCall& call, const Shape& out_shape,
                 bool needs_grad) {
@@ -115,31 +122,29 @@ Var lstm_device(const std::vector<Var>& inputs, bool has_bias, const Tensor& mas
     kern::lstm_device_forward<T>(ex, impl, cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
                                  bv.defined() ? bv.data<T>() : nullptr,
                                  mask.defined() ? mask.data<uint8_t>() : nullptr, out.data<T>(),
-                                 needs_grad ? saved.get() : nullptr,
-                                 call.side_stream_keep_alive);
+                                 needs_grad ? saved.get() : nullptr, call.side_stream_keep_alive);
   });
   if (!needs_grad) return Var(out);
   // Saved tensors written on the side stream are released after the backward, on the main
   // stream, which the caller's join has ordered after the side stream's work.
 
-  return ag::record1(
-      "lstm", inputs, out,
-      [cfg, saved, impl, xv, kv, rv, mask, has_bias, main](const std::vector<const Tensor*>& d_out,
-                                                           ag::GradInputs& d_in) {
-        if (!d_out[0]) return;
-        Tensor* d_x = d_in.get(0);
-        Tensor* d_k = d_in.get(1);
-        Tensor* d_r = d_in.get(2);
-        Tensor* d_b = has_bias ? d_in.get(3) : nullptr;
-        dispatch_float(xv.dtype(), "lstm backward", [&](auto tag) {
-          using T = decltype(tag);
-          auto ptr = [](Tensor* t) { return t ? t->data<T>() : nullptr; };
-          kern::lstm_device_backward<T>(main, impl, cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
-                                        mask.defined() ? mask.data<uint8_t>() : nullptr, *saved,
-                                        d_out[0]->data<T>(), ptr(d_x), ptr(d_k), ptr(d_r),
-                                        ptr(d_b));
-        });
-      });
+  return ag::record1("lstm", inputs, out,
+                     [cfg, saved, impl, xv, kv, rv, mask, has_bias, main](
+                         const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
+                       if (!d_out[0]) return;
+                       Tensor* d_x = d_in.get(0);
+                       Tensor* d_k = d_in.get(1);
+                       Tensor* d_r = d_in.get(2);
+                       Tensor* d_b = has_bias ? d_in.get(3) : nullptr;
+                       dispatch_float(xv.dtype(), "lstm backward", [&](auto tag) {
+                         using T = decltype(tag);
+                         auto ptr = [](Tensor* t) { return t ? t->data<T>() : nullptr; };
+                         kern::lstm_device_backward<T>(
+                             main, impl, cfg, xv.data<T>(), kv.data<T>(), rv.data<T>(),
+                             mask.defined() ? mask.data<uint8_t>() : nullptr, *saved,
+                             d_out[0]->data<T>(), ptr(d_x), ptr(d_k), ptr(d_r), ptr(d_b));
+                       });
+                     });
 }
 
 }  // namespace
@@ -155,8 +160,9 @@ Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var
   detail::check_same_device(xv, rv, "lstm", "x", "recurrent_kernel");
   if (bias.defined()) detail::check_same_device(xv, bias.value(), "lstm", "x", "bias");
   EMBER_CHECK_ARG(xv.device().is_cpu() || kern::cuda_built(),
-                  "lstm: x " << xv.str() << " is on a CUDA device, but this build has no CUDA "
-                                            "support");
+                  "lstm: x " << xv.str()
+                             << " is on a CUDA device, but this build has no CUDA "
+                                "support");
   EMBER_CHECK_ARG(xv.ndim() == 3, "lstm: x must be [B,T,C], got " << xv.shape().str());
   EMBER_CHECK_ARG(rv.ndim() == 2 && rv.size(1) == 4 * rv.size(0),
                   "lstm: recurrent_kernel must be [H,4H], got " << rv.shape().str());

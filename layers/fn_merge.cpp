@@ -76,18 +76,17 @@ Var merge(const Var& a, const Var& b, MergeMode m) {
     // Only mul's backward reads the inputs; keep them alive for that mode alone.
     Tensor saved_a = m == MergeMode::kMul ? av : Tensor();
     Tensor saved_b = m == MergeMode::kMul ? bv : Tensor();
-    return ag::record1(
-        "merge", {a, b}, y,
-        [m, n, saved_a, saved_b, ex](const std::vector<const Tensor*>& d_out,
-                                     ag::GradInputs& d_in) {
-          if (!d_out[0]) return;
-          Tensor* d_a = d_in.get(0);
-          Tensor* d_b = d_in.get(1);
-          kern::merge_elementwise_backward<T>(
-              ex, m, saved_a.defined() ? saved_a.data<T>() : nullptr,
-              saved_b.defined() ? saved_b.data<T>() : nullptr, d_out[0]->data<T>(),
-              d_a ? d_a->data<T>() : nullptr, d_b ? d_b->data<T>() : nullptr, n);
-        });
+    return ag::record1("merge", {a, b}, y,
+                       [m, n, saved_a, saved_b, ex](const std::vector<const Tensor*>& d_out,
+                                                    ag::GradInputs& d_in) {
+                         if (!d_out[0]) return;
+                         Tensor* d_a = d_in.get(0);
+                         Tensor* d_b = d_in.get(1);
+                         kern::merge_elementwise_backward<T>(
+                             ex, m, saved_a.defined() ? saved_a.data<T>() : nullptr,
+                             saved_b.defined() ? saved_b.data<T>() : nullptr, d_out[0]->data<T>(),
+                             d_a ? d_a->data<T>() : nullptr, d_b ? d_b->data<T>() : nullptr, n);
+                       });
   });
 }
 

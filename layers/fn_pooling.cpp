@@ -17,17 +17,16 @@ Var global_max_pool1d(const Var& x) {
     using T = decltype(tag);
     Tensor y = Tensor::empty(Shape{batch, channels}, xv.dtype(), ex.device);
     Tensor argmax = Tensor::empty(Shape{batch, channels}, DType::kInt32, ex.device);
-    kern::global_max_pool1d_forward<T>(ex, xv.data<T>(), y.data<T>(), argmax.data<int32_t>(),
-                                       batch, steps, channels);
+    kern::global_max_pool1d_forward<T>(ex, xv.data<T>(), y.data<T>(), argmax.data<int32_t>(), batch,
+                                       steps, channels);
     return ag::record1("global_max_pool1d", {x}, y,
                        [argmax, batch, steps, channels, ex](const std::vector<const Tensor*>& d_out,
                                                             ag::GradInputs& d_in) {
                          Tensor* d_x = d_in.get(0);
                          if (!d_x || !d_out[0]) return;
                          kern::global_max_pool1d_backward<T>(ex, d_out[0]->data<T>(),
-                                                             argmax.data<int32_t>(),
-                                                             d_x->data<T>(), batch, steps,
-                                                             channels);
+                                                             argmax.data<int32_t>(), d_x->data<T>(),
+                                                             batch, steps, channels);
                        });
   });
 }

@@ -7,8 +7,8 @@
 
 #include <cstdint>
 
-#include "engine/core/graph.h"
 #include "engine/config/layer_options.h"
+#include "engine/core/graph.h"
 
 namespace ember::fn {
 
@@ -90,9 +90,8 @@ Var lstm(const Var& x, const Var& kernel, const Var& recurrent_kernel, const Var
 Var binary_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_weight,
                         const Tensor& mask, bool from_logits);
 // pred [B,K] or [B,T,K] probabilities (softmax output) or logits; y [B] int32 class ids.
-Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y,
-                                    const Tensor& sample_weight, const Tensor& mask,
-                                    bool from_logits);
+Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_weight,
+                                    const Tensor& mask, bool from_logits);
 // Fraction of correct predictions (threshold 0.5 for one output, argmax for several; logits
 // threshold 0). Weighted by mask over steps like the loss. Not differentiable.
 double accuracy(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits);

@@ -10,8 +10,10 @@ std::string feature_shape_str(const FeatureShape& s) {
   o << "(None";
   for (int64_t d : s) {
     o << ", ";
-    if (d < 0) o << "None";
-    else o << d;
+    if (d < 0)
+      o << "None";
+    else
+      o << d;
   }
   o << ')';
   return o.str();

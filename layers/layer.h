@@ -37,8 +37,8 @@ struct LayerIO {
   LayerIO() = default;
   LayerIO(ag::Var x_, Tensor mask_ = {}, ag::Var logits_ = {})
       : x(std::move(x_)), mask(std::move(mask_)), logits(std::move(logits_)) {}
-  ag::Var x;       // [B, ...features]
-  Tensor mask;     // [B,T] uint8, or undefined
+  ag::Var x;    // [B, ...features]
+  Tensor mask;  // [B,T] uint8, or undefined
   // When x is sigmoid(z) or softmax(z), z itself. tf.keras's fit() computes a probability loss
   // from these logits (its _keras_logits), so the trainer does the same: no clipping, and no
   // vanishing gradient once the output saturates. Undefined otherwise.

@@ -20,16 +20,15 @@ LSTM::LSTM(const LstmOptions& options) : options_(options) {
   EMBER_CHECK_ARG(options_.dropout >= 0.0 && options_.dropout < 1.0,
                   "LSTM: dropout must be in [0, 1), got " << options_.dropout);
   EMBER_CHECK_ARG(options_.recurrent_dropout >= 0.0 && options_.recurrent_dropout < 1.0,
-                  "LSTM: recurrent_dropout must be in [0, 1), got "
-                      << options_.recurrent_dropout);
+                  "LSTM: recurrent_dropout must be in [0, 1), got " << options_.recurrent_dropout);
   impl_ = options_.implementation;
   EMBER_CHECK_ARG(impl_ != fn::LstmImpl::kCudnn || options_.recurrent_dropout == 0.0,
                   "LSTM: implementation 'cudnn' cannot honour recurrent_dropout "
                       << options_.recurrent_dropout
                       << " (cuDNN's LSTM has no recurrent dropout); use implementation 'fused' "
                          "or 'auto', or set recurrent_dropout to 0");
-  for (const std::string* init : {&options_.kernel_initializer,
-                                  &options_.recurrent_initializer, &options_.bias_initializer})
+  for (const std::string* init :
+       {&options_.kernel_initializer, &options_.recurrent_initializer, &options_.bias_initializer})
     EMBER_CHECK_ARG(is_known_initializer(*init), "LSTM: unknown initializer '" << *init << "'");
 }
 
@@ -76,8 +75,7 @@ LayerIO LSTM::forward(const LayerIO& in, const RunContext& ctx) {
 
 LayerIO LSTM::forward_with(const LayerIO& in, const RunContext& ctx, bool go_backwards,
                            bool reverse_outputs, bool zero_output_for_mask, uint32_t layer,
-                           uint32_t first_slot,
-                           std::vector<Tensor>* side_stream_keep_alive) const {
+                           uint32_t first_slot, std::vector<Tensor>* side_stream_keep_alive) const {
   EMBER_CHECK_ARG(params_.size() >= 2, "LSTM '" << name << "': forward before build");
   fn::LstmCall call;
   call.return_sequences = options_.return_sequences;

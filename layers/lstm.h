@@ -21,9 +21,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/config/layer_options.h"
 #include "layers/functional.h"
 #include "layers/layer.h"
-#include "engine/config/layer_options.h"
 
 namespace ember {
 

@@ -59,7 +59,7 @@ class Model {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<SourceLoc> locs_;
   std::map<std::string, int> name_counters_;  // Keras's per-base-name counters
-  std::vector<FeatureShape> shapes_;  // output shape of each layer, set by build()
+  std::vector<FeatureShape> shapes_;          // output shape of each layer, set by build()
   int64_t maxlen_ = -1;
   bool built_ = false;
 };

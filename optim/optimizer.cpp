@@ -41,9 +41,9 @@ void Optimizer::step(const std::vector<ag::Var*>& params) {
     const Tensor& p = params[i]->value();
     const Tensor& g = params[i]->grad();
     const Tensor& p0 = params[0]->value();
-    EMBER_CHECK_ARG(p.device() == p0.device(),
-                    name() << ": params on different devices (param 0 " << p0.str() << ", param "
-                           << i << " " << p.str() << ")");
+    EMBER_CHECK_ARG(p.device() == p0.device(), name() << ": params on different devices (param 0 "
+                                                      << p0.str() << ", param " << i << " "
+                                                      << p.str() << ")");
     EMBER_CHECK_ARG(p.dtype() == DType::kFloat32 || p.dtype() == DType::kFloat64,
                     name() << ": param " << i << " must be float32/float64, got " << p.str());
     if (g.defined()) {
@@ -84,8 +84,8 @@ void Optimizer::load_state(const NamedTensors& state) {
       if (key == "iterations") {
         const double it = value.item();
         // Bounded before the cast: a larger double does not fit int64 (undefined behaviour).
-        EMBER_CHECK_ARG(it >= 0 && it < 9.2e18 && it == std::floor(it), name()
-                                                             << ": state 'iterations' is " << it);
+        EMBER_CHECK_ARG(it >= 0 && it < 9.2e18 && it == std::floor(it),
+                        name() << ": state 'iterations' is " << it);
         iterations = static_cast<int64_t>(it);
       } else {
         lr = value.item();
@@ -131,9 +131,8 @@ void Optimizer::append_slot_list(NamedTensors& out, const std::string& prefix,
                                  const std::vector<Tensor>& slots) {
   for (size_t i = 0; i < slots.size(); ++i)
     if (slots[i].defined())  // host copies, whatever device the slot lives on
-      out.emplace_back(prefix + std::to_string(i), slots[i].device().is_cpu()
-                                                       ? slots[i].clone()
-                                                       : slots[i].to(Device::cpu()));
+      out.emplace_back(prefix + std::to_string(i),
+                       slots[i].device().is_cpu() ? slots[i].clone() : slots[i].to(Device::cpu()));
 }
 
 void Optimizer::store_slot(std::vector<Tensor>& slots, size_t index, const Tensor& value) {

@@ -49,8 +49,10 @@ void Sgd::update(const std::vector<ag::Var*>& params) {
       using T = decltype(tag);
       kern::ParamSlices<T> s{p.data<T>(), param.grad().data<T>(),
                              velocity ? velocity->data<T>() : nullptr, nullptr, p.numel()};
-      if constexpr (std::is_same_v<T, float>) f32.push_back(s);
-      else f64.push_back(s);
+      if constexpr (std::is_same_v<T, float>)
+        f32.push_back(s);
+      else
+        f64.push_back(s);
     });
   }
   const kern::Exec ex =

@@ -15,16 +15,15 @@ namespace ember::kern {
 namespace {
 
 template <class T>
-void sgd_host(const std::vector<ParamSlices<T>>& list, double lr, double momentum,
-              bool nesterov) {
+void sgd_host(const std::vector<ParamSlices<T>>& list, double lr, double momentum, bool nesterov) {
   for (const ParamSlices<T>& s : list)
     ref::sgd_update<T>(s.p, s.g, s.slot_a, s.n, static_cast<T>(lr), static_cast<T>(momentum),
                        nesterov);
 }
 
 template <class T>
-void adam_host(const std::vector<ParamSlices<T>>& list, double alpha, double beta_1,
-               double beta_2, double epsilon) {
+void adam_host(const std::vector<ParamSlices<T>>& list, double alpha, double beta_1, double beta_2,
+               double epsilon) {
   for (const ParamSlices<T>& s : list)
     ref::adam_update<T>(s.p, s.g, s.slot_a, s.slot_b, s.n, static_cast<T>(alpha),
                         static_cast<T>(beta_1), static_cast<T>(beta_2), static_cast<T>(epsilon));
@@ -50,8 +49,8 @@ Tensor host_norm(const std::vector<Tensor*>& grads, double clip_norm, bool globa
 }
 
 #ifdef EMBER_HAVE_CUDA
-Tensor device_norm(const Exec& ex, const std::vector<Tensor*>& grads, double clip_norm,
-                   bool global, bool apply) {
+Tensor device_norm(const Exec& ex, const std::vector<Tensor*>& grads, double clip_norm, bool global,
+                   bool apply) {
   const int64_t count = static_cast<int64_t>(grads.size());
   Tensor partials = Tensor::empty(Shape{count * cuda::kNormBlocks}, DType::kFloat64, ex.device);
   Tensor out = Tensor::empty(Shape{2}, DType::kFloat64, ex.device);
@@ -91,28 +90,26 @@ Tensor device_norm(const Exec& ex, const std::vector<Tensor*>& grads, double cli
 void sgd_update(const Exec& ex, const std::vector<ParamSlices<float>>& f32,
                 const std::vector<ParamSlices<double>>& f64, double lr, double momentum,
                 bool nesterov) {
-  EMBER_BACKEND(ex,
-                sgd_host(f32, lr, momentum, nesterov);
-                sgd_host(f64, lr, momentum, nesterov),
-                cuda::sgd_update<float>(f32.data(), static_cast<int>(f32.size()),
-                                        static_cast<float>(lr), static_cast<float>(momentum),
-                                        nesterov, ex.stream);
-                cuda::sgd_update<double>(f64.data(), static_cast<int>(f64.size()), lr, momentum,
-                                         nesterov, ex.stream));
+  EMBER_BACKEND(
+      ex, sgd_host(f32, lr, momentum, nesterov);
+      sgd_host(f64, lr, momentum, nesterov),
+      cuda::sgd_update<float>(f32.data(), static_cast<int>(f32.size()), static_cast<float>(lr),
+                              static_cast<float>(momentum), nesterov, ex.stream);
+      cuda::sgd_update<double>(f64.data(), static_cast<int>(f64.size()), lr, momentum, nesterov,
+                               ex.stream));
 }
 
 void adam_update(const Exec& ex, const std::vector<ParamSlices<float>>& f32,
                  const std::vector<ParamSlices<double>>& f64, double alpha, double beta_1,
                  double beta_2, double epsilon) {
-  EMBER_BACKEND(ex,
-                adam_host(f32, alpha, beta_1, beta_2, epsilon);
-                adam_host(f64, alpha, beta_1, beta_2, epsilon),
-                cuda::adam_update<float>(f32.data(), static_cast<int>(f32.size()),
-                                         static_cast<float>(alpha), static_cast<float>(beta_1),
-                                         static_cast<float>(beta_2), static_cast<float>(epsilon),
-                                         ex.stream);
-                cuda::adam_update<double>(f64.data(), static_cast<int>(f64.size()), alpha, beta_1,
-                                          beta_2, epsilon, ex.stream));
+  EMBER_BACKEND(
+      ex, adam_host(f32, alpha, beta_1, beta_2, epsilon);
+      adam_host(f64, alpha, beta_1, beta_2, epsilon),
+      cuda::adam_update<float>(f32.data(), static_cast<int>(f32.size()), static_cast<float>(alpha),
+                               static_cast<float>(beta_1), static_cast<float>(beta_2),
+                               static_cast<float>(epsilon), ex.stream);
+      cuda::adam_update<double>(f64.data(), static_cast<int>(f64.size()), alpha, beta_1, beta_2,
+                                epsilon, ex.stream));
 }
 
 Tensor norm_and_clip(const Exec& ex, const std::vector<Tensor*>& grads, double clip_norm,

@@ -8,8 +8,8 @@
 
 #include <vector>
 
-#include "engine/core/tensor.h"
 #include "engine/core/exec.h"
+#include "engine/core/tensor.h"
 #include "optim/fused_update.h"
 
 namespace ember::kern {

@@ -18,8 +18,8 @@ namespace {
 // Prints every [cudnn] case that the session's test spec leaves out.
 void report_emulator_skips(Catch::Config& config) {
   for (const Catch::TestCase& tc : Catch::getAllTestCasesSorted(config)) {
-    const bool cudnn = std::find(tc.lcaseTags.begin(), tc.lcaseTags.end(), "cudnn") !=
-                       tc.lcaseTags.end();
+    const bool cudnn =
+        std::find(tc.lcaseTags.begin(), tc.lcaseTags.end(), "cudnn") != tc.lcaseTags.end();
     if (!cudnn || Catch::matchTest(tc, config.testSpec(), config)) continue;
     std::printf("skipped (emulator): \"%s\": cuDNN cannot be emulated\n", tc.name.c_str());
   }

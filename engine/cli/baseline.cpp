@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/check.h"
-#include "engine/pipeline/loader.h"
 #include "engine/eval/metrics.h"
+#include "engine/pipeline/loader.h"
 #include "engine/train/run_outputs.h"
 #include "engine/train/trainer.h"
 
@@ -74,7 +74,7 @@ struct Problem {
         for (int64_t q = 0; q < k; ++q) z[q] += w[j * k + q];
       const double zy = z[y[i]];
       loss += softmax_inplace(z.data(), k) - zy;  // -log p_y
-      z[y[i]] -= 1.0;                              // p - onehot
+      z[y[i]] -= 1.0;                             // p - onehot
       for (int64_t q = 0; q < k; ++q) gb[q] += c * z[q];
       for (int32_t j : (*bags)[i])
         for (int64_t q = 0; q < k; ++q) gw[j * k + q] += c * z[q];
@@ -135,9 +135,9 @@ BowLogreg fit_bow_logreg(const Dataset& train, int64_t vocab, int64_t classes, d
       alpha[h] = rho_hist[h] * dot(s_hist[h], d);
       for (size_t i = 0; i < dim; ++i) d[i] -= alpha[h] * y_hist[h][i];
     }
-    const double gamma = s_hist.empty() ? 1.0 / std::sqrt(dot(g, g))
-                                        : dot(s_hist.back(), y_hist.back()) /
-                                              dot(y_hist.back(), y_hist.back());
+    const double gamma =
+        s_hist.empty() ? 1.0 / std::sqrt(dot(g, g))
+                       : dot(s_hist.back(), y_hist.back()) / dot(y_hist.back(), y_hist.back());
     for (double& v : d) v *= gamma;
     for (size_t h = 0; h < s_hist.size(); ++h) {
       const double beta = rho_hist[h] * dot(y_hist[h], d);
@@ -227,8 +227,9 @@ Scores majority_scores(const std::vector<int64_t>& train_counts, int64_t rows) {
 
 int baseline_command(const Config& cfg, const BaselineOptions& opts, std::ostream& out) {
   if (!cfg.data.real())
-    throw Error(cfg.data.loc.str() + ": data: `ember baseline` needs data files (this config "
-                                     "uses data.synthetic)");
+    throw Error(cfg.data.loc.str() +
+                ": data: `ember baseline` needs data files (this config "
+                "uses data.synthetic)");
   data::LoadReport rep;
   DataSplits data = load_data(cfg, opts.data_dir, &rep);
   const int64_t k = static_cast<int64_t>(data.class_names.size());
@@ -251,8 +252,8 @@ int baseline_command(const Config& cfg, const BaselineOptions& opts, std::ostrea
   if (!opts.out_dir.empty()) std::filesystem::create_directories(opts.out_dir);
   if (!opts.json) {
     out << cfg.name << ": baselines fitted on " << train.size() << " training rows; "
-        << "bag-of-words logistic regression over " << vocab - 1 << " token ids, "
-        << lr.iterations << " L-BFGS iterations\n\n";
+        << "bag-of-words logistic regression over " << vocab - 1 << " token ids, " << lr.iterations
+        << " L-BFGS iterations\n\n";
     char head[256];
     std::snprintf(head, sizeof head, "%-12s %-12s %7s %9s %9s %8s", "split", "baseline", "rows",
                   "accuracy", "macro F1", "AUC");
@@ -269,8 +270,8 @@ int baseline_command(const Config& cfg, const BaselineOptions& opts, std::ostrea
         write_evaluation(opts.out_dir, std::string("baseline_") + model + "_" + name, ev,
                          data.class_names, std::nan(""));
       if (opts.json) {
-        nlohmann::ordered_json j = nlohmann::ordered_json::parse(evaluation_json(
-            ev, data.class_names, {{"train_rows", double(train.size())}}));
+        nlohmann::ordered_json j = nlohmann::ordered_json::parse(
+            evaluation_json(ev, data.class_names, {{"train_rows", double(train.size())}}));
         j["baseline"] = model;
         j["split"] = name;
         out << j.dump() << "\n";

@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "engine/io/bundle.h"
 #include "engine/eval/evaluate.h"
 #include "engine/eval/plots.h"
+#include "engine/io/bundle.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 
@@ -71,8 +71,9 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
                                            "split to evaluate on")
                              : ": the " + name + " split of this config has no rows"));
   if (data.class_names != b.class_names)
-    throw Error(path + ": the bundle's classes differ from the data's (was it trained on this "
-                       "config's data?)");
+    throw Error(path +
+                ": the bundle's classes differ from the data's (was it trained on this "
+                "config's data?)");
   TrainOptions topts;
   topts.write_run_dir = false;
   Trainer trainer(cfg, *b.model, data, topts);
@@ -83,9 +84,8 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
   if (opts.json) {
     out << evaluation_json(ev, b.class_names, {{"loss", r.loss}}) << "\n";
   } else {
-    out << name << ": " << split.size() << " rows, loss "
-        << std::setprecision(4) << std::fixed << r.loss << ", accuracy " << ev.report.accuracy
-        << ", AUC " << ev.auc << "\n\n"
+    out << name << ": " << split.size() << " rows, loss " << std::setprecision(4) << std::fixed
+        << r.loss << ", accuracy " << ev.report.accuracy << ", AUC " << ev.auc << "\n\n"
         << metrics::format_report(ev.report, b.class_names, 4);
   }
   return 0;
@@ -154,8 +154,9 @@ int compare_command(const std::vector<std::string>& runs, const std::string& svg
     } catch (const json::exception& e) {
       throw Error(m.string() + ": missing fields: " + e.what());
     }
-    names.push_back(fs::path(run).filename().empty() ? fs::path(run).parent_path().filename().string()
-                                                     : fs::path(run).filename().string());
+    names.push_back(fs::path(run).filename().empty()
+                        ? fs::path(run).parent_path().filename().string()
+                        : fs::path(run).filename().string());
   }
   write_file_atomically(svg_path, plots::bar_chart("Model comparison", names, series, values));
   out << std::left << std::setw(24) << "run";
@@ -163,7 +164,8 @@ int compare_command(const std::vector<std::string>& runs, const std::string& svg
   out << "\n";
   for (size_t r = 0; r < names.size(); ++r) {
     out << std::left << std::setw(24) << names[r];
-    for (double v : values[r]) out << std::right << std::setw(14) << std::fixed << std::setprecision(4) << v;
+    for (double v : values[r])
+      out << std::right << std::setw(14) << std::fixed << std::setprecision(4) << v;
     out << "\n";
   }
   out << "chart written to " << svg_path << "\n";

@@ -19,11 +19,11 @@
 #include "engine/cli/baseline.h"
 #include "engine/cli/commands.h"
 #include "engine/config/config.h"
+#include "engine/core/device.h"
+#include "engine/data/reader.h"
 #include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
-#include "engine/data/reader.h"
 #include "engine/pipeline/stats.h"
-#include "engine/core/device.h"
 #include "engine/train/dist_job.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
@@ -85,8 +85,7 @@ CLI::Validator at_least(int64_t min, const std::string& meaning) {
         char* end = nullptr;
         const long long v = std::strtoll(s.c_str(), &end, 10);
         if (s.empty() || *end != '\0' || errno == ERANGE || v < min)
-          return "expected an integer >= " + std::to_string(min) + " (" + meaning + "), got " +
-                 s;
+          return "expected an integer >= " + std::to_string(min) + " (" + meaning + "), got " + s;
         return "";
       },
       "INT>=" + std::to_string(min));
@@ -116,13 +115,14 @@ int main(int argc, char** argv) {
       ->check(at_least(1, "the number of epochs to train"));
   train->add_option("--limit", topts.limit, "train on the first N rows only")
       ->check(at_least(1, "rows to train on"));
-  train->add_option("--max-steps", topts.max_steps,
-                    "stop once N training steps are done in all (0: write the initialised "
-                    "model.ember and stop)")
+  train
+      ->add_option("--max-steps", topts.max_steps,
+                   "stop once N training steps are done in all (0: write the initialised "
+                   "model.ember and stop)")
       ->check(at_least(0, "training steps; 0 writes the initialised bundle"));
-  train->add_option("--seed", seed, "override the config's seed")
-      ->check(at_least(0, "a seed"));
-  train->add_option("--resume", topts.resume, "continue from a checkpoint (last.ckpt, interrupted.ckpt)");
+  train->add_option("--seed", seed, "override the config's seed")->check(at_least(0, "a seed"));
+  train->add_option("--resume", topts.resume,
+                    "continue from a checkpoint (last.ckpt, interrupted.ckpt)");
 
   auto* summary = app.add_subcommand("summary", "print the model's layers, shapes and parameters");
   summary->add_option("config", config_path, "config file (YAML)")->required();

@@ -7,8 +7,7 @@
 namespace ember {
 
 const char* loss_name(Loss l) {
-  return l == Loss::kBinaryCrossentropy ? "binary_crossentropy"
-                                        : "sparse_categorical_crossentropy";
+  return l == Loss::kBinaryCrossentropy ? "binary_crossentropy" : "sparse_categorical_crossentropy";
 }
 
 std::string SourceLoc::str() const {

@@ -1,6 +1,7 @@
 // The typed form of a config file (DESIGN.md's schema, Keras names). engine/parse
-// (load_config.h) parses YAML into it and validates every key: an unknown key, a wrong type or a missing value is a
-// ConfigError naming file:line:column and the key path (e.g. "model[2].LSTM.units").
+// (load_config.h) parses YAML into it and validates every key: an unknown key, a wrong type or a
+// missing value is a ConfigError naming file:line:column and the key path (e.g.
+// "model[2].LSTM.units").
 #pragma once
 
 #include <cstdint>
@@ -10,8 +11,8 @@
 #include <variant>
 #include <vector>
 
-#include "engine/core/check.h"
 #include "engine/config/layer_options.h"
+#include "engine/core/check.h"
 #include "engine/data/tokenizer_options.h"
 
 namespace ember {
@@ -24,8 +25,8 @@ class ConfigError : public Error {
 // Where a value came from, for error messages after parsing (e.g. incompatible layers).
 struct SourceLoc {
   std::string file;
-  int line = 0;    // 1-based
-  int column = 0;  // 1-based
+  int line = 0;             // 1-based
+  int column = 0;           // 1-based
   std::string str() const;  // "configs/a.yaml:12:5"
 };
 
@@ -42,16 +43,16 @@ struct SyntheticConfig {
 // the parser copies them into every source that does not set its own, so a DataSource is
 // complete and the loader never looks at the defaults again.
 struct DataSource {
-  std::string file;                 // relative to the data directory (or absolute)
-  std::string format = "csv";       // csv | tsv | lines
-  bool header = true;               // default: true for csv/tsv, false for lines
-  std::string text_column = "text";    // a header name, or a column number ("5")
-  std::string label_column = "label";  // the same; unused when `label` is set
-  std::optional<std::string> label;    // the raw label of every row (needed by format lines)
+  std::string file;                           // relative to the data directory (or absolute)
+  std::string format = "csv";                 // csv | tsv | lines
+  bool header = true;                         // default: true for csv/tsv, false for lines
+  std::string text_column = "text";           // a header name, or a column number ("5")
+  std::string label_column = "label";         // the same; unused when `label` is set
+  std::optional<std::string> label;           // the raw label of every row (needed by format lines)
   std::map<std::string, std::string> filter;  // keep rows whose column equals the value
-  std::string encoding = "utf-8";    // utf-8 | latin-1
-  std::string on_bad_row = "error";  // error | skip
-  std::string path;                  // key path for messages: "data.train[1]"
+  std::string encoding = "utf-8";             // utf-8 | latin-1
+  std::string on_bad_row = "error";           // error | skip
+  std::string path;                           // key path for messages: "data.train[1]"
   SourceLoc loc;
 };
 
@@ -69,7 +70,7 @@ struct DataConfig {
   std::vector<DataSource> train;
   std::vector<DataSource> test;
   std::vector<DataSource> validation;
-  double test_split = 0.0;                   // stratified fraction of train held out as test
+  double test_split = 0.0;  // stratified fraction of train held out as test
   // Stratified fraction of the training rows (after test_split) held out for validation,
   // before the tokenizer is fitted: unlike train.validation_split (Keras's last rows), it
   // works on files in class order, and the vocabulary never sees the validation rows.
@@ -82,13 +83,13 @@ struct DataConfig {
   // The most MiB a data file may hold once decompressed: a gzip/xz bomb is refused naming
   // the file instead of exhausting memory. The largest seed dataset is about 240 MiB.
   int64_t max_file_mb = 2048;
-  SourceLoc loc;                             // the `data:` section
-  SourceLoc labels_loc;                      // `labels` (or the section when absent)
+  SourceLoc loc;         // the `data:` section
+  SourceLoc labels_loc;  // `labels` (or the section when absent)
   bool real() const { return !train.empty(); }
 };
 
 struct SequenceConfig {
-  int64_t maxlen = 0;  // required for a model
+  int64_t maxlen = 0;              // required for a model
   std::string padding = "pre";     // pre | post
   std::string truncating = "pre";  // pre | post
   int64_t value = 0;
@@ -98,7 +99,7 @@ struct SequenceConfig {
 // GlobalMaxPooling1D both map to GlobalMaxPooling1D).
 struct LayerConfig {
   std::string type;
-  std::string name;  // optional user name; empty = Keras-style default
+  std::string name;      // optional user name; empty = Keras-style default
   LayerOptions options;  // monostate: layers without arguments (GlobalMaxPooling1D)
   SourceLoc loc;
 };
@@ -113,13 +114,13 @@ struct LossConfig {
 };
 
 struct OptimizerConfig {
-  std::string name = "adam";  // adam | sgd
-  double learning_rate = -1;  // -1: Keras default (adam 1e-3, sgd 1e-2)
+  std::string name = "adam";                            // adam | sgd
+  double learning_rate = -1;                            // -1: Keras default (adam 1e-3, sgd 1e-2)
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam
   double momentum = 0.0;                                // sgd
   bool nesterov = false;                                // sgd
-  std::optional<double> clipnorm;         // per-parameter norm clip
-  std::optional<double> global_clipnorm;  // clip all gradients by their global norm
+  std::optional<double> clipnorm;                       // per-parameter norm clip
+  std::optional<double> global_clipnorm;                // clip all gradients by their global norm
   double lr() const { return learning_rate >= 0 ? learning_rate : (name == "sgd" ? 0.01 : 1e-3); }
 };
 
@@ -140,7 +141,7 @@ struct TrainConfig {
   bool bucket_by_length = false;  // batch rows of similar length together (engine/data/batches.h)
   std::vector<std::string> metrics{"accuracy"};
   std::vector<CallbackConfig> callbacks;
-  std::string class_weight;  // "" | balanced
+  std::string class_weight;                 // "" | balanced
   std::map<int64_t, double> class_weights;  // explicit
 };
 

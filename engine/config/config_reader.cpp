@@ -17,8 +17,7 @@ namespace ember::config_detail {
 
 const NumRange kAnyNumber{};
 const NumRange kRate{0.0, 1.0, true, false, "a number in [0, 1)"};
-const NumRange kPositive{0.0, std::numeric_limits<double>::infinity(), false, true,
-                         "a number > 0"};
+const NumRange kPositive{0.0, std::numeric_limits<double>::infinity(), false, true, "a number > 0"};
 const NumRange kNonNegative{0.0, std::numeric_limits<double>::infinity(), true, true,
                             "a number >= 0"};
 const NumRange kUnitOpen{0.0, 1.0, false, false, "a number in (0, 1)"};
@@ -58,7 +57,9 @@ std::string describe(const YAML::Node& n) {
   return "\"" + n.Scalar() + "\"";
 }
 
-bool is_plain(const YAML::Node& n) { return n.IsScalar() && n.Tag() == "?"; }
+bool is_plain(const YAML::Node& n) {
+  return n.IsScalar() && n.Tag() == "?";
+}
 
 static std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -99,8 +100,7 @@ static std::string join(const std::vector<std::string>& v) {
 }
 
 std::vector<Entry> Reader::entries(const YAML::Node& n, const YAML::Mark& anchor,
-                                   const std::string& path,
-                                   const std::vector<std::string>& known,
+                                   const std::string& path, const std::vector<std::string>& known,
                                    bool allow_null) const {
   std::vector<Entry> out;
   if (!n.IsDefined() || n.IsNull()) {
@@ -122,8 +122,10 @@ std::vector<Entry> Reader::entries(const YAML::Node& n, const YAML::Mark& anchor
     if (std::find(known.begin(), known.end(), e.key) == known.end()) {
       std::string msg = "unknown key '" + e.key + "'";
       std::string near = closest(e.key, known);
-      if (!near.empty()) msg += "; did you mean '" + near + "'?";
-      else msg += " (known keys: " + join(known) + ")";
+      if (!near.empty())
+        msg += "; did you mean '" + near + "'?";
+      else
+        msg += " (known keys: " + join(known) + ")";
       fail(e.key_node.Mark(), e.path, msg);
     }
     if (!seen.insert(e.key).second) fail(e.key_node.Mark(), e.path, "key given twice");
@@ -149,11 +151,16 @@ std::string Reader::choice(const Entry& e, const std::vector<std::string>& choic
 
 int64_t Reader::integer(const Entry& e, int64_t min, int64_t max) const {
   std::string what;
-  if (min == 1 && max == INT64_MAX) what = "a positive integer";
-  else if (min == 0 && max == INT64_MAX) what = "a non-negative integer";
-  else if (min == INT64_MIN && max == INT64_MAX) what = "an integer";
-  else if (max == INT64_MAX) what = "an integer >= " + std::to_string(min);
-  else what = "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  if (min == 1 && max == INT64_MAX)
+    what = "a positive integer";
+  else if (min == 0 && max == INT64_MAX)
+    what = "a non-negative integer";
+  else if (min == INT64_MIN && max == INT64_MAX)
+    what = "an integer";
+  else if (max == INT64_MAX)
+    what = "an integer >= " + std::to_string(min);
+  else
+    what = "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
   static const std::regex kInt("[-+]?[0-9]+");
   if (!is_plain(e.value) || !std::regex_match(e.value.Scalar(), kInt)) type_error(e, what);
   errno = 0;

@@ -59,9 +59,8 @@ class Reader {
 
   // The keys of map `n` (a null node reads as an empty map when allow_null). An unknown key
   // fails with a suggestion taken from `known`; so does a key given twice.
-  std::vector<Entry> entries(const YAML::Node& n, const YAML::Mark& anchor,
-                             const std::string& path, const std::vector<std::string>& known,
-                             bool allow_null = true) const;
+  std::vector<Entry> entries(const YAML::Node& n, const YAML::Mark& anchor, const std::string& path,
+                             const std::vector<std::string>& known, bool allow_null = true) const;
 
   // Typed scalars. Strings accept any scalar (a label "1" or a filter value 2019 are fine);
   // numbers, integers and booleans must be plain scalars.

@@ -25,8 +25,8 @@ bool is_split_file(const std::string& name) {
 }
 
 bool is_run_file(const std::string& name) {
-  for (const char* f : {"config.yaml", "history.csv", "losses.csv", "last.ckpt",
-                        "interrupted.ckpt", "model.ember", "accuracy.svg", "loss.svg", ".lock"})
+  for (const char* f : {"config.yaml", "history.csv", "losses.csv", "last.ckpt", "interrupted.ckpt",
+                        "model.ember", "accuracy.svg", "loss.svg", ".lock"})
     if (name == f) return true;
   return is_split_file(name);
 }
@@ -54,8 +54,10 @@ std::string expand_checkpoint_path(const std::string& pattern, int64_t epoch,
     }
     char buf[64];
     const std::string fmt = "%" + (spec.empty() ? std::string(key == "epoch" ? "d" : "g") : spec);
-    if (fmt.back() == 'd') std::snprintf(buf, sizeof buf, fmt.c_str(), static_cast<int>(v));
-    else std::snprintf(buf, sizeof buf, fmt.c_str(), v);
+    if (fmt.back() == 'd')
+      std::snprintf(buf, sizeof buf, fmt.c_str(), static_cast<int>(v));
+    else
+      std::snprintf(buf, sizeof buf, fmt.c_str(), v);
     out += buf;
   }
   return out + pattern.substr(last);
@@ -67,7 +69,8 @@ std::string checkpoint_path_problem(const std::string& pattern) {
   std::string path;
   try {
     path = expand_checkpoint_path(
-        pattern, 0, {{"loss", 0}, {"accuracy", 0}, {"val_loss", 0}, {"val_accuracy", 0}, {"lr", 0}});
+        pattern, 0,
+        {{"loss", 0}, {"accuracy", 0}, {"val_loss", 0}, {"val_accuracy", 0}, {"lr", 0}});
   } catch (const Error& e) {
     return std::string(e.what()) + " (they have loss, accuracy, val_loss, val_accuracy, lr)";
   }

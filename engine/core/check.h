@@ -23,21 +23,21 @@ namespace detail {
 }  // namespace ember
 
 // EMBER_CHECK_ARG(cond, "what" << shape.str()): throws std::invalid_argument naming the site.
-#define EMBER_CHECK_ARG(cond, msg)                                                  \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::ostringstream ember_msg_;                                                \
-      ember_msg_ << msg;                                                            \
+#define EMBER_CHECK_ARG(cond, msg)                                                   \
+  do {                                                                               \
+    if (!(cond)) {                                                                   \
+      std::ostringstream ember_msg_;                                                 \
+      ember_msg_ << msg;                                                             \
       ::ember::detail::throw_invalid_argument(__FILE__, __LINE__, ember_msg_.str()); \
-    }                                                                               \
+    }                                                                                \
   } while (0)
 
 // EMBER_CHECK(cond, msg): an internal invariant; throws std::runtime_error.
-#define EMBER_CHECK(cond, msg)                                                \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      std::ostringstream ember_msg_;                                          \
-      ember_msg_ << msg;                                                      \
-      ::ember::detail::throw_runtime(__FILE__, __LINE__, ember_msg_.str());   \
-    }                                                                         \
+#define EMBER_CHECK(cond, msg)                                              \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      std::ostringstream ember_msg_;                                        \
+      ember_msg_ << msg;                                                    \
+      ::ember::detail::throw_runtime(__FILE__, __LINE__, ember_msg_.str()); \
+    }                                                                       \
   } while (0)

@@ -11,13 +11,21 @@ namespace ember {
 namespace {
 constexpr size_t kAlign = 64;
 
-void host_free(void* p, size_t, Device) { std::free(p); }
-void cuda_free(void* p, size_t, Device d) { cuda_rt::free(p, d.index); }
+void host_free(void* p, size_t, Device) {
+  std::free(p);
+}
+void cuda_free(void* p, size_t, Device d) {
+  cuda_rt::free(p, d.index);
+}
 }  // namespace
 
-int cuda_device_count() { return built_with_cuda() ? cuda_rt::device_count() : 0; }
+int cuda_device_count() {
+  return built_with_cuda() ? cuda_rt::device_count() : 0;
+}
 
-std::string cuda_device_name(int index) { return cuda_rt::device_name(index); }
+std::string cuda_device_name(int index) {
+  return cuda_rt::device_name(index);
+}
 
 Device resolve_device(const std::string& choice) {
   if (choice == "cpu") return Device::cpu();
@@ -54,13 +62,17 @@ std::shared_ptr<Storage> allocate_storage(size_t bytes, Device dev) {
 }
 
 void device_memset_zero(void* ptr, size_t bytes, Device dev) {
-  if (dev.is_cpu()) std::memset(ptr, 0, bytes);
-  else cuda_rt::memset_zero(ptr, bytes, dev.index);
+  if (dev.is_cpu())
+    std::memset(ptr, 0, bytes);
+  else
+    cuda_rt::memset_zero(ptr, bytes, dev.index);
 }
 
 void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t bytes) {
-  if (dst_dev.is_cpu() && src_dev.is_cpu()) std::memcpy(dst, src, bytes);
-  else cuda_rt::copy(dst, dst_dev, src, src_dev, bytes);
+  if (dst_dev.is_cpu() && src_dev.is_cpu())
+    std::memcpy(dst, src, bytes);
+  else
+    cuda_rt::copy(dst, dst_dev, src, src_dev, bytes);
 }
 
 }  // namespace ember

@@ -13,7 +13,7 @@
 namespace ember {
 
 bool built_with_cuda();
-int cuda_device_count();        // 0 when not built with CUDA or no device/driver is present
+int cuda_device_count();  // 0 when not built with CUDA or no device/driver is present
 std::string cuda_device_name(int index);
 
 // Picks the device for `ember train --device auto|cpu|cuda`; throws if cuda is asked for

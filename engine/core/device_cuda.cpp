@@ -5,13 +5,15 @@
 
 #include <string>
 
+#include "engine/core/device.h"
 #include "engine/cuda/check.h"
 #include "engine/cuda/context.h"
-#include "engine/core/device.h"
 
 namespace ember {
 
-bool built_with_cuda() { return true; }
+bool built_with_cuda() {
+  return true;
+}
 
 namespace cuda_rt {
 
@@ -30,7 +32,9 @@ std::string device_name(int index) {
   return p.name;
 }
 
-void* malloc(size_t bytes, int device) { return cuda::Context::get(device).allocator().allocate(bytes); }
+void* malloc(size_t bytes, int device) {
+  return cuda::Context::get(device).allocator().allocate(bytes);
+}
 
 void free(void* ptr, int device) {
   if (ptr) cuda::Context::get(device).allocator().release(ptr);  // never throws
@@ -42,7 +46,7 @@ void memset_zero(void* ptr, size_t bytes, int device) {
 }
 
 void copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t bytes) {
-  cudaMemcpyKind kind = dst_dev.is_cpu() ? cudaMemcpyDeviceToHost
+  cudaMemcpyKind kind = dst_dev.is_cpu()   ? cudaMemcpyDeviceToHost
                         : src_dev.is_cpu() ? cudaMemcpyHostToDevice
                                            : cudaMemcpyDeviceToDevice;
   // On the legacy default stream, which the context's blocking streams order against in both

@@ -4,7 +4,9 @@
 
 namespace ember {
 
-bool built_with_cuda() { return false; }
+bool built_with_cuda() {
+  return false;
+}
 
 namespace cuda_rt {
 namespace {
@@ -12,12 +14,22 @@ namespace {
   throw Error("CUDA memory requested, but this ember was built without CUDA (EMBER_CUDA=ON)");
 }
 }  // namespace
-int device_count() { return 0; }
-std::string device_name(int) { return "none"; }
-void* malloc(size_t, int) { no_cuda(); }
+int device_count() {
+  return 0;
+}
+std::string device_name(int) {
+  return "none";
+}
+void* malloc(size_t, int) {
+  no_cuda();
+}
 void free(void*, int) {}
-void memset_zero(void*, size_t, int) { no_cuda(); }
-void copy(void*, Device, const void*, Device, size_t) { no_cuda(); }
+void memset_zero(void*, size_t, int) {
+  no_cuda();
+}
+void copy(void*, Device, const void*, Device, size_t) {
+  no_cuda();
+}
 }  // namespace cuda_rt
 
 }  // namespace ember

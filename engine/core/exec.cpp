@@ -26,8 +26,9 @@ Exec Exec::of(Device dev) {
 #ifdef EMBER_HAVE_CUDA
   ex.stream = cuda::Context::get(dev.index).stream();
 #else
-  EMBER_CHECK_ARG(false, "device " << dev.str() << " is a CUDA device, but this build has no "
-                                                   "CUDA support");
+  EMBER_CHECK_ARG(false, "device " << dev.str()
+                                   << " is a CUDA device, but this build has no "
+                                      "CUDA support");
 #endif
   return ex;
 }
@@ -59,9 +60,9 @@ cublasHandle_t Exec::cublas() const {
 
 void join(const Exec& waiter, const Exec& signaller) {
   if (waiter.cpu() && signaller.cpu()) return;
-  EMBER_CHECK_ARG(waiter.device == signaller.device,
-                  "join: " << waiter.device.str() << " and " << signaller.device.str()
-                           << " are different devices");
+  EMBER_CHECK_ARG(waiter.device == signaller.device, "join: " << waiter.device.str() << " and "
+                                                              << signaller.device.str()
+                                                              << " are different devices");
 #ifdef EMBER_HAVE_CUDA
   cuda::Context::get(waiter.device.index).join(waiter.stream, signaller.stream);
 #endif

@@ -8,8 +8,8 @@
 
 #include <cstddef>
 
-#include "engine/cuda/cuda_fwd.h"
 #include "engine/core/tensor.h"
+#include "engine/cuda/cuda_fwd.h"
 
 struct cublasContext;
 typedef struct cublasContext* cublasHandle_t;

@@ -40,8 +40,8 @@ Var::Var(Tensor value, bool requires_grad) : p_(std::make_shared<VarImpl>()) {
 Tensor* GradInputs::get(size_t i) {
   VarImpl& in = *inputs_[i];
   if (!in.requires_grad) return nullptr;
-  if (!in.grad.defined()) in.grad = Tensor::zeros(in.value.shape(), in.value.dtype(),
-                                                  in.value.device());
+  if (!in.grad.defined())
+    in.grad = Tensor::zeros(in.value.shape(), in.value.dtype(), in.value.device());
   return &in.grad;
 }
 
@@ -56,8 +56,10 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
   EMBER_CHECK_ARG(p_ && p_->requires_grad, "backward() on a value that does not require grad");
   check_same_shape(seed, p_->value, "backward seed");
   if (is_leaf()) {  // nothing to propagate: the leaf's gradient just accumulates
-    if (!p_->grad.defined()) p_->grad = seed.clone();
-    else add_inplace(p_->grad, seed);
+    if (!p_->grad.defined())
+      p_->grad = seed.clone();
+    else
+      add_inplace(p_->grad, seed);
     return;
   }
   p_->grad = seed.clone();  // an intermediate value: its gradient lives for this pass only
@@ -77,7 +79,8 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
       }
     }
     if (any) {
-      EMBER_CHECK(node->backward, "backward through " << node->name
+      EMBER_CHECK(node->backward, "backward through "
+                                      << node->name
                                       << " a second time: pass retain_graph=true the first time");
       GradInputs d_in(node->inputs);
       node->backward(d_out, d_in);
@@ -110,18 +113,25 @@ std::vector<Var> record(const char* name, const std::vector<Var>& inputs,
   return vars;
 }
 
-Var record1(const char* name, const std::vector<Var>& inputs, Tensor output,
-            BackwardFn backward) {
+Var record1(const char* name, const std::vector<Var>& inputs, Tensor output, BackwardFn backward) {
   std::vector<Tensor> outs;
   outs.push_back(std::move(output));
   return record(name, inputs, std::move(outs), std::move(backward))[0];
 }
 
-bool grad_enabled() { return g_grad_enabled; }
+bool grad_enabled() {
+  return g_grad_enabled;
+}
 
-NoGradGuard::NoGradGuard() : prev_(g_grad_enabled) { g_grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { g_grad_enabled = prev_; }
+NoGradGuard::NoGradGuard() : prev_(g_grad_enabled) {
+  g_grad_enabled = false;
+}
+NoGradGuard::~NoGradGuard() {
+  g_grad_enabled = prev_;
+}
 
-size_t graph_size(const Var& v) { return topo_order(v.impl()->creator.get()).size(); }
+size_t graph_size(const Var& v) {
+  return topo_order(v.impl()->creator.get()).size();
+}
 
 }  // namespace ember::ag

@@ -28,7 +28,7 @@ struct Node;
 
 struct VarImpl {
   Tensor value;
-  Tensor grad;                    // undefined until a gradient arrives
+  Tensor grad;  // undefined until a gradient arrives
   bool requires_grad = false;
   std::shared_ptr<Node> creator;  // null for leaves
   int output_index = 0;
@@ -74,8 +74,7 @@ class GradInputs {
 };
 
 // d_out[k] is the gradient of output k, or null when nothing downstream used output k.
-using BackwardFn =
-    std::function<void(const std::vector<const Tensor*>& d_out, GradInputs& d_in)>;
+using BackwardFn = std::function<void(const std::vector<const Tensor*>& d_out, GradInputs& d_in)>;
 
 struct Node {
   std::string name;
@@ -89,8 +88,7 @@ struct Node {
 // lambda (save the fewest: activations rather than pre-activations where that suffices).
 std::vector<Var> record(const char* name, const std::vector<Var>& inputs,
                         std::vector<Tensor> outputs, BackwardFn backward);
-Var record1(const char* name, const std::vector<Var>& inputs, Tensor output,
-            BackwardFn backward);
+Var record1(const char* name, const std::vector<Var>& inputs, Tensor output, BackwardFn backward);
 
 bool grad_enabled();
 

@@ -16,8 +16,8 @@ namespace ember {
 class InitRng {
  public:
   InitRng(uint64_t seed, uint64_t stream) : seed_(seed), stream_(stream) {}
-  double uniform();  // [0, 1)
-  double normal();   // standard normal, Box-Muller
+  double uniform();                  // [0, 1)
+  double normal();                   // standard normal, Box-Muller
   InitRng fork(uint64_t sub) const;  // independent sub-stream, e.g. one per parameter
 
  private:

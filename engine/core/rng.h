@@ -9,7 +9,6 @@
 
 #include "engine/cuda/index.h"  // EMBER_HD
 
-
 namespace ember {
 
 struct Philox4x32 {

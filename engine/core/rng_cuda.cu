@@ -1,8 +1,8 @@
 // philox_uniform_fill: one thread per block of 4 elements, each computing one Philox block and
 // writing its 4 lanes, which is exactly how philox_uniform indexes on the CPU.
-#include "engine/cuda/launch.cuh"
 #include "engine/core/rng.h"
 #include "engine/core/rng_cuda.h"
+#include "engine/cuda/launch.cuh"
 
 #include <stdexcept>
 #include <string>

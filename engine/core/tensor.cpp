@@ -17,20 +17,28 @@ namespace ember {
 
 size_t dtype_size(DType d) {
   switch (d) {
-    case DType::kFloat32: return 4;
-    case DType::kFloat64: return 8;
-    case DType::kInt32: return 4;
-    case DType::kUInt8: return 1;
+    case DType::kFloat32:
+      return 4;
+    case DType::kFloat64:
+      return 8;
+    case DType::kInt32:
+      return 4;
+    case DType::kUInt8:
+      return 1;
   }
   return 0;
 }
 
 const char* dtype_name(DType d) {
   switch (d) {
-    case DType::kFloat32: return "float32";
-    case DType::kFloat64: return "float64";
-    case DType::kInt32: return "int32";
-    case DType::kUInt8: return "uint8";
+    case DType::kFloat32:
+      return "float32";
+    case DType::kFloat64:
+      return "float64";
+    case DType::kInt32:
+      return "int32";
+    case DType::kUInt8:
+      return "uint8";
   }
   return "?";
 }
@@ -40,8 +48,8 @@ std::string Device::str() const {
 }
 
 Shape::Shape(std::initializer_list<int64_t> dims) {
-  EMBER_CHECK_ARG(dims.size() <= kMaxDims, "Shape: " << dims.size() << " dims, at most "
-                                                     << kMaxDims << " are supported");
+  EMBER_CHECK_ARG(dims.size() <= kMaxDims,
+                  "Shape: " << dims.size() << " dims, at most " << kMaxDims << " are supported");
   for (int64_t v : dims) {
     EMBER_CHECK_ARG(v >= 0, "Shape: negative dimension " << v);
     d_[ndim_++] = v;
@@ -99,8 +107,12 @@ std::atomic<size_t>& host_limit() {
 }
 }  // namespace
 
-size_t host_tensor_limit() { return host_limit().load(); }
-void set_host_tensor_limit(size_t bytes) { host_limit().store(bytes); }
+size_t host_tensor_limit() {
+  return host_limit().load();
+}
+void set_host_tensor_limit(size_t bytes) {
+  host_limit().store(bytes);
+}
 
 std::string format_bytes(double b) {
   static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
@@ -146,10 +158,18 @@ Tensor Tensor::full(const Shape& s, DType dt, double value) {
   Tensor t = empty(s, dt);
   int64_t n = t.numel();
   switch (dt) {
-    case DType::kFloat32: std::fill_n(t.data<float>(), n, static_cast<float>(value)); break;
-    case DType::kFloat64: std::fill_n(t.data<double>(), n, value); break;
-    case DType::kInt32: std::fill_n(t.data<int32_t>(), n, static_cast<int32_t>(value)); break;
-    case DType::kUInt8: std::fill_n(t.data<uint8_t>(), n, static_cast<uint8_t>(value)); break;
+    case DType::kFloat32:
+      std::fill_n(t.data<float>(), n, static_cast<float>(value));
+      break;
+    case DType::kFloat64:
+      std::fill_n(t.data<double>(), n, value);
+      break;
+    case DType::kInt32:
+      std::fill_n(t.data<int32_t>(), n, static_cast<int32_t>(value));
+      break;
+    case DType::kUInt8:
+      std::fill_n(t.data<uint8_t>(), n, static_cast<uint8_t>(value));
+      break;
   }
   return t;
 }
@@ -163,17 +183,21 @@ double Tensor::item(int64_t flat) const {
   EMBER_CHECK_ARG(defined() && device().is_cpu(), "item() needs a CPU tensor, got " << str());
   EMBER_CHECK_ARG(flat >= 0 && flat < numel(), "item(" << flat << ") out of range for " << str());
   switch (dtype_) {
-    case DType::kFloat32: return static_cast<const float*>(raw())[flat];
-    case DType::kFloat64: return static_cast<const double*>(raw())[flat];
-    case DType::kInt32: return static_cast<const int32_t*>(raw())[flat];
-    case DType::kUInt8: return static_cast<const uint8_t*>(raw())[flat];
+    case DType::kFloat32:
+      return static_cast<const float*>(raw())[flat];
+    case DType::kFloat64:
+      return static_cast<const double*>(raw())[flat];
+    case DType::kInt32:
+      return static_cast<const int32_t*>(raw())[flat];
+    case DType::kUInt8:
+      return static_cast<const uint8_t*>(raw())[flat];
   }
   return 0;
 }
 
 Tensor Tensor::reshape(const Shape& s) const {
-  EMBER_CHECK_ARG(s.numel() == numel(), "reshape " << str() << " to " << s.str()
-                                                   << ": element counts differ");
+  EMBER_CHECK_ARG(s.numel() == numel(),
+                  "reshape " << str() << " to " << s.str() << ": element counts differ");
   Tensor t = *this;
   t.shape_ = s;
   return t;
@@ -193,10 +217,18 @@ Tensor Tensor::to(DType dt) const {
   for (int64_t i = 0; i < n; ++i) {
     double v = item(i);
     switch (dt) {
-      case DType::kFloat32: t.data<float>()[i] = static_cast<float>(v); break;
-      case DType::kFloat64: t.data<double>()[i] = v; break;
-      case DType::kInt32: t.data<int32_t>()[i] = static_cast<int32_t>(v); break;
-      case DType::kUInt8: t.data<uint8_t>()[i] = static_cast<uint8_t>(v); break;
+      case DType::kFloat32:
+        t.data<float>()[i] = static_cast<float>(v);
+        break;
+      case DType::kFloat64:
+        t.data<double>()[i] = v;
+        break;
+      case DType::kInt32:
+        t.data<int32_t>()[i] = static_cast<int32_t>(v);
+        break;
+      case DType::kUInt8:
+        t.data<uint8_t>()[i] = static_cast<uint8_t>(v);
+        break;
     }
   }
   return t;
@@ -222,8 +254,8 @@ void Tensor::copy_from(const Tensor& src) {
 }
 
 void check_tensor(const Tensor& t, DType dt, const Shape& s, const char* what) {
-  EMBER_CHECK_ARG(t.defined(), what << ": tensor is undefined, expected " << dtype_name(dt)
-                                    << s.str());
+  EMBER_CHECK_ARG(t.defined(),
+                  what << ": tensor is undefined, expected " << dtype_name(dt) << s.str());
   EMBER_CHECK_ARG(t.dtype() == dt && t.shape() == s,
                   what << ": expected " << dtype_name(dt) << s.str() << ", got " << t.str());
 }

@@ -24,9 +24,12 @@ const char* dtype_name(DType d);
 
 template <class T>
 constexpr DType dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return DType::kFloat32;
-  else if constexpr (std::is_same_v<T, double>) return DType::kFloat64;
-  else if constexpr (std::is_same_v<T, int32_t>) return DType::kInt32;
+  if constexpr (std::is_same_v<T, float>)
+    return DType::kFloat32;
+  else if constexpr (std::is_same_v<T, double>)
+    return DType::kFloat64;
+  else if constexpr (std::is_same_v<T, int32_t>)
+    return DType::kInt32;
   else {
     static_assert(std::is_same_v<T, uint8_t>, "unsupported tensor element type");
     return DType::kUInt8;
@@ -54,7 +57,7 @@ class Shape {
   Shape(std::initializer_list<int64_t> dims);
   int ndim() const { return ndim_; }
   int64_t operator[](int i) const;  // negative i counts from the end
-  int64_t numel() const;  // throws AllocationError when the product overflows int64
+  int64_t numel() const;            // throws AllocationError when the product overflows int64
   bool operator==(const Shape& o) const;
   bool operator!=(const Shape& o) const { return !(*this == o); }
   std::string str() const;  // "[64, 370, 128]"
@@ -117,8 +120,8 @@ class Tensor {
   template <class T>
   T* data() const {
     EMBER_CHECK_ARG(defined(), "data() on an undefined tensor");
-    EMBER_CHECK_ARG(dtype_ == dtype_of<T>(), "tensor is " << str() << ", accessed as "
-                                                          << dtype_name(dtype_of<T>()));
+    EMBER_CHECK_ARG(dtype_ == dtype_of<T>(),
+                    "tensor is " << str() << ", accessed as " << dtype_name(dtype_of<T>()));
     return static_cast<T*>(storage_->ptr);
   }
   template <class T>
@@ -133,7 +136,7 @@ class Tensor {
   Tensor to(DType dt) const;             // CPU dtype conversion (copy)
   Tensor to(Device dev) const;           // copy to another device (itself if already there)
   void zero_();
-  void copy_from(const Tensor& src);     // same shape, dtype and device
+  void copy_from(const Tensor& src);  // same shape, dtype and device
   bool shares_storage(const Tensor& o) const { return storage_ == o.storage_; }
 
  private:
@@ -160,9 +163,12 @@ Tensor Tensor::from(const Shape& s, std::initializer_list<T> v) {
 template <class F>
 decltype(auto) dispatch_float(DType dt, const char* op, F&& f) {
   switch (dt) {
-    case DType::kFloat32: return f(float{});
-    case DType::kFloat64: return f(double{});
-    default: break;
+    case DType::kFloat32:
+      return f(float{});
+    case DType::kFloat64:
+      return f(double{});
+    default:
+      break;
   }
   EMBER_CHECK_ARG(false, op << ": expected float32 or float64, got " << dtype_name(dt));
   return f(float{});  // unreachable

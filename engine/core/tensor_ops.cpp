@@ -8,12 +8,14 @@
 
 namespace ember {
 
-void add_inplace(Tensor& dst, const Tensor& src) { axpy_inplace(dst, 1.0, src); }
+void add_inplace(Tensor& dst, const Tensor& src) {
+  axpy_inplace(dst, 1.0, src);
+}
 
 void axpy_inplace(Tensor& dst, double a, const Tensor& x) {
   check_same_shape(dst, x, "axpy_inplace");
-  EMBER_CHECK_ARG(dst.device() == x.device(),
-                  "axpy_inplace: " << dst.str() << " and " << x.str() << " are on different devices");
+  EMBER_CHECK_ARG(dst.device() == x.device(), "axpy_inplace: " << dst.str() << " and " << x.str()
+                                                               << " are on different devices");
   const kern::Exec ex = kern::Exec::of(dst.device());
   dispatch_float(dst.dtype(), "axpy_inplace", [&](auto tag) {
     using T = decltype(tag);
@@ -32,7 +34,8 @@ void scale_inplace(Tensor& dst, double a) {
 double sum_squares(const Tensor& t) {
   const kern::Exec ex = kern::Exec::of(t.device());
   const int64_t scratch_n = kern::sum_squares_scratch(ex);
-  Tensor scratch = scratch_n > 0 ? Tensor::empty({scratch_n}, DType::kFloat64, t.device()) : Tensor();
+  Tensor scratch =
+      scratch_n > 0 ? Tensor::empty({scratch_n}, DType::kFloat64, t.device()) : Tensor();
   double* p = scratch.defined() ? scratch.data<double>() : nullptr;
   return dispatch_float(t.dtype(), "sum_squares", [&](auto tag) {
     using T = decltype(tag);
@@ -41,7 +44,8 @@ double sum_squares(const Tensor& t) {
 }
 
 double max_abs_diff(const Tensor& a_in, const Tensor& b_in) {
-  EMBER_CHECK_ARG(a_in.shape() == b_in.shape(), "max_abs_diff: " << a_in.str() << " vs " << b_in.str());
+  EMBER_CHECK_ARG(a_in.shape() == b_in.shape(),
+                  "max_abs_diff: " << a_in.str() << " vs " << b_in.str());
   const Tensor a = a_in.to(Device::cpu()), b = b_in.to(Device::cpu());
   double m = 0;
   for (int64_t i = 0, n = a.numel(); i < n; ++i) m = std::fmax(m, std::fabs(a.item(i) - b.item(i)));

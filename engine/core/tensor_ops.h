@@ -7,7 +7,7 @@
 
 namespace ember {
 
-void add_inplace(Tensor& dst, const Tensor& src);          // dst += src
+void add_inplace(Tensor& dst, const Tensor& src);           // dst += src
 void axpy_inplace(Tensor& dst, double a, const Tensor& x);  // dst += a * x
 void scale_inplace(Tensor& dst, double a);                  // dst *= a
 double sum_squares(const Tensor& t);                        // accumulated in double

@@ -69,9 +69,9 @@ int64_t sum_squares_scratch(const Exec& ex) {
   return n;
 }
 
-#define EMBER_INSTANTIATE(T)                                               \
-  template void axpy<T>(const Exec&, T*, T, const T*, int64_t);           \
-  template void scale<T>(const Exec&, T*, T, int64_t);                    \
+#define EMBER_INSTANTIATE(T)                                    \
+  template void axpy<T>(const Exec&, T*, T, const T*, int64_t); \
+  template void scale<T>(const Exec&, T*, T, int64_t);          \
   template double sum_squares<T>(const Exec&, const T*, int64_t, double*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)

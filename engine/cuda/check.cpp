@@ -9,7 +9,9 @@
 namespace ember::cuda {
 
 namespace {
-std::string where(const char* file, int line) { return std::string(file) + ":" + std::to_string(line); }
+std::string where(const char* file, int line) {
+  return std::string(file) + ":" + std::to_string(line);
+}
 }  // namespace
 
 void throw_cuda(cudaError_t e, const char* call, const char* file, int line) {
@@ -39,9 +41,9 @@ void log_cuda(cudaError_t e, const char* call, const char* file, int line) {
 
 void throw_launch(cudaError_t e, const char* kernel, const char* file, int line) {
   (void)cudaGetLastError();  // as in throw_cuda: the next launch check must not see it again
-  throw std::runtime_error(std::string("kernel launch of ") + kernel + " failed: " +
-                           cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ") at " +
-                           where(file, line));
+  throw std::runtime_error(std::string("kernel launch of ") + kernel +
+                           " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) +
+                           ") at " + where(file, line));
 }
 
 void check_launch(const char* op, const char* file, int line) {
@@ -52,9 +54,9 @@ void check_launch(const char* op, const char* file, int line) {
 #endif
   }
   if (e != cudaSuccess)
-    throw std::runtime_error(std::string("kernel launch of ") + op + " failed: " +
-                             cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ") at " +
-                             where(file, line));
+    throw std::runtime_error(std::string("kernel launch of ") + op +
+                             " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) +
+                             ") at " + where(file, line));
 }
 
 }  // namespace ember::cuda

@@ -20,24 +20,24 @@ void check_launch(const char* op, const char* file, int line);
 
 }  // namespace ember::cuda
 
-#define EMBER_CUDA_CHECK(call)                                                           \
-  do {                                                                                   \
-    cudaError_t ember_e_ = (call);                                                       \
+#define EMBER_CUDA_CHECK(call)                                                                   \
+  do {                                                                                           \
+    cudaError_t ember_e_ = (call);                                                               \
     if (ember_e_ != cudaSuccess) ::ember::cuda::throw_cuda(ember_e_, #call, __FILE__, __LINE__); \
   } while (0)
 
-#define EMBER_CUBLAS_CHECK(call)                                                                 \
-  do {                                                                                           \
-    cublasStatus_t ember_s_ = (call);                                                            \
-    if (ember_s_ != CUBLAS_STATUS_SUCCESS)                                                       \
-      ::ember::cuda::throw_cublas(ember_s_, #call, __FILE__, __LINE__);                          \
+#define EMBER_CUBLAS_CHECK(call)                                        \
+  do {                                                                  \
+    cublasStatus_t ember_s_ = (call);                                   \
+    if (ember_s_ != CUBLAS_STATUS_SUCCESS)                              \
+      ::ember::cuda::throw_cublas(ember_s_, #call, __FILE__, __LINE__); \
   } while (0)
 
-#define EMBER_CUDNN_CHECK(call)                                                                  \
-  do {                                                                                           \
-    cudnnStatus_t ember_s_ = (call);                                                             \
-    if (ember_s_ != CUDNN_STATUS_SUCCESS)                                                        \
-      ::ember::cuda::throw_cudnn(ember_s_, #call, __FILE__, __LINE__);                           \
+#define EMBER_CUDNN_CHECK(call)                                        \
+  do {                                                                 \
+    cudnnStatus_t ember_s_ = (call);                                   \
+    if (ember_s_ != CUDNN_STATUS_SUCCESS)                              \
+      ::ember::cuda::throw_cudnn(ember_s_, #call, __FILE__, __LINE__); \
   } while (0)
 
 #define EMBER_CUDA_CHECK_LOG(call) ::ember::cuda::log_cuda((call), #call, __FILE__, __LINE__)

@@ -8,8 +8,8 @@
 
 #include <cuda_runtime.h>
 
-#include "engine/cuda/launch.cuh"
 #include "engine/cuda/index.h"
+#include "engine/cuda/launch.cuh"
 
 #include <cstdint>
 
@@ -37,23 +37,31 @@ inline unsigned grid_for(int64_t n, int threads = kBlockThreads, int64_t max_blo
 // functions (expf, ...) in float, not the double ones through promotion.
 template <class T>
 __device__ __forceinline__ T dev_exp(T v) {
-  if constexpr (sizeof(T) == sizeof(float)) return expf(v);
-  else return exp(v);
+  if constexpr (sizeof(T) == sizeof(float))
+    return expf(v);
+  else
+    return exp(v);
 }
 template <class T>
 __device__ __forceinline__ T dev_log(T v) {
-  if constexpr (sizeof(T) == sizeof(float)) return logf(v);
-  else return log(v);
+  if constexpr (sizeof(T) == sizeof(float))
+    return logf(v);
+  else
+    return log(v);
 }
 template <class T>
 __device__ __forceinline__ T dev_log1p(T v) {
-  if constexpr (sizeof(T) == sizeof(float)) return log1pf(v);
-  else return log1p(v);
+  if constexpr (sizeof(T) == sizeof(float))
+    return log1pf(v);
+  else
+    return log1p(v);
 }
 template <class T>
 __device__ __forceinline__ T dev_tanh(T v) {
-  if constexpr (sizeof(T) == sizeof(float)) return tanhf(v);
-  else return tanh(v);
+  if constexpr (sizeof(T) == sizeof(float))
+    return tanhf(v);
+  else
+    return tanh(v);
 }
 
 __device__ __forceinline__ int64_t global_thread_index() {

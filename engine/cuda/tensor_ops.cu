@@ -1,7 +1,7 @@
 // Kernels for engine/cuda/tensor_ops.h.
 #include "engine/cuda/check.h"
-#include "engine/cuda/tensor_ops.h"
 #include "engine/cuda/common.cuh"
+#include "engine/cuda/tensor_ops.h"
 
 namespace ember::cuda {
 
@@ -54,7 +54,8 @@ void scale(T* dst, T a, int64_t n, cudaStream_t stream) {
 
 template <class T>
 void sum_squares(const T* x, int64_t n, double* partials, double* out, cudaStream_t stream) {
-  EMBER_LAUNCH(sum_squares_partial_kernel<T>, kSumSquaresBlocks, kThreads, 0, stream, x, n, partials);
+  EMBER_LAUNCH(sum_squares_partial_kernel<T>, kSumSquaresBlocks, kThreads, 0, stream, x, n,
+               partials);
   EMBER_CUDA_CHECK_LAUNCH("sum_squares_partial_kernel");
   EMBER_LAUNCH(sum_partials_kernel, 1, kThreads, 0, stream, partials, kSumSquaresBlocks, out);
   EMBER_CUDA_CHECK_LAUNCH("sum_partials_kernel");

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/data/dataset.h"
 #include "engine/core/tensor.h"
+#include "engine/data/dataset.h"
 
 namespace ember::data {
 

@@ -35,8 +35,8 @@ Dataset slice_rows(const Dataset& d, int64_t begin, int64_t end) {
 }
 
 void split_validation(const Dataset& all, double fraction, Dataset* train, Dataset* val) {
-  EMBER_CHECK_ARG(fraction >= 0 && fraction < 1, "validation_split " << fraction
-                                                     << " must be in [0, 1)");
+  EMBER_CHECK_ARG(fraction >= 0 && fraction < 1,
+                  "validation_split " << fraction << " must be in [0, 1)");
   // Keras: split_at = int(n * (1 - validation_split)); validation is rows [split_at, n).
   const int64_t n = all.size();
   const int64_t split_at = static_cast<int64_t>(std::floor(n * (1.0 - fraction)));
@@ -69,9 +69,9 @@ std::vector<int64_t> class_counts(const Tensor& labels, int64_t num_classes) {
   std::vector<int64_t> counts(num_classes, 0);
   const int32_t* y = labels.data<int32_t>();
   for (int64_t i = 0; i < labels.numel(); ++i) {
-    EMBER_CHECK_ARG(y[i] >= 0 && y[i] < num_classes,
-                    "label " << y[i] << " at row " << i << " is outside [0, " << num_classes
-                             << ")");
+    EMBER_CHECK_ARG(y[i] >= 0 && y[i] < num_classes, "label " << y[i] << " at row " << i
+                                                              << " is outside [0, " << num_classes
+                                                              << ")");
     ++counts[y[i]];
   }
   return counts;

@@ -22,8 +22,8 @@ struct Dataset {
 struct DataSplits {
   Dataset train, val, test;
   std::vector<std::pair<std::string, Dataset>> extra_tests;  // data.extra_tests: name, rows
-  std::vector<std::string> class_names;  // index = class id
-  std::vector<std::string> vocab;        // index = token id ("" for padding), may be empty
+  std::vector<std::string> class_names;                      // index = class id
+  std::vector<std::string> vocab;  // index = token id ("" for padding), may be empty
 };
 
 // Rows [begin, end) of d, copied.

@@ -54,13 +54,13 @@ Compression detect(std::string_view data, const std::string& source) {
 // is genuine)". Limits are shown in MiB when whole ones, else in bytes.
 [[noreturn]] void over_limit(const std::string& source, const char* verb, size_t limit,
                              const std::string& limit_name) {
-  const std::string amount = limit % (size_t{1} << 20) == 0
-                                 ? std::to_string(limit >> 20) + " MiB"
-                                 : std::to_string(limit) + " bytes";
+  const std::string amount = limit % (size_t{1} << 20) == 0 ? std::to_string(limit >> 20) + " MiB"
+                                                            : std::to_string(limit) + " bytes";
   throw Error(source + ": " + verb + " more than " + amount +
               (limit_name.empty() ? std::string()
-                                  : " (the limit, " + limit_name + "; raise it if the file is "
-                                                                   "genuine)"));
+                                  : " (the limit, " + limit_name +
+                                        "; raise it if the file is "
+                                        "genuine)"));
 }
 
 // The output buffer: filled in place by the decoder, grown by half when full, never past

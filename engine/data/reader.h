@@ -35,7 +35,7 @@ struct Table {
   std::vector<std::vector<std::string>> rows;  // every row has columns.size() fields
   std::vector<int64_t> line_numbers;           // 1-based line where each row starts
   int64_t skipped_rows = 0;
-  std::vector<int64_t> skipped_lines;          // first lines of the skipped rows (at most 20)
+  std::vector<int64_t> skipped_lines;  // first lines of the skipped rows (at most 20)
 
   // Index of a column given by header name or by number ("5" or 5). A header name wins over a
   // number ("5" is the column named 5 when there is one). Throws ember::Error listing the

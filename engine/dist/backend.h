@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "engine/dist/comm.h"
 #include "engine/core/tensor.h"
+#include "engine/dist/comm.h"
 
 namespace ember::dist {
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/graph.h"
 #include "engine/dist/comm.h"
 #include "engine/eval/evaluate.h"
-#include "engine/core/graph.h"
 
 namespace ember::dist {
 

@@ -7,9 +7,9 @@
 
 #include "engine/core/check.h"
 #include "engine/cuda/check.h"
+#include "engine/cuda/common.cuh"
 #include "engine/cuda/launch.cuh"
 #include "engine/dist/dp_kernels.h"
-#include "engine/cuda/common.cuh"
 
 namespace ember::dist {
 

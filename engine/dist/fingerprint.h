@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/dist/comm.h"
 #include "engine/core/tensor.h"
+#include "engine/dist/comm.h"
 
 namespace ember::dist {
 

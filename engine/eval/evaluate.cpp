@@ -59,8 +59,8 @@ void check_scores_finite(const Scores& s, const std::string& source) {
 }
 
 Evaluation evaluate_scores(const Scores& s, const Tensor& labels) {
-  EMBER_CHECK_ARG(labels.numel() == s.rows, "evaluate_scores: " << labels.numel()
-                                                << " labels for " << s.rows << " rows");
+  EMBER_CHECK_ARG(labels.numel() == s.rows,
+                  "evaluate_scores: " << labels.numel() << " labels for " << s.rows << " rows");
   std::vector<int32_t> y(labels.data<int32_t>(), labels.data<int32_t>() + labels.numel());
   Evaluation e;
   e.rows = s.rows;
@@ -80,8 +80,8 @@ std::string evaluation_json(const Evaluation& e, const std::vector<std::string>&
                             const std::vector<std::pair<std::string, double>>& extra) {
   using json = nlohmann::ordered_json;
   auto scores = [](const metrics::ClassScores& c) {
-    return json{{"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1},
-                {"support", c.support}};
+    return json{
+        {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
   };
   json j;
   j["rows"] = e.rows;

@@ -17,25 +17,26 @@ int64_t ConfusionMatrix::total() const {
 
 ConfusionMatrix confusion_matrix(const std::vector<int32_t>& y_true,
                                  const std::vector<int32_t>& y_pred, int64_t num_classes) {
-  EMBER_CHECK_ARG(y_true.size() == y_pred.size(), "confusion_matrix: " << y_true.size()
-                                                      << " labels but " << y_pred.size()
-                                                      << " predictions");
+  EMBER_CHECK_ARG(
+      y_true.size() == y_pred.size(),
+      "confusion_matrix: " << y_true.size() << " labels but " << y_pred.size() << " predictions");
   ConfusionMatrix cm;
   cm.num_classes = num_classes;
   cm.counts.assign(num_classes * num_classes, 0);
   for (size_t i = 0; i < y_true.size(); ++i) {
-    EMBER_CHECK_ARG(y_true[i] >= 0 && y_true[i] < num_classes && y_pred[i] >= 0 &&
-                        y_pred[i] < num_classes,
-                    "confusion_matrix: row " << i << " has label " << y_true[i]
-                                             << " / prediction " << y_pred[i] << ", outside [0, "
-                                             << num_classes << ")");
+    EMBER_CHECK_ARG(
+        y_true[i] >= 0 && y_true[i] < num_classes && y_pred[i] >= 0 && y_pred[i] < num_classes,
+        "confusion_matrix: row " << i << " has label " << y_true[i] << " / prediction " << y_pred[i]
+                                 << ", outside [0, " << num_classes << ")");
     ++cm.counts[y_true[i] * num_classes + y_pred[i]];
   }
   return cm;
 }
 
 namespace {
-double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+double ratio(double a, double b) {
+  return b > 0 ? a / b : 0.0;
+}
 }  // namespace
 
 Report classification_report(const ConfusionMatrix& cm) {
@@ -72,9 +73,9 @@ Report classification_report(const ConfusionMatrix& cm) {
 }
 
 std::string format_report(const Report& r, const std::vector<std::string>& names, int digits) {
-  EMBER_CHECK_ARG(names.size() == r.per_class.size(),
-                  "format_report: " << names.size() << " names for " << r.per_class.size()
-                                    << " classes");
+  EMBER_CHECK_ARG(
+      names.size() == r.per_class.size(),
+      "format_report: " << names.size() << " names for " << r.per_class.size() << " classes");
   size_t width = std::string("weighted avg").size();
   for (const auto& n : names) width = std::max(width, n.size());
   width = std::max(width, static_cast<size_t>(digits));
@@ -86,8 +87,7 @@ std::string format_report(const Report& r, const std::vector<std::string>& names
   out += buf;
   auto row = [&](const std::string& name, const ClassScores& s) {
     std::snprintf(buf, sizeof buf, "%*s  %9.*f %9.*f %9.*f %9lld\n", w, name.c_str(), digits,
-                  s.precision, digits, s.recall, digits, s.f1,
-                  static_cast<long long>(s.support));
+                  s.precision, digits, s.recall, digits, s.f1, static_cast<long long>(s.support));
     out += buf;
   };
   for (size_t c = 0; c < names.size(); ++c) row(names[c], r.per_class[c]);

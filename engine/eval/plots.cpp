@@ -37,12 +37,12 @@ std::string y_axis(double lo, double hi, const std::string& label) {
   const double ph = kH - kTop - kBottom;
   for (int i = 0; i <= 4; ++i) {
     const double v = lo + (hi - lo) * i / 4, y = kTop + ph * (1 - i / 4.0);
-    o << "<line x1=\"" << kLeft << "\" x2=\"" << kW - kRight << "\" y1=\"" << y << "\" y2=\""
-      << y << "\" stroke=\"#ddd\"/>\n<text x=\"" << kLeft - 6 << "\" y=\"" << y + 4
+    o << "<line x1=\"" << kLeft << "\" x2=\"" << kW - kRight << "\" y1=\"" << y << "\" y2=\"" << y
+      << "\" stroke=\"#ddd\"/>\n<text x=\"" << kLeft - 6 << "\" y=\"" << y + 4
       << "\" text-anchor=\"end\">" << num(v) << "</text>\n";
   }
-  o << "<text transform=\"translate(16," << kTop + ph / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
-    << xml_escape(label) << "</text>\n";
+  o << "<text transform=\"translate(16," << kTop + ph / 2
+    << ") rotate(-90)\" text-anchor=\"middle\">" << xml_escape(label) << "</text>\n";
   return o.str();
 }
 
@@ -59,11 +59,20 @@ std::string xml_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -90,7 +99,8 @@ std::string line_chart(const std::string& title, const std::string& y_label,
   for (size_t i = 0; i < n; ++i)
     o << "<text x=\"" << x_of(i) << "\" y=\"" << kH - kBottom + 16 << "\" text-anchor=\"middle\">"
       << i + 1 << "</text>\n";
-  o << "<text x=\"" << kLeft + pw / 2 << "\" y=\"" << kH - 12 << "\" text-anchor=\"middle\">epoch</text>\n";
+  o << "<text x=\"" << kLeft + pw / 2 << "\" y=\"" << kH - 12
+    << "\" text-anchor=\"middle\">epoch</text>\n";
   for (size_t k = 0; k < series.size(); ++k) {
     const char* color = kColors[k % 8];
     std::ostringstream pts;
@@ -105,9 +115,9 @@ std::string line_chart(const std::string& title, const std::string& y_label,
     o << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\" points=\""
       << pts.str() << "\"/>\n";
     const double ly = kTop + 16 * k + 8;
-    o << "<rect x=\"" << kW - kRight + 12 << "\" y=\"" << ly - 8 << "\" width=\"12\" height=\"4\" fill=\""
-      << color << "\"/><text x=\"" << kW - kRight + 30 << "\" y=\"" << ly << "\">"
-      << xml_escape(series[k].name) << "</text>\n";
+    o << "<rect x=\"" << kW - kRight + 12 << "\" y=\"" << ly - 8
+      << "\" width=\"12\" height=\"4\" fill=\"" << color << "\"/><text x=\"" << kW - kRight + 30
+      << "\" y=\"" << ly << "\">" << xml_escape(series[k].name) << "</text>\n";
   }
   o << "</svg>\n";
   return o.str();
@@ -135,8 +145,8 @@ std::string confusion_matrix_chart(const std::string& title, const metrics::Conf
       const double x = x0 + p * cell, y = y0 + t * cell;
       o << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << cell << "\" height=\"" << cell
         << "\" fill=\"" << fill << "\" stroke=\"white\"/>\n<text x=\"" << x + cell / 2 << "\" y=\""
-        << y + cell / 2 + 5 << "\" text-anchor=\"middle\" fill=\"" << (shade > 0.6 ? "white" : "black")
-        << "\">" << c << "</text>\n";
+        << y + cell / 2 + 5 << "\" text-anchor=\"middle\" fill=\""
+        << (shade > 0.6 ? "white" : "black") << "\">" << c << "</text>\n";
     }
     o << "<text x=\"" << x0 - 6 << "\" y=\"" << y0 + t * cell + cell / 2 + 4
       << "\" text-anchor=\"end\">" << xml_escape(names[t]) << "</text>\n";
@@ -154,12 +164,12 @@ std::string bar_chart(const std::string& title, const std::vector<std::string>& 
                       const std::vector<std::string>& series_names,
                       const std::vector<std::vector<double>>& values) {
   EMBER_CHECK_ARG(values.size() == groups.size(), "bar_chart: " << values.size()
-                                                      << " value rows for " << groups.size()
-                                                      << " groups");
+                                                                << " value rows for "
+                                                                << groups.size() << " groups");
   double hi = 0;
   for (const auto& row : values) {
-    EMBER_CHECK_ARG(row.size() == series_names.size(), "bar_chart: a row has " << row.size()
-                                                           << " values for "
+    EMBER_CHECK_ARG(row.size() == series_names.size(), "bar_chart: a row has "
+                                                           << row.size() << " values for "
                                                            << series_names.size() << " series");
     for (double v : row)
       if (std::isfinite(v)) hi = std::max(hi, v);
@@ -186,9 +196,10 @@ std::string bar_chart(const std::string& title, const std::vector<std::string>& 
       << "\" text-anchor=\"middle\">" << xml_escape(groups[g]) << "</text>\n";
   }
   for (size_t s = 0; s < series_names.size(); ++s)
-    o << "<rect x=\"" << kW - kRight + 12 << "\" y=\"" << kTop + 16 * s << "\" width=\"12\" height=\"10\" fill=\""
-      << kColors[s % 8] << "\"/><text x=\"" << kW - kRight + 30 << "\" y=\"" << kTop + 16 * s + 9
-      << "\">" << xml_escape(series_names[s]) << "</text>\n";
+    o << "<rect x=\"" << kW - kRight + 12 << "\" y=\"" << kTop + 16 * s
+      << "\" width=\"12\" height=\"10\" fill=\"" << kColors[s % 8] << "\"/><text x=\""
+      << kW - kRight + 30 << "\" y=\"" << kTop + 16 * s + 9 << "\">" << xml_escape(series_names[s])
+      << "</text>\n";
   o << "</svg>\n";
   return o.str();
 }

@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <utility>
 #include <nlohmann/json.hpp>
+#include <utility>
 
-#include "engine/eval/evaluate.h"
 #include "engine/data/sequence.h"
+#include "engine/eval/evaluate.h"
 #include "engine/parse/load_config.h"
 #include "layers/builder.h"
 
@@ -57,8 +57,9 @@ Bundle bundle_from_file(SafetensorsFile file, const std::string& path) {
   b.source = path;
   b.file = std::move(file);
   if (!b.file.checksummed)
-    b.warnings.push_back(path + " has no tensor checksums (written before Ember stored them, "
-                                "or by another tool): its weights cannot be verified");
+    b.warnings.push_back(path +
+                         " has no tensor checksums (written before Ember stored them, "
+                         "or by another tool): its weights cannot be verified");
   const auto& meta = b.file.metadata;
   auto get = [&](const char* key) -> const std::string& {
     auto it = meta.find(key);
@@ -87,8 +88,8 @@ Bundle bundle_from_file(SafetensorsFile file, const std::string& path) {
                          std::to_string(b.config.sequence.maxlen));
   b.maxlen = b.config.sequence.maxlen;
   if (meta.count("ember.tokenizer"))
-    b.tokenizer = std::make_unique<data::Tokenizer>(
-        data::Tokenizer::from_json(meta.at("ember.tokenizer")));
+    b.tokenizer =
+        std::make_unique<data::Tokenizer>(data::Tokenizer::from_json(meta.at("ember.tokenizer")));
 
   b.model = std::make_unique<Model>(build_model(b.config, DType::kFloat32));
   // One output unit is a binary model (2 classes); otherwise one unit per class.
@@ -96,8 +97,8 @@ Bundle bundle_from_file(SafetensorsFile file, const std::string& path) {
   const size_t classes = units == 1 ? 2 : static_cast<size_t>(units);
   if (b.class_names.size() != classes)
     bad_bundle(path, std::to_string(b.class_names.size()) + " class names, but the model has " +
-                         std::to_string(units) + " output unit" + (units == 1 ? "" : "s") +
-                         " (" + std::to_string(classes) + " classes)");
+                         std::to_string(units) + " output unit" + (units == 1 ? "" : "s") + " (" +
+                         std::to_string(classes) + " classes)");
   for (size_t i = 0; i < b.class_names.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (b.class_names[i] == b.class_names[j])
@@ -125,9 +126,9 @@ std::vector<Prediction> predict(Bundle& b, const std::vector<std::string>& texts
   }
   std::vector<Prediction> out;
   if (texts.empty()) return out;
-  Tensor tokens = pad_sequences(seqs, b.maxlen, b.config.sequence.padding,
-                                b.config.sequence.truncating,
-                                static_cast<int32_t>(b.config.sequence.value));
+  Tensor tokens =
+      pad_sequences(seqs, b.maxlen, b.config.sequence.padding, b.config.sequence.truncating,
+                    static_cast<int32_t>(b.config.sequence.value));
   Scores sc = model_scores(*b.model, tokens, b.config.train.loss.from_logits,
                            std::max<int64_t>(1, b.config.train.batch_size));
   check_scores_finite(sc, b.source.empty() ? std::string("the model") : b.source);

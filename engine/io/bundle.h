@@ -21,8 +21,8 @@ namespace ember {
 constexpr const char* kBundleFormat = "ember-bundle-1";
 
 struct BundleContents {
-  std::string config_text;               // the YAML the model was trained from
-  std::string config_name;               // for messages: "runs/x/config.yaml"
+  std::string config_text;                     // the YAML the model was trained from
+  std::string config_name;                     // for messages: "runs/x/config.yaml"
   const data::Tokenizer* tokenizer = nullptr;  // null for synthetic data (ids are the words)
   std::vector<std::string> clean_steps;
   std::vector<std::string> class_names;
@@ -44,8 +44,8 @@ struct Bundle {
   std::unique_ptr<data::Cleaner> cleaner;
   std::vector<std::string> class_names;
   int64_t maxlen = 0;
-  SafetensorsFile file;  // the raw tensors and metadata (checkpoint state lives here)
-  std::string source;    // where it was read from, for messages
+  SafetensorsFile file;               // the raw tensors and metadata (checkpoint state lives here)
+  std::string source;                 // where it was read from, for messages
   std::vector<std::string> warnings;  // for the user: e.g. a file without tensor checksums
 };
 // Also refuses class names that do not fit the model's output (one unit: 2 classes; else one

@@ -26,20 +26,29 @@ constexpr uint64_t kMaxHeader = 100u << 20;
 
 const char* st_dtype(DType d) {
   switch (d) {
-    case DType::kFloat32: return "F32";
-    case DType::kFloat64: return "F64";
-    case DType::kInt32: return "I32";
-    case DType::kUInt8: return "U8";
+    case DType::kFloat32:
+      return "F32";
+    case DType::kFloat64:
+      return "F64";
+    case DType::kInt32:
+      return "I32";
+    case DType::kUInt8:
+      return "U8";
   }
   return "?";
 }
 
 bool parse_dtype(const std::string& s, DType* d) {
-  if (s == "F32") *d = DType::kFloat32;
-  else if (s == "F64") *d = DType::kFloat64;
-  else if (s == "I32") *d = DType::kInt32;
-  else if (s == "U8") *d = DType::kUInt8;
-  else return false;
+  if (s == "F32")
+    *d = DType::kFloat32;
+  else if (s == "F64")
+    *d = DType::kFloat64;
+  else if (s == "I32")
+    *d = DType::kInt32;
+  else if (s == "U8")
+    *d = DType::kUInt8;
+  else
+    return false;
   return true;
 }
 
@@ -48,8 +57,7 @@ bool parse_dtype(const std::string& s, DType* d) {
 }
 
 uint32_t crc32_of(const void* data, size_t n) {
-  return static_cast<uint32_t>(
-      crc32_z(crc32_z(0, nullptr, 0), static_cast<const Bytef*>(data), n));
+  return static_cast<uint32_t>(crc32_z(crc32_z(0, nullptr, 0), static_cast<const Bytef*>(data), n));
 }
 
 std::string crc_hex(const Tensor& host) {
@@ -115,7 +123,8 @@ std::string serialize_safetensors(const std::vector<std::pair<std::string, Tenso
                     "safetensors: tensor name '" << name << "' is empty, reserved or repeated");
     json shape = json::array();
     for (int i = 0; i < t.ndim(); ++i) shape.push_back(t.size(i));
-    header[name] = {{"dtype", st_dtype(t.dtype())}, {"shape", shape},
+    header[name] = {{"dtype", st_dtype(t.dtype())},
+                    {"shape", shape},
                     {"data_offsets", {offset, offset + t.nbytes()}}};
     offset += t.nbytes();
   }
@@ -134,8 +143,8 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   // A temporary name no other writer uses: two processes (or threads) writing one file would
   // otherwise truncate each other's half-written temporary and one rename would find it gone.
   static std::atomic<uint64_t> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                          std::to_string(counter.fetch_add(1));
+  const std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw Error("cannot write " + tmp + ": is the directory writable?");
@@ -217,11 +226,21 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
       if (numel > (uint64_t{1} << 40)) bad(source, "entry '" + name + "' is implausibly large");
     }
     switch (v["shape"].size()) {
-      case 0: e.shape = Shape{}; break;
-      case 1: e.shape = Shape{d[0]}; break;
-      case 2: e.shape = Shape{d[0], d[1]}; break;
-      case 3: e.shape = Shape{d[0], d[1], d[2]}; break;
-      default: e.shape = Shape{d[0], d[1], d[2], d[3]}; break;
+      case 0:
+        e.shape = Shape{};
+        break;
+      case 1:
+        e.shape = Shape{d[0]};
+        break;
+      case 2:
+        e.shape = Shape{d[0], d[1]};
+        break;
+      case 3:
+        e.shape = Shape{d[0], d[1], d[2]};
+        break;
+      default:
+        e.shape = Shape{d[0], d[1], d[2], d[3]};
+        break;
     }
     const json& off = v["data_offsets"];
     if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())

@@ -26,9 +26,9 @@ constexpr const char* kChecksumKey = "ember.crc32";
 
 struct SafetensorsFile {
   std::vector<std::pair<std::string, Tensor>> tensors;  // in file order (sorted by offset)
-  std::map<std::string, std::string> metadata;  // "__metadata__" less ember.crc32
-  bool checksummed = false;                     // every tensor was verified by its CRC-32
-  const Tensor* find(const std::string& name) const;  // null when absent
+  std::map<std::string, std::string> metadata;          // "__metadata__" less ember.crc32
+  bool checksummed = false;                             // every tensor was verified by its CRC-32
+  const Tensor* find(const std::string& name) const;    // null when absent
 };
 
 // Serialises CPU tensors (copies CUDA ones to the host first). Names must be unique and

@@ -12,8 +12,8 @@
 #include <set>
 
 #include "engine/config/config_reader.h"
-#include "engine/parse/sections.h"
 #include "engine/data/clean.h"
+#include "engine/parse/sections.h"
 
 namespace ember::config_detail {
 namespace {
@@ -257,14 +257,13 @@ DataConfig parse_data(const Reader& r, const Entry& s) {
   d.loc = r.loc(s.where());
   d.labels_loc = d.loc;
   const std::vector<std::string> keys = {
-      "synthetic",   "train",       "test",   "test_split",  "validation", "validation_split",
-      "extra_tests", "labels",      "drop_labels", "clean",  "format",     "header",
-      "text_column", "label_column", "label", "filter",      "encoding",   "on_bad_row",
-      "max_file_mb"};
+      "synthetic",        "train",       "test",        "test_split",   "validation",
+      "validation_split", "extra_tests", "labels",      "drop_labels",  "clean",
+      "format",           "header",      "text_column", "label_column", "label",
+      "filter",           "encoding",    "on_bad_row",  "max_file_mb"};
   std::vector<Entry> all = r.entries(s.value, s.where(), s.path, keys, /*allow_null=*/false);
   const Entry *synthetic = nullptr, *train = nullptr, *test = nullptr, *test_split = nullptr,
-              *validation = nullptr, *validation_split = nullptr, *extra = nullptr,
-              *drop = nullptr;
+              *validation = nullptr, *validation_split = nullptr, *extra = nullptr, *drop = nullptr;
   Fields dflt;
   for (const Entry& e : all) {
     if (read_field(r, e, dflt)) continue;

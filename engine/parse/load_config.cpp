@@ -30,20 +30,27 @@ std::string utf8_str(const Reader& r, const Entry& e) {
 
 TokenizerConfig parse_tokenizer(const Reader& r, const Entry& s) {
   TokenizerConfig t;
-  for (const Entry& e : r.entries(s.value, s.where(), s.path,
-                                  {"num_words", "oov_token", "filters", "lower", "split",
-                                   "char_level"})) {
+  for (const Entry& e :
+       r.entries(s.value, s.where(), s.path,
+                 {"num_words", "oov_token", "filters", "lower", "split", "char_level"})) {
     if (e.key == "num_words") {
-      if (e.value.IsNull()) t.num_words.reset();
-      else t.num_words = r.positive_int(e);
+      if (e.value.IsNull())
+        t.num_words.reset();
+      else
+        t.num_words = r.positive_int(e);
     } else if (e.key == "oov_token") {
-      if (e.value.IsNull()) t.oov_token.reset();
-      else t.oov_token = utf8_str(r, e);
+      if (e.value.IsNull())
+        t.oov_token.reset();
+      else
+        t.oov_token = utf8_str(r, e);
     } else if (e.key == "filters") {
       t.filters = e.value.IsNull() ? std::string() : utf8_str(r, e);
-    } else if (e.key == "lower") t.lower = r.boolean(e);
-    else if (e.key == "split") t.split = utf8_str(r, e);
-    else if (e.key == "char_level") t.char_level = r.boolean(e);
+    } else if (e.key == "lower")
+      t.lower = r.boolean(e);
+    else if (e.key == "split")
+      t.split = utf8_str(r, e);
+    else if (e.key == "char_level")
+      t.char_level = r.boolean(e);
   }
   if (t.split.empty() && !t.char_level) r.fail(s.where(), s.path + ".split", "must not be empty");
   return t;
@@ -53,10 +60,14 @@ SequenceConfig parse_sequence(const Reader& r, const Entry& s) {
   SequenceConfig q;
   for (const Entry& e :
        r.entries(s.value, s.where(), s.path, {"maxlen", "padding", "truncating", "value"})) {
-    if (e.key == "maxlen") q.maxlen = r.positive_int(e);
-    else if (e.key == "padding") q.padding = r.choice(e, {"pre", "post"});
-    else if (e.key == "truncating") q.truncating = r.choice(e, {"pre", "post"});
-    else if (e.key == "value") q.value = r.integer(e, 0, INT32_MAX);  // a token id
+    if (e.key == "maxlen")
+      q.maxlen = r.positive_int(e);
+    else if (e.key == "padding")
+      q.padding = r.choice(e, {"pre", "post"});
+    else if (e.key == "truncating")
+      q.truncating = r.choice(e, {"pre", "post"});
+    else if (e.key == "value")
+      q.value = r.integer(e, 0, INT32_MAX);  // a token id
   }
   return q;
 }
@@ -69,35 +80,36 @@ Config parse_root(const Reader& r, const YAML::Node& root) {
   const Entry* model = nullptr;
   const Entry* sequence = nullptr;
   const Entry* data = nullptr;
-  std::vector<Entry> top = r.entries(root, start, "",
-                                     {"name", "seed", "data", "tokenizer", "sequence", "model",
-                                      "train"},
-                                     /*allow_null=*/false);
+  std::vector<Entry> top = r.entries(
+      root, start, "", {"name", "seed", "data", "tokenizer", "sequence", "model", "train"},
+      /*allow_null=*/false);
   for (const Entry& e : top) {
     if (e.key == "name") {
       c.name = r.str(e);
       if (c.name.empty()) r.fail(e, "must not be empty");
       // The default run directory is runs/<name>: one plain component, never a way out.
-      const bool control = std::any_of(c.name.begin(), c.name.end(), [](unsigned char ch) {
-        return ch < 0x20 || ch == 0x7f;
-      });
+      const bool control = std::any_of(c.name.begin(), c.name.end(),
+                                       [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; });
       if (c.name == "." || c.name == ".." || control ||
           c.name.find_first_of("/\\") != std::string::npos)
-        r.fail(e, "\"" + c.name + "\" cannot name a run directory (runs/<name>): use no '/', "
-                  "'\\' or control characters, and not '.' or '..'");
-    } else if (e.key == "seed") c.seed = static_cast<uint64_t>(r.integer(e, 0));
+        r.fail(e, "\"" + c.name +
+                      "\" cannot name a run directory (runs/<name>): use no '/', "
+                      "'\\' or control characters, and not '.' or '..'");
+    } else if (e.key == "seed")
+      c.seed = static_cast<uint64_t>(r.integer(e, 0));
     else if (e.key == "data") {
       data = &e;
       c.data = parse_data(r, e);
-    }
-    else if (e.key == "tokenizer") c.tokenizer = parse_tokenizer(r, e);
+    } else if (e.key == "tokenizer")
+      c.tokenizer = parse_tokenizer(r, e);
     else if (e.key == "sequence") {
       sequence = &e;
       c.sequence = parse_sequence(r, e);
     } else if (e.key == "model") {
       model = &e;
       c.model = parse_model(r, e);
-    } else if (e.key == "train") c.train = parse_train(r, e);
+    } else if (e.key == "train")
+      c.train = parse_train(r, e);
   }
   if (data && c.data.validation_split > 0 && c.train.validation_split > 0)
     r.fail(data->where(), "data.validation_split",

@@ -29,7 +29,8 @@ LayerConfig parse_layer(const Reader& r, const Entry& item) {
     const std::vector<std::string> known = layer_type_names();
     std::string msg = "unknown layer type '" + t.key + "'";
     std::string near = closest(t.key, known);
-    if (!near.empty()) msg += "; did you mean '" + near + "'?";
+    if (!near.empty())
+      msg += "; did you mean '" + near + "'?";
     else {
       msg += " (known: ";
       for (size_t i = 0; i < known.size(); ++i) msg += (i ? ", " : "") + known[i];

@@ -8,8 +8,8 @@
 #include <cctype>
 #include <regex>
 
-#include "engine/config/run_files.h"
 #include "engine/config/config_reader.h"
+#include "engine/config/run_files.h"
 #include "engine/parse/sections.h"
 
 namespace ember::config_detail {
@@ -35,12 +35,14 @@ LossConfig parse_loss(const Reader& r, const Entry& s) {
   bool has_name = false;
   for (const Entry& e : r.entries(s.value, s.where(), s.path, {"name", "from_logits"},
                                   /*allow_null=*/false)) {
-    if (e.key == "name") l.name = loss_of(e), has_name = true;
-    else l.from_logits = r.boolean(e);
+    if (e.key == "name")
+      l.name = loss_of(e), has_name = true;
+    else
+      l.from_logits = r.boolean(e);
   }
   if (!has_name)
-    r.fail(s.where(), s.path + ".name", "missing required value (" + names[0] + " or " +
-                                            names[1] + ")");
+    r.fail(s.where(), s.path + ".name",
+           "missing required value (" + names[0] + " or " + names[1] + ")");
   return l;
 }
 
@@ -56,11 +58,10 @@ OptimizerConfig parse_optimizer(const Reader& r, const Entry& s) {
     o.name = name_of(s);
     return o;
   }
-  std::vector<Entry> args =
-      r.entries(s.value, s.where(), s.path,
-                {"name", "learning_rate", "beta_1", "beta_2", "epsilon", "momentum", "nesterov",
-                 "clipnorm", "global_clipnorm"},
-                /*allow_null=*/false);
+  std::vector<Entry> args = r.entries(s.value, s.where(), s.path,
+                                      {"name", "learning_rate", "beta_1", "beta_2", "epsilon",
+                                       "momentum", "nesterov", "clipnorm", "global_clipnorm"},
+                                      /*allow_null=*/false);
   for (const Entry& e : args)
     if (e.key == "name") o.name = name_of(e);
   const std::vector<std::string> adam_only = {"beta_1", "beta_2", "epsilon"};
@@ -70,14 +71,22 @@ OptimizerConfig parse_optimizer(const Reader& r, const Entry& s) {
     if (std::find(wrong.begin(), wrong.end(), e.key) != wrong.end())
       r.fail(e.key_node.Mark(), e.path,
              "'" + e.key + "' is not an argument of the " + o.name + " optimizer");
-    if (e.key == "learning_rate") o.learning_rate = r.number(e, kPositive);
-    else if (e.key == "beta_1") o.beta_1 = r.number(e, kRate);
-    else if (e.key == "beta_2") o.beta_2 = r.number(e, kRate);
-    else if (e.key == "epsilon") o.epsilon = r.number(e, kPositive);
-    else if (e.key == "momentum") o.momentum = r.number(e, kMomentum);
-    else if (e.key == "nesterov") o.nesterov = r.boolean(e);
-    else if (e.key == "clipnorm") o.clipnorm = r.number(e, kPositive);
-    else if (e.key == "global_clipnorm") o.global_clipnorm = r.number(e, kPositive);
+    if (e.key == "learning_rate")
+      o.learning_rate = r.number(e, kPositive);
+    else if (e.key == "beta_1")
+      o.beta_1 = r.number(e, kRate);
+    else if (e.key == "beta_2")
+      o.beta_2 = r.number(e, kRate);
+    else if (e.key == "epsilon")
+      o.epsilon = r.number(e, kPositive);
+    else if (e.key == "momentum")
+      o.momentum = r.number(e, kMomentum);
+    else if (e.key == "nesterov")
+      o.nesterov = r.boolean(e);
+    else if (e.key == "clipnorm")
+      o.clipnorm = r.number(e, kPositive);
+    else if (e.key == "global_clipnorm")
+      o.global_clipnorm = r.number(e, kPositive);
   }
   if (o.clipnorm && o.global_clipnorm)
     r.fail(s.where(), s.path, "give either clipnorm or global_clipnorm, not both");
@@ -85,8 +94,17 @@ OptimizerConfig parse_optimizer(const Reader& r, const Entry& s) {
 }
 
 // How a callback argument is checked.
-enum class Arg { kMonitor, kMode, kCount, kNonNegative, kNumber, kNullableNumber, kFactor,
-                 kBool, kString };
+enum class Arg {
+  kMonitor,
+  kMode,
+  kCount,
+  kNonNegative,
+  kNumber,
+  kNullableNumber,
+  kFactor,
+  kBool,
+  kString
+};
 struct ArgSpec {
   const char* key;
   Arg kind;
@@ -100,21 +118,33 @@ struct CallbackSpec {
 const std::vector<CallbackSpec>& callback_specs() {
   static const std::vector<CallbackSpec> specs = {
       {"EarlyStopping",
-       {{"monitor", Arg::kMonitor}, {"min_delta", Arg::kNonNegative}, {"patience", Arg::kCount},
-        {"mode", Arg::kMode}, {"restore_best_weights", Arg::kBool},
-        {"baseline", Arg::kNullableNumber}, {"verbose", Arg::kCount}},
+       {{"monitor", Arg::kMonitor},
+        {"min_delta", Arg::kNonNegative},
+        {"patience", Arg::kCount},
+        {"mode", Arg::kMode},
+        {"restore_best_weights", Arg::kBool},
+        {"baseline", Arg::kNullableNumber},
+        {"verbose", Arg::kCount}},
        {}},
       {"ReduceLROnPlateau",
-       {{"monitor", Arg::kMonitor}, {"factor", Arg::kFactor}, {"patience", Arg::kCount},
-        {"min_delta", Arg::kNonNegative}, {"cooldown", Arg::kCount},
-        {"min_lr", Arg::kNonNegative}, {"mode", Arg::kMode}, {"verbose", Arg::kCount}},
+       {{"monitor", Arg::kMonitor},
+        {"factor", Arg::kFactor},
+        {"patience", Arg::kCount},
+        {"min_delta", Arg::kNonNegative},
+        {"cooldown", Arg::kCount},
+        {"min_lr", Arg::kNonNegative},
+        {"mode", Arg::kMode},
+        {"verbose", Arg::kCount}},
        {}},
       {"ModelCheckpoint",
-       {{"filepath", Arg::kString}, {"monitor", Arg::kMonitor}, {"save_best_only", Arg::kBool},
-        {"save_weights_only", Arg::kBool}, {"mode", Arg::kMode}, {"verbose", Arg::kCount}},
+       {{"filepath", Arg::kString},
+        {"monitor", Arg::kMonitor},
+        {"save_best_only", Arg::kBool},
+        {"save_weights_only", Arg::kBool},
+        {"mode", Arg::kMode},
+        {"verbose", Arg::kCount}},
        {"filepath"}},
-      {"StopAtThreshold", {{"monitor", Arg::kMonitor}, {"threshold", Arg::kNumber}},
-       {"threshold"}},
+      {"StopAtThreshold", {{"monitor", Arg::kMonitor}, {"threshold", Arg::kNumber}}, {"threshold"}},
   };
   return specs;
 }
@@ -148,17 +178,31 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
                })->kind;
     std::string v;
     switch (kind) {
-      case Arg::kMonitor: v = r.choice(e, kMonitors); break;
-      case Arg::kMode: v = r.choice(e, {"auto", "min", "max"}); break;
-      case Arg::kCount: v = std::to_string(r.integer(e, 0)); break;
-      case Arg::kNonNegative: r.number(e, kNonNegative), v = e.value.Scalar(); break;
-      case Arg::kNumber: r.number(e), v = e.value.Scalar(); break;
+      case Arg::kMonitor:
+        v = r.choice(e, kMonitors);
+        break;
+      case Arg::kMode:
+        v = r.choice(e, {"auto", "min", "max"});
+        break;
+      case Arg::kCount:
+        v = std::to_string(r.integer(e, 0));
+        break;
+      case Arg::kNonNegative:
+        r.number(e, kNonNegative), v = e.value.Scalar();
+        break;
+      case Arg::kNumber:
+        r.number(e), v = e.value.Scalar();
+        break;
       case Arg::kNullableNumber:
         if (e.value.IsNull()) continue;  // Keras's baseline=None: not stored
         r.number(e), v = e.value.Scalar();
         break;
-      case Arg::kFactor: r.number(e, kUnitOpen), v = e.value.Scalar(); break;
-      case Arg::kBool: v = r.boolean(e) ? "true" : "false"; break;
+      case Arg::kFactor:
+        r.number(e, kUnitOpen), v = e.value.Scalar();
+        break;
+      case Arg::kBool:
+        v = r.boolean(e) ? "true" : "false";
+        break;
       case Arg::kString:
         v = r.str(e);
         if (v.empty()) r.fail(e, "must not be empty");
@@ -203,17 +247,24 @@ void parse_class_weight(const Reader& r, const Entry& s, TrainConfig& t) {
 
 TrainConfig parse_train(const Reader& r, const Entry& s) {
   TrainConfig t;
-  for (const Entry& e : r.entries(s.value, s.where(), s.path,
-                                  {"loss", "optimizer", "epochs", "batch_size",
-                                   "validation_split", "shuffle", "bucket_by_length", "metrics",
-                                   "callbacks", "class_weight"})) {
-    if (e.key == "loss") t.loss = parse_loss(r, e);
-    else if (e.key == "optimizer") t.optimizer = parse_optimizer(r, e);
-    else if (e.key == "epochs") t.epochs = r.positive_int(e);
-    else if (e.key == "batch_size") t.batch_size = r.positive_int(e);
-    else if (e.key == "validation_split") t.validation_split = r.number(e, kRate);
-    else if (e.key == "shuffle") t.shuffle = r.boolean(e);
-    else if (e.key == "bucket_by_length") t.bucket_by_length = r.boolean(e);
+  for (const Entry& e :
+       r.entries(s.value, s.where(), s.path,
+                 {"loss", "optimizer", "epochs", "batch_size", "validation_split", "shuffle",
+                  "bucket_by_length", "metrics", "callbacks", "class_weight"})) {
+    if (e.key == "loss")
+      t.loss = parse_loss(r, e);
+    else if (e.key == "optimizer")
+      t.optimizer = parse_optimizer(r, e);
+    else if (e.key == "epochs")
+      t.epochs = r.positive_int(e);
+    else if (e.key == "batch_size")
+      t.batch_size = r.positive_int(e);
+    else if (e.key == "validation_split")
+      t.validation_split = r.number(e, kRate);
+    else if (e.key == "shuffle")
+      t.shuffle = r.boolean(e);
+    else if (e.key == "bucket_by_length")
+      t.bucket_by_length = r.boolean(e);
     else if (e.key == "metrics") {
       t.metrics.clear();
       if (e.value.IsNull()) continue;
@@ -221,7 +272,8 @@ TrainConfig parse_train(const Reader& r, const Entry& s) {
     } else if (e.key == "callbacks") {
       if (e.value.IsNull()) continue;
       for (const Entry& c : r.items(e)) t.callbacks.push_back(parse_callback(r, c));
-    } else if (e.key == "class_weight") parse_class_weight(r, e, t);
+    } else if (e.key == "class_weight")
+      parse_class_weight(r, e, t);
   }
   return t;
 }

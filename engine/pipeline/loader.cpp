@@ -12,11 +12,11 @@
 #include <filesystem>
 #include <set>
 
+#include "engine/core/regular_file.h"
 #include "engine/data/clean.h"
 #include "engine/data/reader.h"
-#include "engine/pipeline/splits.h"
-#include "engine/core/regular_file.h"
 #include "engine/data/sequence.h"
+#include "engine/pipeline/splits.h"
 
 namespace ember::data {
 
@@ -182,8 +182,13 @@ std::vector<SplitWork> named_splits(const DataConfig& d, LoadReport& rep, DataSp
   w.push_back({"validation", &d.validation, &rep.validation, &out.val, {}, {}, {}});
   for (size_t i = 0; i < d.extra_tests.size(); ++i) {
     rep.extra_tests[i].first = d.extra_tests[i].name;
-    w.push_back({"extra_tests." + d.extra_tests[i].name, &d.extra_tests[i].sources,
-                 &rep.extra_tests[i].second, &out.extra_tests[i].second, {}, {}, {}});
+    w.push_back({"extra_tests." + d.extra_tests[i].name,
+                 &d.extra_tests[i].sources,
+                 &rep.extra_tests[i].second,
+                 &out.extra_tests[i].second,
+                 {},
+                 {},
+                 {}});
   }
   return w;
 }
@@ -221,8 +226,7 @@ void hold_out(const Config& cfg, int64_t k, LoadReport& rep, std::vector<SplitWo
   }
   if (d.validation_split > 0) {
     detail::stratified_split(train, &splits[kValidation].split, d.validation_split, k, cfg.seed,
-                             kValidationSplitStream, d.loc, "data.validation_split",
-                             "validation");
+                             kValidationSplitStream, d.loc, "data.validation_split", "validation");
     rep.validation_from_split = true;
   }
 }

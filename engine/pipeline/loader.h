@@ -6,8 +6,9 @@
 // script fits on its training arrays and then calls fit(validation_split=...): the validation
 // rows are part of what the vocabulary is built from. data.validation_split is the other way:
 // a stratified split of the training rows (after test_split) taken BEFORE the fit, so the
-// vocabulary never sees them. data.extra_tests are read, cleaned and padded like data.test. The stratified split follows
-// scikit-learn's per-class counts and returns both parts in a seeded shuffled order.
+// vocabulary never sees them. data.extra_tests are read, cleaned and padded like data.test. The
+// stratified split follows scikit-learn's per-class counts and returns both parts in a seeded
+// shuffled order.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +18,8 @@
 #include <vector>
 
 #include "engine/config/config.h"
-#include "engine/data/tokenizer.h"
 #include "engine/data/dataset.h"
+#include "engine/data/tokenizer.h"
 
 namespace ember::data {
 
@@ -50,10 +51,10 @@ struct LoadReport {
   std::string data_dir;
   std::vector<FileReport> files;
   SplitReport train, validation, test;
-  bool test_from_split = false;       // test rows came from data.test_split
+  bool test_from_split = false;        // test rows came from data.test_split
   bool validation_from_split = false;  // validation rows came from data.validation_split
   std::vector<std::pair<std::string, SplitReport>> extra_tests;  // data.extra_tests, in order
-  Tokenizer tokenizer;                // fitted on the training texts
+  Tokenizer tokenizer;                                           // fitted on the training texts
   int64_t maxlen = 0;                 // the padded length (sequence.maxlen, or the longest text)
   std::vector<std::string> warnings;  // things the user should look at; loading went on
 };

@@ -82,7 +82,6 @@ LabelMap make_label_map(const DataConfig& d, const std::vector<Row>& train) {
   return m;
 }
 
-
 Split map_labels(std::vector<Row>& rows, const LabelMap& m, const char* split_name,
                  SplitReport* rep, std::map<std::string, Unknown>* unknown) {
   Split s;

@@ -14,8 +14,8 @@
 
 #include "engine/config/config.h"
 #include "engine/data/clean.h"
-#include "engine/pipeline/loader.h"
 #include "engine/data/tokenizer.h"
+#include "engine/pipeline/loader.h"
 
 namespace ember::data::detail {
 

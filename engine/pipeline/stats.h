@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "engine/config/config.h"
-#include "engine/pipeline/loader.h"
 #include "engine/data/dataset.h"
+#include "engine/pipeline/loader.h"
 
 namespace ember::data {
 

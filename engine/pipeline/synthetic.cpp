@@ -7,12 +7,12 @@
 namespace ember {
 
 namespace {
-const char* const kFillers[] = {"the",   "movie", "film", "was",  "is",   "plot",  "acting",
-                                "story", "a",     "very", "really", "this", "it",  "and",
-                                "of",    "to",    "in",   "with", "for",  "cast",  "ending",
-                                "scene", "music", "director", "quite", "so", "but", "at"};
-const char* const kPositive[] = {"good", "great", "excellent", "fine",
-                                 "nice", "superb", "lovely",   "brilliant"};
+const char* const kFillers[] = {"the",   "movie", "film",     "was",    "is",   "plot", "acting",
+                                "story", "a",     "very",     "really", "this", "it",   "and",
+                                "of",    "to",    "in",       "with",   "for",  "cast", "ending",
+                                "scene", "music", "director", "quite",  "so",   "but",  "at"};
+const char* const kPositive[] = {"good", "great",  "excellent", "fine",
+                                 "nice", "superb", "lovely",    "brilliant"};
 const char* const kNegative[] = {"bad",    "awful", "poor", "terrible",
                                  "boring", "dull",  "weak", "dreadful"};
 const char* const kNegators[] = {"not", "never"};
@@ -54,8 +54,8 @@ SyntheticText synthetic_text(uint64_t seed, uint64_t index, int64_t max_tokens) 
   for (auto& id : t.ids) id = kFirstFiller + static_cast<int32_t>(r.below(kNumFillers));
   const bool positive = r.next() & 1;
   t.negated = r.next() & 1;
-  const int32_t word = (positive ? kFirstPositive : kFirstNegative) +
-                       static_cast<int32_t>(r.below(kNumPolar));
+  const int32_t word =
+      (positive ? kFirstPositive : kFirstNegative) + static_cast<int32_t>(r.below(kNumPolar));
   const int32_t negator = kFirstNegator + static_cast<int32_t>(r.below(kNumNegators));
   int64_t pos, neg_pos;
   if (t.negated) {

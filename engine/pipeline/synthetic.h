@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "engine/config/config.h"
-#include "engine/data/tokenizer.h"
 #include "engine/data/dataset.h"
+#include "engine/data/tokenizer.h"
 
 namespace ember {
 

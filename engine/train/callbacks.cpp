@@ -23,7 +23,8 @@ bool lookup(const Logs& logs, const std::string& key, double* v) {
   return true;
 }
 
-void warn_missing(TrainControl& ctl, const char* who, const std::string& monitor, const Logs& logs) {
+void warn_missing(TrainControl& ctl, const char* who, const std::string& monitor,
+                  const Logs& logs) {
   if (!ctl.log) return;
   *ctl.log << who << ": metric '" << monitor << "' is not available (have:";
   for (const auto& [k, v] : logs) *ctl.log << ' ' << k;
@@ -124,7 +125,9 @@ void EarlyStopping::on_epoch_end(int64_t epoch, const Logs& logs, TrainControl& 
 }
 
 std::map<std::string, double> EarlyStopping::state() const {
-  return {{"wait", double(wait_)}, {"best", best_}, {"best_epoch", double(best_epoch_)},
+  return {{"wait", double(wait_)},
+          {"best", best_},
+          {"best_epoch", double(best_epoch_)},
           {"stopped_epoch", double(stopped_epoch_)}};
 }
 
@@ -178,7 +181,8 @@ void ReduceLROnPlateau::on_epoch_end(int64_t epoch, const Logs& logs, TrainContr
         ctl.set_lr(new_lr);
         if (verbose_ > 0 && ctl.log) {
           char buf[160];
-          std::snprintf(buf, sizeof buf, "Epoch %lld: ReduceLROnPlateau reducing learning rate to %g.\n",
+          std::snprintf(buf, sizeof buf,
+                        "Epoch %lld: ReduceLROnPlateau reducing learning rate to %g.\n",
                         static_cast<long long>(epoch + 1), new_lr);
           *ctl.log << buf;
         }
@@ -190,7 +194,8 @@ void ReduceLROnPlateau::on_epoch_end(int64_t epoch, const Logs& logs, TrainContr
 }
 
 std::map<std::string, double> ReduceLROnPlateau::state() const {
-  return {{"wait", double(wait_)}, {"cooldown_counter", double(cooldown_counter_)}, {"best", best_}};
+  return {
+      {"wait", double(wait_)}, {"cooldown_counter", double(cooldown_counter_)}, {"best", best_}};
 }
 
 void ReduceLROnPlateau::load_state(const std::map<std::string, double>& s) {
@@ -209,7 +214,9 @@ ModelCheckpoint::ModelCheckpoint(std::string filepath, std::string monitor, bool
       maximise_(monitor_maximises(monitor_, mode)),
       verbose_(verbose) {}
 
-void ModelCheckpoint::on_train_begin(TrainControl&) { best_ = maximise_ ? -kInf : kInf; }
+void ModelCheckpoint::on_train_begin(TrainControl&) {
+  best_ = maximise_ ? -kInf : kInf;
+}
 
 void ModelCheckpoint::load_state(const std::map<std::string, double>& s) {
   best_ = state_value(s, "best");
@@ -232,8 +239,8 @@ void ModelCheckpoint::on_epoch_end(int64_t epoch, const Logs& logs, TrainControl
     const bool better = maximise_ ? current > best_ : current < best_;
     if (!better) return;
     if (verbose_ > 0 && ctl.log)
-      *ctl.log << "Epoch " << epoch + 1 << ": " << monitor_ << " improved from " << best_
-               << " to " << current << ", saving model to " << path << "\n";
+      *ctl.log << "Epoch " << epoch + 1 << ": " << monitor_ << " improved from " << best_ << " to "
+               << current << ", saving model to " << path << "\n";
     best_ = current;
   } else if (verbose_ > 0 && ctl.log) {
     *ctl.log << "Epoch " << epoch + 1 << ": saving model to " << path << "\n";

@@ -25,10 +25,10 @@ struct TrainControl {
   bool stop_training = false;
   std::function<double()> get_lr;
   std::function<void(double)> set_lr;
-  std::function<std::vector<Tensor>()> get_weights;             // host copies
+  std::function<std::vector<Tensor>()> get_weights;  // host copies
   std::function<void(const std::vector<Tensor>&)> set_weights;
-  std::function<void(const std::string& path)> save;            // a checkpoint at `path`
-  std::ostream* log = nullptr;                                  // messages (verbose > 0)
+  std::function<void(const std::string& path)> save;  // a checkpoint at `path`
+  std::ostream* log = nullptr;                        // messages (verbose > 0)
 };
 
 class Callback {
@@ -102,8 +102,8 @@ class ModelCheckpoint : public Callback {
  public:
   // filepath may hold {epoch} or {epoch:04d} (1-based, as Keras formats it) and {monitor name}
   // such as {val_loss:.4f}.
-  ModelCheckpoint(std::string filepath, std::string monitor, bool save_best_only,
-                  std::string mode, int verbose);
+  ModelCheckpoint(std::string filepath, std::string monitor, bool save_best_only, std::string mode,
+                  int verbose);
   const char* name() const override { return "ModelCheckpoint"; }
   void on_train_begin(TrainControl& ctl) override;
   void on_epoch_end(int64_t epoch, const Logs& logs, TrainControl& ctl) override;

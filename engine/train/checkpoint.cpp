@@ -4,8 +4,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <stdexcept>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace ember {
 
@@ -32,9 +32,14 @@ std::map<std::string, double> decode_state(const json& j) {
 }
 
 json row_json(const EpochRow& r) {
-  return {{"epoch", r.epoch},       {"loss", r.loss},         {"accuracy", r.accuracy},
-          {"has_val", r.has_val},   {"val_loss", r.val_loss}, {"val_accuracy", r.val_accuracy},
-          {"learning_rate", r.learning_rate}, {"seconds", r.seconds}};
+  return {{"epoch", r.epoch},
+          {"loss", r.loss},
+          {"accuracy", r.accuracy},
+          {"has_val", r.has_val},
+          {"val_loss", r.val_loss},
+          {"val_accuracy", r.val_accuracy},
+          {"learning_rate", r.learning_rate},
+          {"seconds", r.seconds}};
 }
 
 EpochRow row_from(const json& j) {
@@ -66,11 +71,16 @@ void save_checkpoint(const std::string& path, Model& model, const BundleContents
   }
   json history = json::array();
   for (const EpochRow& r : pos.history) history.push_back(row_json(r));
-  json state = {{"epoch", pos.epoch},       {"batch", pos.batch},
-                {"step", pos.step},         {"loss_sum", pos.loss_sum},
-                {"acc_sum", pos.acc_sum},   {"seen", pos.seen},
-                {"epoch_seconds", pos.epoch_seconds}, {"history", history},
-                {"callbacks", cbs},         {"optimizer", optimizer.name()}};
+  json state = {{"epoch", pos.epoch},
+                {"batch", pos.batch},
+                {"step", pos.step},
+                {"loss_sum", pos.loss_sum},
+                {"acc_sum", pos.acc_sum},
+                {"seen", pos.seen},
+                {"epoch_seconds", pos.epoch_seconds},
+                {"history", history},
+                {"callbacks", cbs},
+                {"optimizer", optimizer.name()}};
   c.extra_metadata["ember.checkpoint"] = state.dump();
   save_bundle(path, model, c);
 }
@@ -85,8 +95,9 @@ RunPosition restore_checkpoint(const SafetensorsFile& f, const std::string& path
                                const std::vector<std::unique_ptr<Callback>>& callbacks) {
   auto it = f.metadata.find("ember.checkpoint");
   if (it == f.metadata.end())
-    throw Error(path + ": not a checkpoint (a bundle without run state); --resume needs a "
-                       "file written during training (last.ckpt, interrupted.ckpt)");
+    throw Error(path +
+                ": not a checkpoint (a bundle without run state); --resume needs a "
+                "file written during training (last.ckpt, interrupted.ckpt)");
   RunPosition pos;
   try {
     json s = json::parse(it->second);
@@ -133,8 +144,8 @@ RunPosition restore_checkpoint(const SafetensorsFile& f, const std::string& path
         if (w[k].shape() != params[k].second->value().shape() ||
             w[k].dtype() != params[k].second->value().dtype())
           throw Error(path + ": callback " + std::to_string(i) + "'s saved weight " +
-                      std::to_string(k) + " is " + w[k].str() + ", '" + params[k].first +
-                      "' is " + params[k].second->value().str());
+                      std::to_string(k) + " is " + w[k].str() + ", '" + params[k].first + "' is " +
+                      params[k].second->value().str());
       callbacks[i]->load_saved_weights(std::move(w));
     }
   } catch (const json::exception& e) {

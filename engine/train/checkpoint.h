@@ -16,7 +16,7 @@
 
 namespace ember {
 
-struct EpochRow {  // one line of history.csv
+struct EpochRow {     // one line of history.csv
   int64_t epoch = 0;  // 1-based
   double loss = 0, accuracy = 0;
   bool has_val = false;
@@ -26,12 +26,12 @@ struct EpochRow {  // one line of history.csv
 };
 
 struct RunPosition {
-  int64_t epoch = 0;          // the epoch in progress (0-based)
-  int64_t batch = 0;          // batches of it already done
-  uint64_t step = 0;          // global training step (the dropout stream's counter)
+  int64_t epoch = 0;  // the epoch in progress (0-based)
+  int64_t batch = 0;  // batches of it already done
+  uint64_t step = 0;  // global training step (the dropout stream's counter)
   double loss_sum = 0, acc_sum = 0;
-  int64_t seen = 0;           // rows of the epoch in progress
-  double epoch_seconds = 0;   // time spent on the epoch in progress before the stop
+  int64_t seen = 0;          // rows of the epoch in progress
+  double epoch_seconds = 0;  // time spent on the epoch in progress before the stop
   std::vector<EpochRow> history;
 };
 
@@ -46,8 +46,8 @@ void save_checkpoint(const std::string& path, Model& model, const BundleContents
 RunPosition load_checkpoint(const std::string& path, Model& model, Optimizer& optimizer,
                             const std::vector<std::unique_ptr<Callback>>& callbacks);
 // The same from a file already parsed; `source` names it in messages.
-RunPosition restore_checkpoint(const SafetensorsFile& file, const std::string& source,
-                               Model& model, Optimizer& optimizer,
+RunPosition restore_checkpoint(const SafetensorsFile& file, const std::string& source, Model& model,
+                               Optimizer& optimizer,
                                const std::vector<std::unique_ptr<Callback>>& callbacks);
 
 }  // namespace ember

@@ -19,10 +19,12 @@ std::string history_csv(const std::vector<EpochRow>& h) {
   s << std::setprecision(9);
   for (const EpochRow& e : h) {
     s << e.epoch << ',' << e.loss << ',' << e.accuracy << ',';
-    if (e.has_val) s << e.val_loss << ',' << e.val_accuracy;
-    else s << ',';
-    s << ',' << e.learning_rate << ',' << std::setprecision(4) << e.seconds
-      << std::setprecision(9) << '\n';
+    if (e.has_val)
+      s << e.val_loss << ',' << e.val_accuracy;
+    else
+      s << ',';
+    s << ',' << e.learning_rate << ',' << std::setprecision(4) << e.seconds << std::setprecision(9)
+      << '\n';
   }
   return s.str();
 }
@@ -31,7 +33,8 @@ void write_history(const std::string& run_dir, const std::vector<EpochRow>& h) {
   const fs::path dir(run_dir);
   write_file_atomically((dir / "history.csv").string(), history_csv(h));
   if (h.empty()) return;
-  plots::Series acc{"train", {}}, val_acc{"validation", {}}, loss{"train", {}}, val_loss{"validation", {}};
+  plots::Series acc{"train", {}}, val_acc{"validation", {}}, loss{"train", {}},
+      val_loss{"validation", {}};
   for (const EpochRow& e : h) {
     acc.values.push_back(e.accuracy);
     loss.values.push_back(e.loss);
@@ -44,7 +47,8 @@ void write_history(const std::string& run_dir, const std::vector<EpochRow>& h) {
     a.push_back(val_acc);
     l.push_back(val_loss);
   }
-  write_file_atomically((dir / "accuracy.svg").string(), plots::line_chart("Accuracy", "accuracy", a));
+  write_file_atomically((dir / "accuracy.svg").string(),
+                        plots::line_chart("Accuracy", "accuracy", a));
   write_file_atomically((dir / "loss.svg").string(), plots::line_chart("Loss", "loss", l));
 }
 
@@ -56,9 +60,9 @@ void write_evaluation(const std::string& run_dir, const std::string& split, cons
                         evaluation_json(e, names, {{"loss", loss}}) + "\n");
   write_file_atomically((dir / (stem + "classification_report.txt")).string(),
                         metrics::format_report(e.report, names, 4));
-  write_file_atomically((dir / (stem + "confusion_matrix.svg")).string(),
-                        plots::confusion_matrix_chart("Confusion matrix (" + split + ")",
-                                                      e.confusion, names));
+  write_file_atomically(
+      (dir / (stem + "confusion_matrix.svg")).string(),
+      plots::confusion_matrix_chart("Confusion matrix (" + split + ")", e.confusion, names));
 }
 
 void remove_stale_outputs(const std::string& run_dir, bool wrote_last_ckpt, bool resumed,
@@ -67,7 +71,8 @@ void remove_stale_outputs(const std::string& run_dir, bool wrote_last_ckpt, bool
   std::vector<fs::path> stale;
   for (fs::directory_iterator it(run_dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (is_split_file(name) || name == "model.ember" || (wrote_last_ckpt && name == "interrupted.ckpt") ||
+    if (is_split_file(name) || name == "model.ember" ||
+        (wrote_last_ckpt && name == "interrupted.ckpt") ||
         (!wrote_last_ckpt && !resumed && name == "last.ckpt") ||
         (history_empty && (name == "accuracy.svg" || name == "loss.svg")))
       stale.push_back(it->path());

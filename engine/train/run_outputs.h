@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "engine/config/run_files.h"  // is_run_file, which the run outputs reserve
-#include "engine/train/checkpoint.h"
 #include "engine/eval/evaluate.h"
+#include "engine/train/checkpoint.h"
 
 namespace ember {
 
@@ -19,7 +19,6 @@ void write_history(const std::string& run_dir, const std::vector<EpochRow>& hist
 // metrics.json, classification_report.txt, confusion_matrix.svg for one evaluated split.
 void write_evaluation(const std::string& run_dir, const std::string& split, const Evaluation& e,
                       const std::vector<std::string>& class_names, double loss);
-
 
 // Called once a run has written its first files into a directory that may hold an earlier
 // run's: removes what no longer describes the directory's run. The final model and every

@@ -9,16 +9,16 @@
 #include <ostream>
 #include <sstream>
 
+#include "engine/core/device.h"
+#include "engine/core/tensor_ops.h"
 #include "engine/dist/backend.h"
 #include "engine/dist/data_parallel.h"
-#include "engine/train/dist_job.h"
 #include "engine/dist/world.h"
 #include "engine/eval/evaluate.h"
+#include "engine/pipeline/synthetic.h"
+#include "engine/train/dist_job.h"
 #include "engine/train/run_lock.h"
 #include "engine/train/run_outputs.h"
-#include "engine/core/device.h"
-#include "engine/pipeline/synthetic.h"
-#include "engine/core/tensor_ops.h"
 #include "layers/builder.h"
 #include "layers/functional.h"
 
@@ -59,8 +59,9 @@ std::string data_summary(const DataSplits& d, const data::LoadReport& rep) {
   }
   int64_t bad = 0;
   for (const data::FileReport& f : rep.files) bad += f.skipped_rows;
-  if (dropped || bad) s << "; dropped " << dropped << " rows (labels, cleaning), skipped " << bad
-                        << " bad rows (ember data CONFIG shows details)";
+  if (dropped || bad)
+    s << "; dropped " << dropped << " rows (labels, cleaning), skipped " << bad
+      << " bad rows (ember data CONFIG shows details)";
   return s.str();
 }
 
@@ -148,8 +149,7 @@ DataSplits load_data(const Config& cfg, const std::string& data_dir, data::LoadR
   return s;
 }
 
-Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data,
-                 const TrainOptions& opts)
+Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data, const TrainOptions& opts)
     : cfg_(cfg), model_(model), opts_(opts) {
   num_classes_ = static_cast<int64_t>(data.class_names.size());
   EMBER_CHECK_ARG(num_classes_ >= 2, "the data has " << num_classes_ << " classes; need 2 or more");
@@ -283,8 +283,8 @@ TrainControl train_control(Optimizer& optimizer, const std::vector<ag::Var*>& pa
     return w;
   };
   ctl.set_weights = [&params](const std::vector<Tensor>& w) {
-    EMBER_CHECK(w.size() == params.size(), "set_weights: " << w.size() << " tensors for "
-                                                           << params.size() << " parameters");
+    EMBER_CHECK(w.size() == params.size(),
+                "set_weights: " << w.size() << " tensors for " << params.size() << " parameters");
     for (size_t i = 0; i < w.size(); ++i) params[i]->mutable_value().copy_from(w[i]);
   };
   return ctl;

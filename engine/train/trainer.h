@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/train/callbacks.h"
-#include "engine/train/checkpoint.h"
 #include "engine/config/config.h"
-#include "engine/pipeline/loader.h"
 #include "engine/data/dataset.h"
 #include "engine/eval/evaluate.h"
+#include "engine/pipeline/loader.h"
+#include "engine/train/callbacks.h"
+#include "engine/train/checkpoint.h"
 #include "layers/model.h"
 #include "optim/optimizer.h"
 
@@ -38,13 +38,13 @@ struct TrainOptions {
   std::string out_dir;          // run directory; "" = runs/<config name>
   std::string data_dir;         // data directory; "" = $EMBER_DATA, else ./data
   std::optional<int64_t> epochs;
-  int64_t limit = 0;            // > 0: train on the first `limit` rows only; 0: all
+  int64_t limit = 0;  // > 0: train on the first `limit` rows only; 0: all
   // Stop once this many steps of the whole run (resumed runs included) are done; -1: no
   // limit; 0: train nothing (`ember train --max-steps 0` writes the initialised bundle).
   int64_t max_steps = -1;
   bool write_run_dir = true;
-  std::string resume;           // a checkpoint to continue from
-  int progress = -1;            // 1: progress bar, 0: one line per epoch, -1: bar on a terminal
+  std::string resume;  // a checkpoint to continue from
+  int progress = -1;   // 1: progress bar, 0: one line per epoch, -1: bar on a terminal
   // Data parallelism (engine/dist): this process is one rank of a job. The trainer then takes
   // its rows of every global batch, sums gradients over the ranks, and only rank 0 writes.
   // train_from_config sets it when mpirun started the process; null: a job of one.
@@ -61,8 +61,8 @@ struct TrainResult {
   std::vector<EpochRow> history;
   std::vector<double> step_losses;  // every training step of this process, in order
   std::string run_dir;
-  bool interrupted = false;         // Ctrl-C: a checkpoint was written, see checkpoint
-  std::string checkpoint;           // the last checkpoint written ("" if none)
+  bool interrupted = false;  // Ctrl-C: a checkpoint was written, see checkpoint
+  std::string checkpoint;    // the last checkpoint written ("" if none)
 };
 
 // Set by the CLI's SIGINT/SIGTERM/SIGHUP handler; the trainer checks it after every step,
@@ -102,9 +102,9 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<std::unique_ptr<Callback>> callbacks_;
   BundleContents contents_;
-  std::unique_ptr<RunLock> lock_;  // held from fit() until the trainer is destroyed
+  std::unique_ptr<RunLock> lock_;           // held from fit() until the trainer is destroyed
   std::unique_ptr<dist::DataParallel> dp_;  // set when opts.comm has several ranks
-  std::vector<double> class_weight_;  // empty: none
+  std::vector<double> class_weight_;        // empty: none
   bool from_logits_;
   bool binary_;
 };

@@ -39,7 +39,8 @@ void draw_progress(std::ostream& log, int64_t done, int64_t total, double second
   std::string bar(static_cast<size_t>(filled), '=');
   if (filled < kWidth) bar += '>' + std::string(static_cast<size_t>(kWidth - filled - 1), '.');
   char line[256];
-  std::snprintf(line, sizeof line, "\r%lld/%lld [%s] - %.0fs %.0fms/step - loss: %.4f - accuracy: %.4f",
+  std::snprintf(line, sizeof line,
+                "\r%lld/%lld [%s] - %.0fs %.0fms/step - loss: %.4f - accuracy: %.4f",
                 static_cast<long long>(done), static_cast<long long>(total), bar.c_str(), seconds,
                 done ? 1000.0 * seconds / done : 0.0, loss, acc);
   log << line << std::flush;
@@ -117,7 +118,7 @@ class FitRun {
   const bool bar_;
   TrainControl ctl_;
   RunPosition pos_;
-  bool published_ = false;    // write_run_files has run once
+  bool published_ = false;  // write_run_files has run once
   bool stop_ = false;
   bool stop_agreed_ = false;  // data parallel: some rank was interrupted
   std::vector<PendingStep> pending_;
@@ -128,7 +129,7 @@ class FitRun {
 FitRun::FitRun(Trainer& t, std::ostream& log)
     : t_(t),
       log_(log),
-      run_dir_(!t.opts_.write_run_dir ? fs::path()
+      run_dir_(!t.opts_.write_run_dir    ? fs::path()
                : t.opts_.out_dir.empty() ? fs::path("runs") / t.cfg_.name
                                          : fs::path(t.opts_.out_dir)),
       epochs_(t.opts_.epochs.value_or(t.cfg_.train.epochs)),
@@ -182,8 +183,9 @@ void FitRun::open_run_dir() {
   if (!t_.opts_.write_run_dir) return;
   std::error_code ec;
   fs::create_directories(run_dir_, ec);
-  if (ec) throw Error("cannot create run directory " + run_dir_.string() + ": " + ec.message() +
-                      " (pass --out DIR with a writable DIR)");
+  if (ec)
+    throw Error("cannot create run directory " + run_dir_.string() + ": " + ec.message() +
+                " (pass --out DIR with a writable DIR)");
   // Also fails before training, not after an hour of it, if nothing can be written there.
   t_.lock_ = std::make_unique<RunLock>(run_dir_.string());
   result_.run_dir = run_dir_.string();
@@ -263,8 +265,8 @@ void FitRun::train_step(const data::Batch& b, int64_t epoch) {
   if (batch.size() > 0) {  // a rank may hold no row of a small last batch
     LayerIO out = t_.model_.forward(batch.tokens, ctx);
     loss = t_.batch_loss(out, batch);
-    counts = fn::accuracy_counts(out.x.value(), batch.labels, Trainer::step_mask(out),
-                                 t_.from_logits_);
+    counts =
+        fn::accuracy_counts(out.x.value(), batch.labels, Trainer::step_mask(out), t_.from_logits_);
   }
   bool draw =
       bar_ && std::chrono::steady_clock::now() - last_draw_ > std::chrono::milliseconds(200);
@@ -278,8 +280,7 @@ void FitRun::train_step(const data::Batch& b, int64_t epoch) {
   if (t_.dp_) {
     // Every rank now gets the global batch's gradients. Steps are read at the same steps on
     // every rank (never for a progress draw), so that all see a stop together.
-    pending_.push_back({Tensor(), Tensor(), n, static_cast<int64_t>(pos_.step), pos_.batch,
-                        epoch,
+    pending_.push_back({Tensor(), Tensor(), n, static_cast<int64_t>(pos_.step), pos_.batch, epoch,
                         t_.dp_->reduce_step(params_, loss.defined() ? loss.value() : Tensor(),
                                             counts, interrupt_requested().load(), pos_.step)});
     if (pending_.size() >= read_every_) read_steps();
@@ -300,8 +301,8 @@ void FitRun::interrupted(int64_t epoch) {
   pos_.epoch_seconds = elapsed();
   write_run_files("interrupted.ckpt");
   if (bar_) log_ << '\n';
-  log_ << "ember: interrupted at epoch " << epoch + 1 << ", batch " << pos_.batch
-       << "; checkpoint " << result_.checkpoint << " (continue with --resume)" << std::endl;
+  log_ << "ember: interrupted at epoch " << epoch + 1 << ", batch " << pos_.batch << "; checkpoint "
+       << result_.checkpoint << " (continue with --resume)" << std::endl;
   result_.interrupted = true;
 }
 
@@ -329,10 +330,10 @@ bool FitRun::run_epoch(int64_t epoch) {
 
 void FitRun::log_epoch(const EpochRow& e) const {
   char line[256];
-  int len = std::snprintf(line, sizeof line,
-                          "Epoch %lld/%lld - %.1fs - loss: %.4f - accuracy: %.4f",
-                          static_cast<long long>(e.epoch), static_cast<long long>(epochs_),
-                          e.seconds, e.loss, e.accuracy);
+  int len =
+      std::snprintf(line, sizeof line, "Epoch %lld/%lld - %.1fs - loss: %.4f - accuracy: %.4f",
+                    static_cast<long long>(e.epoch), static_cast<long long>(epochs_), e.seconds,
+                    e.loss, e.accuracy);
   if (e.has_val)
     std::snprintf(line + len, sizeof line - len, " - val_loss: %.4f - val_accuracy: %.4f",
                   e.val_loss, e.val_accuracy);
@@ -393,6 +394,8 @@ TrainResult FitRun::run() {
   return std::move(result_);
 }
 
-TrainResult Trainer::fit(std::ostream& log) { return FitRun(*this, log).run(); }
+TrainResult Trainer::fit(std::ostream& log) {
+  return FitRun(*this, log).run();
+}
 
 }  // namespace ember

@@ -46,8 +46,10 @@ CudnnLstmPlan cudnn_lstm_plan(const LstmConfig& cfg, const uint8_t* host_mask) {
       } else {
         row = cfg.zero_output_for_mask ? -1 : last;
       }
-      if (cfg.return_sequences) p.out_map[b * nt + out_pos(cfg, s)] = row;
-      else if (s == nt - 1) p.out_map[b] = row;
+      if (cfg.return_sequences)
+        p.out_map[b * nt + out_pos(cfg, s)] = row;
+      else if (s == nt - 1)
+        p.out_map[b] = row;
     }
   }
   p.lengths.resize(static_cast<size_t>(nb));
@@ -202,11 +204,11 @@ struct CudnnLstmSaved {
   RnnDesc rnn;
   RnnDataDesc x_desc, y_desc;
   TensorDesc h_desc;
-  Tensor maps;          // int32 [lengths B | x_map B*L | out_map B*P] on the device
-  Tensor weights;       // uint8: cuDNN's weight space as the forward used it
-  Tensor reserve;       // uint8: cuDNN's reserve space
-  Tensor y;             // [B, L, H] cuDNN's output
-  Tensor x_scale;       // [B, C] input dropout factor, or undefined
+  Tensor maps;     // int32 [lengths B | x_map B*L | out_map B*P] on the device
+  Tensor weights;  // uint8: cuDNN's weight space as the forward used it
+  Tensor reserve;  // uint8: cuDNN's reserve space
+  Tensor y;        // [B, L, H] cuDNN's output
+  Tensor x_scale;  // [B, C] input dropout factor, or undefined
   size_t work_bytes = 0, reserve_bytes = 0;
   CudnnGateBlocks mat[2]{}, bias[2]{};  // input / recurrent matrices, their biases
 };
@@ -222,8 +224,8 @@ void describe(CudnnLstmSaved& s, cudnnDropoutDescriptor_t dropout) {
   // float: FMA only, so no TF32 on Ampere and later; parity is checked at float32 tolerance.
   const cudnnMathType_t math = std::is_same_v<T, float> ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
   EMBER_CUDNN_CHECK(cudnnSetRNNDescriptor_v8(
-      s.rnn.get(), CUDNN_RNN_ALGO_STANDARD, CUDNN_LSTM, CUDNN_RNN_DOUBLE_BIAS,
-      CUDNN_UNIDIRECTIONAL, CUDNN_LINEAR_INPUT, dt, dt, math, nc, nh, /*projSize=*/nh,
+      s.rnn.get(), CUDNN_RNN_ALGO_STANDARD, CUDNN_LSTM, CUDNN_RNN_DOUBLE_BIAS, CUDNN_UNIDIRECTIONAL,
+      CUDNN_LINEAR_INPUT, dt, dt, math, nc, nh, /*projSize=*/nh,
       /*numLayers=*/1, dropout, CUDNN_RNN_PADDED_IO_ENABLED));
   T pad = T(0);
   EMBER_CUDNN_CHECK(cudnnSetRNNDataDescriptor(s.x_desc.get(), dt,
@@ -254,8 +256,8 @@ void locate_weights(CudnnLstmSaved& s, cudnnHandle_t handle, const void* space, 
     EMBER_CUDNN_CHECK(cudnnGetTensorNdDescriptor(m_desc.get(), 3, &got_dt, &nd, dims, strides));
     EMBER_CHECK(nd == 3 && dims[0] == 1 && dims[1] == nh && dims[2] == nk,
                 "cuDNN LSTM matrix " << id << ": expected dims {1, " << nh << ", " << nk
-                                     << "}, got {" << dims[0] << ", " << dims[1] << ", "
-                                     << dims[2] << "} (nbDims " << nd << ")");
+                                     << "}, got {" << dims[0] << ", " << dims[1] << ", " << dims[2]
+                                     << "} (nbDims " << nd << ")");
     CudnnGateBlocks& m = s.mat[id / 4];
     m.offset[id % 4] = (static_cast<const char*>(m_addr) - static_cast<const char*>(space)) /
                        static_cast<int64_t>(sizeof(T));
@@ -296,8 +298,8 @@ const T* cudnn_input(const CudnnLstmSaved& s, const T* x, const Tensor& x_scale,
   }
   if (s.identity_x) return src;
   temps.push_back(Tensor::empty(Shape{cfg.batch, s.max_len, cfg.input}, dtype_of<T>(), dev));
-  gather_time_rows<T>(src, cfg.steps, s.maps.data<int32_t>() + cfg.batch,
-                      temps.back().data<T>(), cfg.batch, s.max_len, cfg.input, st);
+  gather_time_rows<T>(src, cfg.steps, s.maps.data<int32_t>() + cfg.batch, temps.back().data<T>(),
+                      cfg.batch, s.max_len, cfg.input, st);
   return temps.back().data<T>();
 }
 
@@ -323,9 +325,10 @@ std::shared_ptr<CudnnLstmSaved> cudnn_lstm_forward(const LstmConfig& cfg, const 
   EMBER_CHECK_ARG(why.empty(), "lstm: implementation 'cudnn' cannot honour " << why);
   EMBER_CHECK_ARG(x && kernel && recurrent_kernel && out,
                   "lstm (cuDNN): x, kernel, recurrent_kernel and out are required");
-  EMBER_CHECK_ARG(cfg.batch * std::max<int64_t>(cfg.steps, 1) *
-                          std::max(cfg.input, 4 * cfg.hidden) < (int64_t{1} << 31),
-                  "lstm (cuDNN): B*T*max(C,4H) must stay below 2^31");
+  EMBER_CHECK_ARG(
+      cfg.batch * std::max<int64_t>(cfg.steps, 1) * std::max(cfg.input, 4 * cfg.hidden) <
+          (int64_t{1} << 31),
+      "lstm (cuDNN): B*T*max(C,4H) must stay below 2^31");
   check_run(run);
   const int64_t nb = cfg.batch, nt = cfg.steps, nc = cfg.input, nh = cfg.hidden;
   const DType dt = dtype_of<T>();
@@ -338,8 +341,8 @@ std::shared_ptr<CudnnLstmSaved> cudnn_lstm_forward(const LstmConfig& cfg, const 
   std::vector<uint8_t> host_mask;
   if (mask) {
     host_mask.resize(static_cast<size_t>(nb * nt));
-    EMBER_CUDA_CHECK(cudaMemcpyAsync(host_mask.data(), mask, host_mask.size(),
-                                     cudaMemcpyDeviceToHost, st));
+    EMBER_CUDA_CHECK(
+        cudaMemcpyAsync(host_mask.data(), mask, host_mask.size(), cudaMemcpyDeviceToHost, st));
     EMBER_CUDA_CHECK(cudaStreamSynchronize(st));
   }
   const CudnnLstmPlan plan = cudnn_lstm_plan(cfg, mask ? host_mask.data() : nullptr);
@@ -359,8 +362,8 @@ std::shared_ptr<CudnnLstmSaved> cudnn_lstm_forward(const LstmConfig& cfg, const 
   s->lengths = plan.lengths;
   s->maps = Tensor::empty(Shape{static_cast<int64_t>(maps.size())}, DType::kInt32, dev);
   // Pageable source: the call returns once the bytes are staged, so `maps` may then go.
-  EMBER_CUDA_CHECK(cudaMemcpyAsync(s->maps.raw(), maps.data(), s->maps.nbytes(),
-                                   cudaMemcpyHostToDevice, st));
+  EMBER_CUDA_CHECK(
+      cudaMemcpyAsync(s->maps.raw(), maps.data(), s->maps.nbytes(), cudaMemcpyHostToDevice, st));
   const int32_t* dev_lengths = s->maps.data<int32_t>();
   const int32_t* out_map = dev_lengths + nb + nb * plan.max_len;
   describe<T>(*s, dnn.dropout);
@@ -394,14 +397,15 @@ std::shared_ptr<CudnnLstmSaved> cudnn_lstm_forward(const LstmConfig& cfg, const 
   temps.push_back(Tensor::empty(Shape{static_cast<int64_t>(std::max<size_t>(s->work_bytes, 1))},
                                 DType::kUInt8, dev));
   void* work = temps.back().raw();
-  if (save) s->reserve = Tensor::empty(Shape{static_cast<int64_t>(std::max<size_t>(reserve_bytes, 1))},
-                                       DType::kUInt8, dev);
+  if (save)
+    s->reserve = Tensor::empty(Shape{static_cast<int64_t>(std::max<size_t>(reserve_bytes, 1))},
+                               DType::kUInt8, dev);
   s->y = Tensor::empty(Shape{nb, plan.max_len, nh}, dt, dev);
-  EMBER_CUDNN_CHECK(cudnnRNNForward(
-      dnn.handle, s->rnn.get(), mode, dev_lengths, s->x_desc.get(), xp, s->y_desc.get(),
-      s->y.raw(), s->h_desc.get(), nullptr, nullptr, s->h_desc.get(), nullptr, nullptr, w_bytes,
-      s->weights.raw(), s->work_bytes, work, save ? reserve_bytes : 0,
-      save ? s->reserve.raw() : nullptr));
+  EMBER_CUDNN_CHECK(cudnnRNNForward(dnn.handle, s->rnn.get(), mode, dev_lengths, s->x_desc.get(),
+                                    xp, s->y_desc.get(), s->y.raw(), s->h_desc.get(), nullptr,
+                                    nullptr, s->h_desc.get(), nullptr, nullptr, w_bytes,
+                                    s->weights.raw(), s->work_bytes, work, save ? reserve_bytes : 0,
+                                    save ? s->reserve.raw() : nullptr));
 
   // Keras outputs: each position repeats the cuDNN row out_map names (or is 0).
   gather_time_rows<T>(s->y.data<T>(), plan.max_len, out_map, out, nb, plan.positions, nh, st);
@@ -419,8 +423,8 @@ std::shared_ptr<CudnnLstmSaved> cudnn_lstm_forward(const LstmConfig& cfg, const 
 }
 
 template <class T>
-void cudnn_lstm_backward(const LstmConfig& cfg, const T* x, const CudnnLstmSaved& s,
-                         const T* d_out, T* d_x, T* d_kernel, T* d_recurrent_kernel, T* d_bias,
+void cudnn_lstm_backward(const LstmConfig& cfg, const T* x, const CudnnLstmSaved& s, const T* d_out,
+                         T* d_x, T* d_kernel, T* d_recurrent_kernel, T* d_bias,
                          const LstmRun& run) {
   if (!d_x && !d_kernel && !d_recurrent_kernel && !d_bias) return;
   EMBER_CHECK_ARG(s.dtype == dtype_of<T>() && s.device == run.device,
@@ -456,17 +460,17 @@ void cudnn_lstm_backward(const LstmConfig& cfg, const T* x, const CudnnLstmSaved
   // Backward data must run before backward weights (it leaves its results in the reserve).
   EMBER_CUDNN_CHECK(cudnnRNNBackwardData_v8(
       dnn.handle, s.rnn.get(), dev_lengths, s.y_desc.get(), s.y.raw(), dy, s.x_desc.get(), dxp,
-      s.h_desc.get(), nullptr, nullptr, nullptr, s.h_desc.get(), nullptr, nullptr, nullptr,
-      w_bytes, s.weights.raw(), s.work_bytes, work, reserve_bytes, reserve));
+      s.h_desc.get(), nullptr, nullptr, nullptr, s.h_desc.get(), nullptr, nullptr, nullptr, w_bytes,
+      s.weights.raw(), s.work_bytes, work, reserve_bytes, reserve));
   if (d_kernel || d_recurrent_kernel || d_bias) {
     const T* xp = cudnn_input<T>(s, x, s.x_scale, temps, st);
     temps.push_back(Tensor::empty(Shape{static_cast<int64_t>(w_bytes)}, DType::kUInt8, dev));
     T* dw = static_cast<T*>(temps.back().raw());
     EMBER_CUDA_CHECK(cudaMemsetAsync(dw, 0, w_bytes, st));
-    EMBER_CUDNN_CHECK(cudnnRNNBackwardWeights_v8(
-        dnn.handle, s.rnn.get(), CUDNN_WGRAD_MODE_ADD, dev_lengths, s.x_desc.get(), xp,
-        s.h_desc.get(), nullptr, s.y_desc.get(), s.y.raw(), w_bytes, dw, s.work_bytes, work,
-        reserve_bytes, reserve));
+    EMBER_CUDNN_CHECK(cudnnRNNBackwardWeights_v8(dnn.handle, s.rnn.get(), CUDNN_WGRAD_MODE_ADD,
+                                                 dev_lengths, s.x_desc.get(), xp, s.h_desc.get(),
+                                                 nullptr, s.y_desc.get(), s.y.raw(), w_bytes, dw,
+                                                 s.work_bytes, work, reserve_bytes, reserve));
     // Back to Keras's layout, accumulating. The two cuDNN biases get the same gradient (their
     // sum is Keras's bias); the input one is taken.
     if (d_kernel) cudnn_to_keras_add<T>(dw, d_kernel, s.mat[0], nc, nh, st);
@@ -476,8 +480,8 @@ void cudnn_lstm_backward(const LstmConfig& cfg, const T* x, const CudnnLstmSaved
   // d_x at the times the cuDNN steps read, times the dropout factor.
   if (d_x)
     scatter_add_time_rows<T>(dxp, s.max_len, x_map,
-                             s.x_scale.defined() ? s.x_scale.data<T>() : nullptr, d_x, nt, nb,
-                             nc, st);
+                             s.x_scale.defined() ? s.x_scale.data<T>() : nullptr, d_x, nt, nb, nc,
+                             st);
   finish(run, temps);
 }
 

@@ -44,8 +44,8 @@ inline constexpr const char* kCudnnUnderEmulator =
 // cuDNN's left-aligned ones. Needs no GPU (CPU tests check it by running the reference on the
 // compacted sequences). P = T with return_sequences, else 1.
 struct CudnnLstmPlan {
-  int64_t max_len = 0;    // L: cuDNN's maxSeqLength
-  int64_t positions = 0;  // P: Keras output positions per sample
+  int64_t max_len = 0;           // L: cuDNN's maxSeqLength
+  int64_t positions = 0;         // P: Keras output positions per sample
   std::vector<int32_t> lengths;  // [B] cuDNN's seqLengthArray: real steps, at least 1
   std::vector<int32_t> x_map;    // [B,L] time read by cuDNN step k; -1: a zero row
   std::vector<int32_t> out_map;  // [B,P] cuDNN output row that position p repeats; -1: zero

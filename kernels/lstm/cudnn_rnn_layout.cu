@@ -4,8 +4,8 @@
 // destination elements, so no atomics are needed and results repeat bit for bit.
 #include "engine/core/check.h"
 #include "engine/cuda/check.h"
-#include "engine/cuda/launch.cuh"
 #include "engine/cuda/common.cuh"
+#include "engine/cuda/launch.cuh"
 #include "kernels/lstm/lstm_cuda.h"
 
 namespace ember::cuda {
@@ -65,8 +65,10 @@ __global__ void keras_cudnn_kernel(const T* src, T* dst, CudnnGateBlocks blk, in
   if (i >= nk * ng) return;
   const int64_t k = i / ng, col = i - k * ng, q = col / nh, h = col - q * nh;
   const int64_t at = blk.offset[q] + h * blk.stride_unit + k * blk.stride_in;
-  if (kToCudnn) dst[at] = src ? src[i] : T(0);  // src: Keras, dst: cuDNN space
-  else dst[i] += src[at];                        // src: cuDNN space, dst: Keras
+  if (kToCudnn)
+    dst[at] = src ? src[i] : T(0);  // src: Keras, dst: cuDNN space
+  else
+    dst[i] += src[at];  // src: cuDNN space, dst: Keras
 }
 
 }  // namespace
@@ -112,8 +114,8 @@ void keras_to_cudnn(const T* w, T* space, const CudnnGateBlocks& blocks, int64_t
 }
 
 template <class T>
-void cudnn_to_keras_add(const T* space, T* w, const CudnnGateBlocks& blocks, int64_t k,
-                        int64_t h, cudaStream_t stream) {
+void cudnn_to_keras_add(const T* space, T* w, const CudnnGateBlocks& blocks, int64_t k, int64_t h,
+                        cudaStream_t stream) {
   EMBER_CHECK_ARG(w, "cudnn_to_keras_add: the Keras gradient must not be null");
   const int64_t total = k * 4 * h;
   if (total <= 0) return;
@@ -122,16 +124,16 @@ void cudnn_to_keras_add(const T* space, T* w, const CudnnGateBlocks& blocks, int
   EMBER_CUDA_CHECK_LAUNCH("keras_cudnn_kernel (to Keras)");
 }
 
-#define EMBER_INSTANTIATE_LAYOUT(T)                                                           \
-  template void gather_time_rows<T>(const T*, int64_t, const int32_t*, T*, int64_t, int64_t,  \
-                                    int64_t, cudaStream_t);                                   \
-  template void scatter_add_time_rows<T>(const T*, int64_t, const int32_t*, const T*, T*,     \
-                                         int64_t, int64_t, int64_t, cudaStream_t);            \
-  template void sum_time_rows<T>(const T*, int64_t, const int32_t*, T*, int64_t, int64_t,     \
-                                 int64_t, cudaStream_t);                                      \
-  template void keras_to_cudnn<T>(const T*, T*, const CudnnGateBlocks&, int64_t, int64_t,     \
-                                  cudaStream_t);                                              \
-  template void cudnn_to_keras_add<T>(const T*, T*, const CudnnGateBlocks&, int64_t, int64_t, \
+#define EMBER_INSTANTIATE_LAYOUT(T)                                                                \
+  template void gather_time_rows<T>(const T*, int64_t, const int32_t*, T*, int64_t, int64_t,       \
+                                    int64_t, cudaStream_t);                                        \
+  template void scatter_add_time_rows<T>(const T*, int64_t, const int32_t*, const T*, T*, int64_t, \
+                                         int64_t, int64_t, cudaStream_t);                          \
+  template void sum_time_rows<T>(const T*, int64_t, const int32_t*, T*, int64_t, int64_t, int64_t, \
+                                 cudaStream_t);                                                    \
+  template void keras_to_cudnn<T>(const T*, T*, const CudnnGateBlocks&, int64_t, int64_t,          \
+                                  cudaStream_t);                                                   \
+  template void cudnn_to_keras_add<T>(const T*, T*, const CudnnGateBlocks&, int64_t, int64_t,      \
                                       cudaStream_t);
 EMBER_INSTANTIATE_LAYOUT(float)
 EMBER_INSTANTIATE_LAYOUT(double)

@@ -13,11 +13,11 @@
 #include <algorithm>
 #include <utility>
 
-#include "engine/cuda/check.h"
-#include "engine/cuda/launch.cuh"
 #include "engine/core/rng.h"
+#include "engine/cuda/check.h"
 #include "engine/cuda/common.cuh"
 #include "engine/cuda/index.h"
+#include "engine/cuda/launch.cuh"
 #include "kernels/lstm/lstm.h"
 #include "kernels/lstm/lstm_cuda.h"
 
@@ -152,7 +152,7 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
   for (int64_t s = 0; s < nt; ++s) {
     const int64_t t = time_of(cfg, s);
     T* gates_t0 = gates + t * ng;  // row b of this step's slice is at b * T*G
-    if (s > 0) {  // h_{-1} = 0 adds nothing
+    if (s > 0) {                   // h_{-1} = 0 adds nothing
       const auto [op, ld_op] = operand(t);
       gemm_rm<T>(blas, false, false, nb, ng, nh, T(1), op, ld_op, recurrent_kernel, ng, T(1),
                  gates_t0, nt * ng);
@@ -195,8 +195,8 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
 
 template <class T>
 void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* recurrent_kernel,
-                   const uint8_t* mask, const LstmSaved& saved, const T* d_out, T* d_x,
-                   T* d_kernel, T* d_recurrent_kernel, T* d_bias, const LstmRun& run) {
+                   const uint8_t* mask, const LstmSaved& saved, const T* d_out, T* d_x, T* d_kernel,
+                   T* d_recurrent_kernel, T* d_bias, const LstmRun& run) {
   check_config(cfg, "lstm_backward (CUDA)");
   if (!d_x && !d_kernel && !d_recurrent_kernel && !d_bias) return;
   EMBER_CHECK_ARG(x && kernel && recurrent_kernel && d_out,
@@ -262,16 +262,15 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
   }
 
   // The weight gradients, d_x and d_bias: gemms and a column sum over all B*T rows.
-  lstm_gradients_from_gates<T>(cfg, x, kernel, saved, d_gates, d_x, d_kernel,
-                               d_recurrent_kernel, d_bias, work);
+  lstm_gradients_from_gates<T>(cfg, x, kernel, saved, d_gates, d_x, d_kernel, d_recurrent_kernel,
+                               d_bias, work);
 }
 
-#define EMBER_INSTANTIATE_LSTM_CUDA(T)                                                         \
-  template void lstm_forward<T>(const LstmConfig&, const T*, const T*, const T*, const T*,    \
-                                const uint8_t*, T*, LstmSaved*, const LstmRun&);             \
-  template void lstm_backward<T>(const LstmConfig&, const T*, const T*, const T*,             \
-                                 const uint8_t*, const LstmSaved&, const T*, T*, T*, T*, T*,  \
-                                 const LstmRun&);
+#define EMBER_INSTANTIATE_LSTM_CUDA(T)                                                            \
+  template void lstm_forward<T>(const LstmConfig&, const T*, const T*, const T*, const T*,        \
+                                const uint8_t*, T*, LstmSaved*, const LstmRun&);                  \
+  template void lstm_backward<T>(const LstmConfig&, const T*, const T*, const T*, const uint8_t*, \
+                                 const LstmSaved&, const T*, T*, T*, T*, T*, const LstmRun&);
 EMBER_INSTANTIATE_LSTM_CUDA(float)
 EMBER_INSTANTIATE_LSTM_CUDA(double)
 #undef EMBER_INSTANTIATE_LSTM_CUDA

@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/cuda/cuda_fwd.h"
 #include "engine/core/tensor.h"
+#include "engine/cuda/cuda_fwd.h"
 
 namespace ember {
 
@@ -39,9 +39,9 @@ struct LstmConfig {
 
 // What the forward leaves for the backward (allocated by the forward, same dtype and device).
 struct LstmSaved {
-  Tensor gates;   // [B,T,G] activations i,f,g,o of the step that read time t (masked rows: junk)
-  Tensor c;       // [B,T,H] cell state carried out of the step that read time t
-  Tensor h_prev;  // [B,T,H] h_{s-1} as it multiplied recurrent_kernel (recurrent dropout applied)
+  Tensor gates;    // [B,T,G] activations i,f,g,o of the step that read time t (masked rows: junk)
+  Tensor c;        // [B,T,H] cell state carried out of the step that read time t
+  Tensor h_prev;   // [B,T,H] h_{s-1} as it multiplied recurrent_kernel (recurrent dropout applied)
   Tensor x_scale;  // [B,C] input dropout factor (0 or 1/(1-rate)); undefined when off
   Tensor h_scale;  // [B,H] recurrent dropout factor; undefined when off
 };
@@ -61,8 +61,8 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
 // recurrent_kernel, mask and saved are those of the forward. h0 and c0 are constants.
 template <class T>
 void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* recurrent_kernel,
-                   const uint8_t* mask, const LstmSaved& saved, const T* d_out, T* d_x,
-                   T* d_kernel, T* d_recurrent_kernel, T* d_bias);
+                   const uint8_t* mask, const LstmSaved& saved, const T* d_out, T* d_x, T* d_kernel,
+                   T* d_recurrent_kernel, T* d_bias);
 
 }  // namespace ref
 
@@ -97,7 +97,7 @@ template <class T>
 struct LstmGatesForwardArgs {
   int64_t batch = 0, hidden = 0;
   T* gates = nullptr;
-  int64_t ld_gates = 0;  // [B,G] slice, OVERWRITTEN with activations at real rows
+  int64_t ld_gates = 0;     // [B,G] slice, OVERWRITTEN with activations at real rows
   const T* bias = nullptr;  // [G] or null
   const uint8_t* mask = nullptr;
   int64_t ld_mask = 0;
@@ -159,12 +159,11 @@ void lstm_gates_backward(const LstmGatesBackwardArgs<T>& args, cudaStream_t stre
 // device, stream and shapes.
 template <class T>
 void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* recurrent_kernel,
-                  const T* bias, const uint8_t* mask, T* out, LstmSaved* saved,
-                  const LstmRun& run);
+                  const T* bias, const uint8_t* mask, T* out, LstmSaved* saved, const LstmRun& run);
 template <class T>
 void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* recurrent_kernel,
-                   const uint8_t* mask, const LstmSaved& saved, const T* d_out, T* d_x,
-                   T* d_kernel, T* d_recurrent_kernel, T* d_bias, const LstmRun& run);
+                   const uint8_t* mask, const LstmSaved& saved, const T* d_out, T* d_x, T* d_kernel,
+                   T* d_recurrent_kernel, T* d_bias, const LstmRun& run);
 
 }  // namespace cuda
 }  // namespace ember

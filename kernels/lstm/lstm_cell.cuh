@@ -52,8 +52,8 @@ EMBER_HD LstmGates<T> lstm_cell_forward(const LstmGates<T>& z, T& c, T& h) {
 // recurrent product already added); on exit dc is c_prev's gradient and dh is 0 (h_prev's
 // comes from the recurrent product of the returned pre-activation gradients).
 template <class T, class Act = LstmMathAct>
-EMBER_HD LstmGates<T> lstm_cell_backward(const LstmGates<T>& a, T c_new, T c_prev, T go,
-                                                T& dh, T& dc) {
+EMBER_HD LstmGates<T> lstm_cell_backward(const LstmGates<T>& a, T c_new, T c_prev, T go, T& dh,
+                                         T& dc) {
   const T d_h = dh + go;
   const T tc = Act::tanh(c_new);
   const T d_o = d_h * tc;

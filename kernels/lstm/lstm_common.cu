@@ -133,8 +133,8 @@ void lstm_gradients_from_gates(const LstmConfig& cfg, const T* x, const T* kerne
   const T* xs = saved.x_scale.defined() ? saved.x_scale.data<T>() : nullptr;
 
   if (d_recurrent_kernel)  // sum over steps of h_prev^T · d_gates
-    gemm_rm<T>(blas, true, false, nh, ng, rows, T(1), saved.h_prev.data<T>(), nh, d_gates, ng,
-               T(1), d_recurrent_kernel, ng);
+    gemm_rm<T>(blas, true, false, nh, ng, rows, T(1), saved.h_prev.data<T>(), nh, d_gates, ng, T(1),
+               d_recurrent_kernel, ng);
   Tensor scratch;  // [B,T,C]: the dropped-out x, then d_x before its dropout factor
   if (xs && (d_kernel || d_x)) scratch = work.temp(Shape{nb, nt, nc}, dt);
   if (d_kernel) {
@@ -160,11 +160,11 @@ void lstm_gradients_from_gates(const LstmConfig& cfg, const T* x, const T* kerne
   }
 }
 
-#define EMBER_INSTANTIATE_LSTM_COMMON(T)                                                       \
-  template LstmSaved lstm_forward_start<T>(const LstmConfig&, const T*, const T*, bool,       \
-                                           LstmWork&);                                        \
-  template void lstm_gradients_from_gates<T>(const LstmConfig&, const T*, const T*,           \
-                                             const LstmSaved&, const T*, T*, T*, T*, T*,      \
+#define EMBER_INSTANTIATE_LSTM_COMMON(T)                                                 \
+  template LstmSaved lstm_forward_start<T>(const LstmConfig&, const T*, const T*, bool,  \
+                                           LstmWork&);                                   \
+  template void lstm_gradients_from_gates<T>(const LstmConfig&, const T*, const T*,      \
+                                             const LstmSaved&, const T*, T*, T*, T*, T*, \
                                              LstmWork&);
 EMBER_INSTANTIATE_LSTM_COMMON(float)
 EMBER_INSTANTIATE_LSTM_COMMON(double)

@@ -27,9 +27,8 @@ cublasHandle_t cublas_for(int device, cudaStream_t stream);
 // Row-major C[M,N] = alpha * op(A)[M,K] · op(B)[K,N] + beta * C, with leading dimensions (row
 // strides) lda, ldb, ldc. float and double; plain FP32/FP64 math.
 template <class T>
-void gemm_rm(cublasHandle_t h, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-             T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
-             int64_t ldc);
+void gemm_rm(cublasHandle_t h, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,
+             const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
 
 // factor[i] = dropout_keep(seed, offset, base + i, (float)rate) ? scale : 0 for i < n, the
 // draw of kernels/lstm/lstm_ref.cpp (scale = T(1 / (1 - rate)), rounded once on the host; base is
@@ -69,8 +68,8 @@ void scatter_add_time_rows(const T* src, int64_t nk, const int32_t* src_map, con
 // The gradient of gather_time_rows when rows repeat: dst[b,k,:] = sum over p with
 // map[b*np + p] == k of src[b,p,:] (dst [B,nk,n] OVERWRITTEN; p in increasing order).
 template <class T>
-void sum_time_rows(const T* src, int64_t np, const int32_t* map, T* dst, int64_t nk,
-                   int64_t nb, int64_t n, cudaStream_t stream);
+void sum_time_rows(const T* src, int64_t np, const int32_t* map, T* dst, int64_t nk, int64_t nb,
+                   int64_t n, cudaStream_t stream);
 
 // Where cuDNN keeps the four gate matrices (or bias vectors) of one linear layer, as element
 // offsets into its weight space, and the strides of a matrix [hidden unit, input unit].
@@ -85,8 +84,8 @@ void keras_to_cudnn(const T* w, T* space, const CudnnGateBlocks& blocks, int64_t
                     cudaStream_t stream);
 // The reverse, ACCUMULATING: w[k, qH + h] += space[offset[q] + h*stride_unit + k*stride_in].
 template <class T>
-void cudnn_to_keras_add(const T* space, T* w, const CudnnGateBlocks& blocks, int64_t k,
-                        int64_t h, cudaStream_t stream);
+void cudnn_to_keras_add(const T* space, T* w, const CudnnGateBlocks& blocks, int64_t k, int64_t h,
+                        cudaStream_t stream);
 
 // ---- one fused or persistent LSTM call (lstm_common.cu) ----
 // Dims as in kernels/lstm/lstm.h: B batch, T time, C input, H hidden, G = 4H.

@@ -35,8 +35,8 @@ void lstm_device_check(const Exec& ex, fn::LstmImpl impl, const LstmConfig& cfg,
     std::string why;
     if (!cuda::lstm_persistent_supported(cfg, dt, &why, device)) {
       std::ostringstream shape;
-      shape << "B=" << cfg.batch << " T=" << cfg.steps << " C=" << cfg.input
-            << " H=" << cfg.hidden << " " << dtype_name(dt);
+      shape << "B=" << cfg.batch << " T=" << cfg.steps << " C=" << cfg.input << " H=" << cfg.hidden
+            << " " << dtype_name(dt);
       EMBER_CHECK_ARG(false, "lstm: implementation 'persistent' cannot run this layer ("
                                  << shape.str() << " on cuda:" << device << "): " << why
                                  << "; use implementation 'fused'");
@@ -101,12 +101,12 @@ void lstm_device_backward(const Exec& ex, fn::LstmImpl impl, const LstmConfig& c
 #endif
 }
 
-#define EMBER_INSTANTIATE(T)                                                                  \
-  template void lstm_device_forward<T>(const Exec&, fn::LstmImpl, const LstmConfig&, const T*, \
-                                       const T*, const T*, const T*, const uint8_t*, T*,      \
-                                       LstmDeviceSaved*, std::vector<Tensor>*);               \
-  template void lstm_device_backward<T>(const Exec&, fn::LstmImpl, const LstmConfig&,         \
-                                        const T*, const T*, const T*, const uint8_t*,         \
+#define EMBER_INSTANTIATE(T)                                                                    \
+  template void lstm_device_forward<T>(const Exec&, fn::LstmImpl, const LstmConfig&, const T*,  \
+                                       const T*, const T*, const T*, const uint8_t*, T*,        \
+                                       LstmDeviceSaved*, std::vector<Tensor>*);                 \
+  template void lstm_device_backward<T>(const Exec&, fn::LstmImpl, const LstmConfig&, const T*, \
+                                        const T*, const T*, const uint8_t*,                     \
                                         const LstmDeviceSaved&, const T*, T*, T*, T*, T*);
 EMBER_INSTANTIATE(float)
 EMBER_INSTANTIATE(double)

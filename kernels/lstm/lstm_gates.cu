@@ -2,14 +2,14 @@
 // thread per (b, j) of [B] x [H] does all four gates of hidden unit j, so a step is a single
 // launch. Consecutive threads take consecutive j, so every [B,G]/[B,H] row access is coalesced.
 // The switches (mask, saving c, the next recurrent operand, recurrent dropout) are template
-// bools; the arguments travel by value as one struct. The cell math is kernels/lstm/lstm_cell.cuh's,
-// with its default activations expf/tanhf (float) and exp/tanh (double), compared with the
-// reference at float tolerance.
+// bools; the arguments travel by value as one struct. The cell math is
+// kernels/lstm/lstm_cell.cuh's, with its default activations expf/tanhf (float) and exp/tanh
+// (double), compared with the reference at float tolerance.
 #include <type_traits>
 
 #include "engine/cuda/check.h"
-#include "engine/cuda/launch.cuh"
 #include "engine/cuda/common.cuh"
+#include "engine/cuda/launch.cuh"
 #include "kernels/lstm/lstm.h"
 #include "kernels/lstm/lstm_cell.cuh"
 
@@ -90,8 +90,10 @@ __global__ void lstm_gates_bwd_kernel(LstmGatesBackwardArgs<T> p) {
 // Calls f(std::integral_constant<bool, v>) for a runtime bool: the template-bool dispatch.
 template <class F>
 void with_bool(bool v, F&& f) {
-  if (v) f(std::true_type{});
-  else f(std::false_type{});
+  if (v)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
 }
 
 }  // namespace
@@ -101,8 +103,8 @@ void lstm_gates_forward(const LstmGatesForwardArgs<T>& p, cudaStream_t stream) {
   EMBER_CHECK_ARG(p.batch >= 1 && p.hidden >= 1,
                   "lstm_gates_forward: need B, H >= 1, got B=" << p.batch << " H=" << p.hidden);
   EMBER_CHECK_ARG(p.gates && p.h && p.c, "lstm_gates_forward: gates, h and c are required");
-  EMBER_CHECK_ARG(p.ld_gates >= 4 * p.hidden, "lstm_gates_forward: ld_gates " << p.ld_gates
-                                                  << " < 4H = " << 4 * p.hidden);
+  EMBER_CHECK_ARG(p.ld_gates >= 4 * p.hidden,
+                  "lstm_gates_forward: ld_gates " << p.ld_gates << " < 4H = " << 4 * p.hidden);
   EMBER_CHECK_ARG(!p.out || p.ld_out >= p.hidden, "lstm_gates_forward: ld_out < H");
   EMBER_CHECK_ARG(!p.c_save || p.ld_c_save >= p.hidden, "lstm_gates_forward: ld_c_save < H");
   EMBER_CHECK_ARG(!p.h_next || p.ld_h_next >= p.hidden, "lstm_gates_forward: ld_h_next < H");

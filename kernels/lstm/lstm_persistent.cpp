@@ -17,8 +17,12 @@ namespace {
 
 // Dynamic shared memory of one CTA, in elements: the R slice [H][Hc][4] plus the double-
 // buffered exchange buffer, [2][H][Bt] (forward, h) or [2][H][Bt][4] (backward, d_gates).
-int64_t smem_forward_elems(int64_t nh, int64_t hc, int64_t bt) { return 4 * nh * hc + 2 * nh * bt; }
-int64_t smem_backward_elems(int64_t nh, int64_t hc, int64_t bt) { return 4 * nh * hc + 8 * nh * bt; }
+int64_t smem_forward_elems(int64_t nh, int64_t hc, int64_t bt) {
+  return 4 * nh * hc + 2 * nh * bt;
+}
+int64_t smem_backward_elems(int64_t nh, int64_t hc, int64_t bt) {
+  return 4 * nh * hc + 8 * nh * bt;
+}
 
 }  // namespace
 
@@ -26,8 +30,8 @@ std::string lstm_persistent_plan(const LstmConfig& cfg, int elem_bytes,
                                  const LstmPersistentDevice& dev, LstmPersistentPlan* plan) {
   std::ostringstream why;
   if (cfg.batch < 1 || cfg.steps < 1 || cfg.input < 1 || cfg.hidden < 1) {
-    why << "needs B, T, C, H >= 1, got B=" << cfg.batch << " T=" << cfg.steps
-        << " C=" << cfg.input << " H=" << cfg.hidden;
+    why << "needs B, T, C, H >= 1, got B=" << cfg.batch << " T=" << cfg.steps << " C=" << cfg.input
+        << " H=" << cfg.hidden;
     return why.str();
   }
   if (elem_bytes != 4 && elem_bytes != 8) {
@@ -43,8 +47,7 @@ std::string lstm_persistent_plan(const LstmConfig& cfg, int elem_bytes,
   const int64_t nb = cfg.batch, nt = cfg.steps, nc = cfg.input, nh = cfg.hidden;
   // cuBLAS takes int sizes for the projection and weight-gradient gemms.
   if (nb * nt * std::max(nc, 4 * nh) >= (int64_t{1} << 31)) {
-    why << "needs B*T*max(C,4H) < 2^31, got B=" << nb << " T=" << nt << " C=" << nc
-        << " H=" << nh;
+    why << "needs B*T*max(C,4H) < 2^31, got B=" << nb << " T=" << nt << " C=" << nc << " H=" << nh;
     return why.str();
   }
 

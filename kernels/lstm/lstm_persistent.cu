@@ -58,8 +58,8 @@ std::string cluster_check(const LstmPersistentPlan& plan, DType dt, int device) 
   using Key = std::tuple<int, int, int, int, int, int64_t, int64_t>;
   static std::mutex mu;
   static std::map<Key, std::string> cache;
-  const Key key{device, static_cast<int>(dt), plan.rows_per_thread, plan.cluster, plan.threads,
-                plan.smem_forward, plan.smem_backward};
+  const Key key{device,       static_cast<int>(dt), plan.rows_per_thread, plan.cluster,
+                plan.threads, plan.smem_forward,    plan.smem_backward};
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
@@ -97,8 +97,7 @@ LstmPersistentPlan require_plan(const LstmConfig& cfg, DType dt, int device, con
                                   << " C=" << cfg.input << " H=" << cfg.hidden << " "
                                   << dtype_name(dt) << ": " << why);
   LstmPersistentPlan plan;
-  (void)lstm_persistent_plan(cfg, dt == DType::kFloat32 ? 4 : 8, query_limits(device).lim,
-                             &plan);
+  (void)lstm_persistent_plan(cfg, dt == DType::kFloat32 ? 4 : 8, query_limits(device).lim, &plan);
   return plan;
 }
 
@@ -132,16 +131,15 @@ std::string lstm_persistent_device_check(const LstmConfig& cfg, DType dt, int de
   const DeviceLimits d = query_limits(device);
   if (!d.error.empty()) return d.error;
   LstmPersistentPlan plan;
-  const std::string why =
-      lstm_persistent_plan(cfg, dt == DType::kFloat32 ? 4 : 8, d.lim, &plan);
+  const std::string why = lstm_persistent_plan(cfg, dt == DType::kFloat32 ? 4 : 8, d.lim, &plan);
   if (!why.empty()) return why;
   return cluster_check(plan, dt, device);
 }
 
 template <class T>
 void lstm_persistent_forward(const LstmConfig& cfg, const T* x, const T* kernel,
-                             const T* recurrent_kernel, const T* bias, const uint8_t* mask,
-                             T* out, LstmSaved* saved, const LstmRun& run) {
+                             const T* recurrent_kernel, const T* bias, const uint8_t* mask, T* out,
+                             LstmSaved* saved, const LstmRun& run) {
   check_lstm_config(cfg, "lstm_persistent_forward");
   EMBER_CHECK_ARG(x && kernel && recurrent_kernel && out,
                   "lstm_persistent_forward: x, kernel, recurrent_kernel and out are required");
@@ -200,13 +198,13 @@ void lstm_persistent_backward(const LstmConfig& cfg, const T* x, const T* kernel
                                d_recurrent_kernel, d_bias, work);
 }
 
-#define EMBER_INSTANTIATE_LSTM_PERSISTENT(T)                                                  \
-  template void lstm_persistent_forward<T>(const LstmConfig&, const T*, const T*, const T*,  \
-                                           const T*, const uint8_t*, T*, LstmSaved*,         \
-                                           const LstmRun&);                                  \
-  template void lstm_persistent_backward<T>(const LstmConfig&, const T*, const T*, const T*, \
-                                            const uint8_t*, const LstmSaved&, const T*, T*,  \
-                                            T*, T*, T*, const LstmRun&);
+#define EMBER_INSTANTIATE_LSTM_PERSISTENT(T)                                                    \
+  template void lstm_persistent_forward<T>(const LstmConfig&, const T*, const T*, const T*,     \
+                                           const T*, const uint8_t*, T*, LstmSaved*,            \
+                                           const LstmRun&);                                     \
+  template void lstm_persistent_backward<T>(const LstmConfig&, const T*, const T*, const T*,    \
+                                            const uint8_t*, const LstmSaved&, const T*, T*, T*, \
+                                            T*, T*, const LstmRun&);
 EMBER_INSTANTIATE_LSTM_PERSISTENT(float)
 EMBER_INSTANTIATE_LSTM_PERSISTENT(double)
 #undef EMBER_INSTANTIATE_LSTM_PERSISTENT

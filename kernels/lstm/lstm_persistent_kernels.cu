@@ -13,8 +13,8 @@
 #include <type_traits>
 
 #include "engine/cuda/check.h"
-#include "engine/cuda/launch.cuh"
 #include "engine/cuda/index.h"
+#include "engine/cuda/launch.cuh"
 #include "kernels/lstm/lstm_cell.cuh"
 #include "kernels/lstm/lstm_persistent.h"
 #include "kernels/lstm/lstm_persistent_kernels.h"
@@ -35,9 +35,9 @@ struct alignas(sizeof(T) * N) Vec {
 // The forward's global operands of one step for RB rows: the projection x·kernel of the four
 // gates of unit j, and whether the step is real.
 template <class T, int RB>
-__device__ __forceinline__ void load_fwd_step(const LstmPersistentFwdArgs<T>& p, int t,
-                                              int64_t b0, int j, const bool (&valid)[RB],
-                                              T (&pre)[RB][4], bool (&real)[RB]) {
+__device__ __forceinline__ void load_fwd_step(const LstmPersistentFwdArgs<T>& p, int t, int64_t b0,
+                                              int j, const bool (&valid)[RB], T (&pre)[RB][4],
+                                              bool (&real)[RB]) {
   const int nh = p.hidden, nt = p.steps;
 #pragma unroll
   for (int r = 0; r < RB; ++r) {
@@ -189,17 +189,16 @@ __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
 // The backward's global operands of one processing step for RB rows.
 template <class T, int RB>
 struct BwdStep {
-  T a[RB][4];   // activations i, f, g, o
-  T cn[RB];     // c after the step
-  T cp[RB];     // c before it (0 at the first step)
-  T go[RB];     // gradient of the step's output (0 when it has none)
+  T a[RB][4];  // activations i, f, g, o
+  T cn[RB];    // c after the step
+  T cp[RB];    // c before it (0 at the first step)
+  T go[RB];    // gradient of the step's output (0 when it has none)
   bool real[RB];
 };
 
 template <class T, int RB>
-__device__ __forceinline__ void load_bwd_step(const LstmPersistentBwdArgs<T>& p, int s,
-                                              int64_t b0, int j, const bool (&valid)[RB],
-                                              BwdStep<T, RB>& d) {
+__device__ __forceinline__ void load_bwd_step(const LstmPersistentBwdArgs<T>& p, int s, int64_t b0,
+                                              int j, const bool (&valid)[RB], BwdStep<T, RB>& d) {
   const int nh = p.hidden, nt = p.steps;
   const int t = time_of(p, s);
   const int tp = s > 0 ? time_of(p, s - 1) : -1;
@@ -235,7 +234,7 @@ __global__ void __launch_bounds__(kLstmPersistentMaxThreads)
   const int ncta = static_cast<int>(cluster.num_blocks());
   const int j0 = rank * hc;
   const int own = max(0, min(hc, nh - j0));
-  T* rs = reinterpret_cast<T*>(smem_raw);            // [H][Hc][4]: R[j0+jl, q*H + k]
+  T* rs = reinterpret_cast<T*>(smem_raw);             // [H][Hc][4]: R[j0+jl, q*H + k]
   T* dgbuf = rs + static_cast<int64_t>(nh) * hc * 4;  // [2][H][Bt][4]
 
   // Rows j0.. of recurrent_kernel, transposed per gate (consecutive threads read consecutive
@@ -372,10 +371,17 @@ cudaLaunchConfig_t launch_config(const LstmPersistentPlan& plan, int64_t smem, u
 template <class F>
 void with_rows(int rb, F&& f) {
   switch (rb) {
-    case 1: f(std::integral_constant<int, 1>{}); break;
-    case 2: f(std::integral_constant<int, 2>{}); break;
-    case 4: f(std::integral_constant<int, 4>{}); break;
-    default: EMBER_CHECK_ARG(false, "lstm (persistent): rows per thread " << rb);
+    case 1:
+      f(std::integral_constant<int, 1>{});
+      break;
+    case 2:
+      f(std::integral_constant<int, 2>{});
+      break;
+    case 4:
+      f(std::integral_constant<int, 4>{});
+      break;
+    default:
+      EMBER_CHECK_ARG(false, "lstm (persistent): rows per thread " << rb);
   }
 }
 
@@ -449,11 +455,11 @@ int lstm_persistent_max_clusters(const LstmPersistentPlan& plan, bool backward) 
                   : max_clusters(plan, plan.smem_forward, FwdKernel<T>{});
 }
 
-#define EMBER_INSTANTIATE_LSTM_PERSISTENT_KERNELS(T)                                          \
-  template void launch_lstm_persistent_forward<T>(const LstmPersistentFwdArgs<T>&,            \
-                                                  const LstmPersistentPlan&, cudaStream_t);   \
-  template void launch_lstm_persistent_backward<T>(const LstmPersistentBwdArgs<T>&,           \
-                                                   const LstmPersistentPlan&, cudaStream_t);  \
+#define EMBER_INSTANTIATE_LSTM_PERSISTENT_KERNELS(T)                                         \
+  template void launch_lstm_persistent_forward<T>(const LstmPersistentFwdArgs<T>&,           \
+                                                  const LstmPersistentPlan&, cudaStream_t);  \
+  template void launch_lstm_persistent_backward<T>(const LstmPersistentBwdArgs<T>&,          \
+                                                   const LstmPersistentPlan&, cudaStream_t); \
   template int lstm_persistent_max_clusters<T>(const LstmPersistentPlan&, bool);
 EMBER_INSTANTIATE_LSTM_PERSISTENT_KERNELS(float)
 EMBER_INSTANTIATE_LSTM_PERSISTENT_KERNELS(double)

@@ -22,9 +22,8 @@ namespace {
 
 void check_config(const LstmConfig& cfg) {
   EMBER_CHECK_ARG(cfg.batch >= 1 && cfg.steps >= 1 && cfg.input >= 1 && cfg.hidden >= 1,
-                  "lstm: need B, T, C, H >= 1, got B=" << cfg.batch << " T=" << cfg.steps
-                                                      << " C=" << cfg.input
-                                                      << " H=" << cfg.hidden);
+                  "lstm: need B, T, C, H >= 1, got B=" << cfg.batch << " T=" << cfg.steps << " C="
+                                                       << cfg.input << " H=" << cfg.hidden);
   EMBER_CHECK_ARG(cfg.dropout >= 0.0 && cfg.dropout < 1.0,
                   "lstm: dropout " << cfg.dropout << " is not in [0, 1)");
   EMBER_CHECK_ARG(cfg.recurrent_dropout >= 0.0 && cfg.recurrent_dropout < 1.0,
@@ -67,7 +66,7 @@ inline float exp_f32(float a) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  uint32_t bits;  // unsigned: a NaN's bits must not overflow a signed shift
+  uint32_t bits;                        // unsigned: a NaN's bits must not overflow a signed shift
   std::memcpy(&bits, &t, sizeof bits);  // t's low mantissa bits hold n + 2^22
   const uint32_t scale_bits = (bits - 0x4B400000u + 127u) << 23;
   float scale;
@@ -102,8 +101,8 @@ struct RefAct {
 // One sample's gates at one step: a [G] holds x·W + h·R on entry and the activations
 // i, f, g, o on exit; c [H] and h [H] advance in place. __restrict lets the loop vectorize.
 template <class T>
-void gates_forward_row(T* __restrict a, const T* __restrict bias, T* __restrict c,
-                       T* __restrict h, int64_t nh) {
+void gates_forward_row(T* __restrict a, const T* __restrict bias, T* __restrict c, T* __restrict h,
+                       int64_t nh) {
   for (int64_t j = 0; j < nh; ++j) {
     const LstmGates<T> z{a[j] + bias[j], a[nh + j] + bias[nh + j], a[2 * nh + j] + bias[2 * nh + j],
                          a[3 * nh + j] + bias[3 * nh + j]};
@@ -121,8 +120,8 @@ void gates_forward_row(T* __restrict a, const T* __restrict bias, T* __restrict 
 // OVERWRITTEN with the pre-activation gradients.
 template <class T>
 void gates_backward_row(const T* __restrict a, const T* __restrict c_new,
-                        const T* __restrict c_prev, const T* __restrict d_out,
-                        T* __restrict dh, T* __restrict dc, T* __restrict dg, int64_t nh) {
+                        const T* __restrict c_prev, const T* __restrict d_out, T* __restrict dh,
+                        T* __restrict dc, T* __restrict dg, int64_t nh) {
   for (int64_t j = 0; j < nh; ++j) {
     const LstmGates<T> act{a[j], a[nh + j], a[2 * nh + j], a[3 * nh + j]};
     const LstmGates<T> d =
@@ -150,8 +149,7 @@ Tensor draw_factors(const Shape& shape, double rate, uint64_t seed, uint64_t off
 
 // xd[b,t,:] = x[b,t,:] * factor[b,:], a select so that a dropped inf/NaN gives 0.
 template <class T>
-void apply_input_factors(const T* x, const T* factor, T* xd, int64_t nb, int64_t nt,
-                         int64_t nc) {
+void apply_input_factors(const T* x, const T* factor, T* xd, int64_t nb, int64_t nt, int64_t nc) {
   for (int64_t b = 0; b < nb; ++b)
     for (int64_t t = 0; t < nt; ++t) {
       const int64_t base = (b * nt + t) * nc;
@@ -230,7 +228,7 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
       }
     }
     T* gates_t0 = gates + t * ng;  // row b of this step's slice is at b * T*G
-    if (s > 0)  // h_{-1} = 0 adds nothing
+    if (s > 0)                     // h_{-1} = 0 adds nothing
       blas::gemm<T>(false, false, nb, ng, nh, T(1), h_src, ld_h, recurrent_kernel, ng, T(1),
                     gates_t0, nt * ng);
 
@@ -267,8 +265,8 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
 
 template <class T>
 void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* recurrent_kernel,
-                   const uint8_t* mask, const LstmSaved& saved, const T* d_out, T* d_x,
-                   T* d_kernel, T* d_recurrent_kernel, T* d_bias) {
+                   const uint8_t* mask, const LstmSaved& saved, const T* d_out, T* d_x, T* d_kernel,
+                   T* d_recurrent_kernel, T* d_bias) {
   check_config(cfg);
   if (!d_x && !d_kernel && !d_recurrent_kernel && !d_bias) return;
   const int64_t nb = cfg.batch, nt = cfg.steps, nc = cfg.input, nh = cfg.hidden, ng = 4 * nh;
@@ -320,15 +318,15 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
                     dh_rec, nh);
       for (int64_t i = 0; i < nb * nh; ++i) dh[i] += dh_rec[i] * hs[i];
     } else {
-      blas::gemm<T>(false, true, nb, nh, ng, T(1), dg_t0, nt * ng, recurrent_kernel, ng, T(1),
-                    dh, nh);
+      blas::gemm<T>(false, true, nb, nh, ng, T(1), dg_t0, nt * ng, recurrent_kernel, ng, T(1), dh,
+                    nh);
     }
   }
 
   const int64_t rows = nb * nt;
   if (d_recurrent_kernel)  // sum over steps of h_prev^T · d_gates
-    blas::gemm<T>(true, false, nh, ng, rows, T(1), saved.h_prev.data<T>(), nh, d_gates, ng,
-                  T(1), d_recurrent_kernel, ng);
+    blas::gemm<T>(true, false, nh, ng, rows, T(1), saved.h_prev.data<T>(), nh, d_gates, ng, T(1),
+                  d_recurrent_kernel, ng);
   Tensor work;  // [B,T,C]: the dropped-out x, then d_x before its dropout factor
   if (xs && (d_kernel || d_x)) work = Tensor::empty(Shape{nb, nt, nc}, dt);
   if (d_kernel) {
@@ -365,11 +363,11 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
   }
 }
 
-#define EMBER_INSTANTIATE_LSTM(T)                                                            \
-  template void lstm_forward<T>(const LstmConfig&, const T*, const T*, const T*, const T*,  \
-                                const uint8_t*, T*, LstmSaved*);                           \
-  template void lstm_backward<T>(const LstmConfig&, const T*, const T*, const T*,           \
-                                 const uint8_t*, const LstmSaved&, const T*, T*, T*, T*, T*);
+#define EMBER_INSTANTIATE_LSTM(T)                                                                 \
+  template void lstm_forward<T>(const LstmConfig&, const T*, const T*, const T*, const T*,        \
+                                const uint8_t*, T*, LstmSaved*);                                  \
+  template void lstm_backward<T>(const LstmConfig&, const T*, const T*, const T*, const uint8_t*, \
+                                 const LstmSaved&, const T*, T*, T*, T*, T*);
 EMBER_INSTANTIATE_LSTM(float)
 EMBER_INSTANTIATE_LSTM(double)
 #undef EMBER_INSTANTIATE_LSTM

@@ -97,7 +97,8 @@ TEST_CASE("baseline: ember baseline scores validation, test and extra test sets"
   for (int i = 0; i < 40; ++i)
     csv += std::string(i % 2 ? "a fine good film" : "a dull bad film") + "," +
            (i % 2 ? "pos" : "neg") + "\n";
-  for (int i = 0; i < 4; ++i) off += std::string(i % 2 ? "good" : "bad") + "," + (i % 2 ? "pos" : "neg") + "\n";
+  for (int i = 0; i < 4; ++i)
+    off += std::string(i % 2 ? "good" : "bad") + "," + (i % 2 ? "pos" : "neg") + "\n";
   dir.write("films.csv", csv);
   dir.write("official.csv", off);
   Config cfg = parse_config(R"(name: films
@@ -113,10 +114,12 @@ sequence: {maxlen: 4}
   REQUIRE(baseline_command(cfg, o, out) == 0);
   INFO(out.str());
   CHECK_THAT(out.str(), Contains("baselines fitted on 24 training rows") &&
-                            Contains("validation   majority") && Contains("test         bow_logreg") &&
+                            Contains("validation   majority") &&
+                            Contains("test         bow_logreg") &&
                             Contains("official     bow_logreg         4    1.0000"));
   CHECK(std::filesystem::exists(dir.path / "out" / "baseline_bow_logreg_official_metrics.json"));
-  CHECK(std::filesystem::exists(dir.path / "out" / "baseline_majority_test_classification_report.txt"));
+  CHECK(std::filesystem::exists(dir.path / "out" /
+                                "baseline_majority_test_classification_report.txt"));
 
   o.json = true;
   o.out_dir.clear();

@@ -42,7 +42,7 @@ TEST_CASE("ember train writes a run directory and one line per epoch", "[cli][cp
   fs::path d = temp_dir("train");
   std::ofstream(d / "tiny.yaml") << kTinyYaml;
   auto r = run_ember("train " + (d / "tiny.yaml").string() + " --device cpu --out " +
-                 (d / "run").string());
+                     (d / "run").string());
   INFO(r.out);
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Contains("Epoch 1/2") && Contains("Epoch 2/2") && Contains("val_accuracy") &&
@@ -95,7 +95,8 @@ TEST_CASE("Ctrl-C writes a checkpoint, exits 130, and --resume continues", "[cli
   const std::string train = std::string(EMBER_BINARY) + " train " + (d / "long.yaml").string() +
                             " --device cpu --out " + (d / "run").string();
   // The shell waits a second (the run is far from done then), sends SIGINT, reports the code.
-  auto r = run_shell(train + " > " + (d / "log").string() + " 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo rc=$?");
+  auto r = run_shell(train + " > " + (d / "log").string() +
+                     " 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo rc=$?");
   CHECK_THAT(r.out, Contains("rc=130"));
   CHECK(fs::exists(d / "run" / "interrupted.ckpt"));
   std::ifstream log(d / "log");
@@ -103,8 +104,8 @@ TEST_CASE("Ctrl-C writes a checkpoint, exits 130, and --resume continues", "[cli
   CHECK_THAT(text, Contains("interrupted at epoch") && Contains("--resume"));
   // The checkpoint continues the run: resume it for one more epoch's worth and stop.
   auto resumed = run_ember("train " + (d / "long.yaml").string() + " --device cpu --out " +
-                       (d / "run").string() + " --resume " + (d / "run" / "interrupted.ckpt").string() +
-                       " --max-steps 2");
+                           (d / "run").string() + " --resume " +
+                           (d / "run" / "interrupted.ckpt").string() + " --max-steps 2");
   CHECK(resumed.code == 0);
   CHECK_THAT(resumed.out, Contains("resumed from"));
   fs::remove_all(d);

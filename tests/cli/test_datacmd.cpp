@@ -13,10 +13,10 @@
 #include <sstream>
 
 #include "engine/config/config.h"
+#include "engine/data/tokenizer.h"
 #include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
 #include "engine/pipeline/stats.h"
-#include "engine/data/tokenizer.h"
 
 namespace fs = std::filesystem;
 using namespace ember;

@@ -18,12 +18,11 @@ namespace {
 
 const char* kFile = "configs/x.yaml";
 
-
 // A valid prefix for model tests: the error lines below count from here (model on line 2).
 const std::string kModelHead =
-    "sequence: {maxlen: 10}\n"                              // line 1
-    "model:\n"                                              // line 2
-    "  - Embedding: {input_dim: 100, output_dim: 8}\n";     // line 3
+    "sequence: {maxlen: 10}\n"                           // line 1
+    "model:\n"                                           // line 2
+    "  - Embedding: {input_dim: 100, output_dim: 8}\n";  // line 3
 
 }  // namespace
 
@@ -210,8 +209,8 @@ TEST_CASE("real-data variants: label maps, test files, lines format", "[config]"
   CHECK(c.data.test[0].format == "tsv");
   REQUIRE(c.data.validation.size() == 1);
   CHECK(c.data.validation[0].file == "igbo/dev.tsv");
-  Config l = parse_config("data: {train: pos.txt, format: lines, label: 1, test_split: 0.2}\n",
-                          kFile);
+  Config l =
+      parse_config("data: {train: pos.txt, format: lines, label: 1, test_split: 0.2}\n", kFile);
   CHECK(l.data.train.at(0).format == "lines");
   CHECK_FALSE(l.data.train.at(0).header);
   CHECK(l.data.train.at(0).label == std::optional<std::string>("1"));
@@ -233,7 +232,8 @@ TEST_CASE("unknown layer key suggests the closest", "[config]") {
   CHECK(test::config_error_of(kModelHead + "  - LSTM:\n      units: 4\n      dropuot: 0.1\n") ==
         "configs/x.yaml:6:7: model[1].LSTM.dropuot: unknown key 'dropuot'; "
         "did you mean 'dropout'?");
-  CHECK(test::config_error_of(kModelHead + "  - Bidirectional: {layer: {LSTM: {units: 4, retrun_sequences: "
+  CHECK(test::config_error_of(kModelHead +
+                              "  - Bidirectional: {layer: {LSTM: {units: 4, retrun_sequences: "
                               "true}}}\n") ==
         "configs/x.yaml:4:46: model[1].Bidirectional.layer.LSTM.retrun_sequences: unknown key "
         "'retrun_sequences'; did you mean 'return_sequences'?");
@@ -303,13 +303,15 @@ TEST_CASE("missing required values", "[config]") {
   CHECK(test::config_error_of("model:\n  - Embedding: {input_dim: 100, output_dim: 8}\n") ==
         "configs/x.yaml:1:1: sequence.maxlen: missing required value: a model needs "
         "`sequence: {maxlen: N}`");
-  CHECK(test::config_error_of("sequence: {padding: post}\nmodel:\n  - Embedding: {input_dim: 1, output_dim: "
-                 "8}\n") ==
+  CHECK(test::config_error_of(
+            "sequence: {padding: post}\nmodel:\n  - Embedding: {input_dim: 1, output_dim: "
+            "8}\n") ==
         "configs/x.yaml:1:11: sequence.maxlen: missing required value (the padded sequence "
         "length the model reads)");
-  CHECK(test::config_error_of("train:\n  callbacks:\n    - ModelCheckpoint: {monitor: val_loss}\n") ==
-        "configs/x.yaml:3:24: train.callbacks[0].ModelCheckpoint.filepath: missing required "
-        "value");
+  CHECK(
+      test::config_error_of("train:\n  callbacks:\n    - ModelCheckpoint: {monitor: val_loss}\n") ==
+      "configs/x.yaml:3:24: train.callbacks[0].ModelCheckpoint.filepath: missing required "
+      "value");
   CHECK(test::config_error_of("data: {format: csv}\n") ==
         "configs/x.yaml:1:7: data.train: missing required value (a data file path, or "
         "`synthetic: {}`)");
@@ -325,7 +327,8 @@ TEST_CASE("bad names of activations, initializers and options", "[config]") {
   CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: 4, activation: relu}\n") ==
         "configs/x.yaml:4:34: model[1].LSTM.activation: only tanh is supported for an LSTM's "
         "activation");
-  CHECK(test::config_error_of(kModelHead + "  - Dense: {units: 1, kernel_initializer: glorot_unifrom}\n") ==
+  CHECK(test::config_error_of(kModelHead +
+                              "  - Dense: {units: 1, kernel_initializer: glorot_unifrom}\n") ==
         "configs/x.yaml:4:43: model[1].Dense.kernel_initializer: unknown initializer "
         "\"glorot_unifrom\"; did you mean 'glorot_uniform'?");
   CHECK(test::config_error_of(kModelHead + "  - LSTM: {units: 4, implementation: cudnnn}\n") ==
@@ -375,8 +378,7 @@ TEST_CASE("load_config reads a file and names a missing one", "[config]") {
     load_config("does/not/exist.yaml");
     FAIL("no error for a missing file");
   } catch (const ConfigError& e) {
-    CHECK(std::string(e.what()) ==
-          "does/not/exist.yaml: cannot open config file (no such file)");
+    CHECK(std::string(e.what()) == "does/not/exist.yaml: cannot open config file (no such file)");
   }
   const std::string path =
       (std::filesystem::temp_directory_path() / "ember_test_config_minimal.yaml").string();

@@ -16,7 +16,6 @@ namespace {
 
 const char* kFile = "configs/x.yaml";
 
-
 }  // namespace
 
 TEST_CASE("data sources: a list of line files inherits the data-level defaults", "[config]") {
@@ -123,7 +122,8 @@ TEST_CASE("data section mistakes name their place", "[config]") {
 TEST_CASE("data.clean steps are checked against the cleaner's list", "[config]") {
   Config c = parse_config("data: {train: a.csv, clean: [strip_html, seed001_clean]}\n", kFile);
   CHECK(c.data.clean == std::vector<std::string>{"strip_html", "seed001_clean"});
-  const std::string msg = test::config_error_of("data: {train: a.csv, clean: [strip_html, lowercas]}\n");
+  const std::string msg =
+      test::config_error_of("data: {train: a.csv, clean: [strip_html, lowercas]}\n");
   INFO(msg);
   CHECK(msg.rfind("configs/x.yaml:1:42: data.clean[1]: unknown cleaning step 'lowercas'", 0) == 0);
   CHECK(msg.find("lowercase") != std::string::npos);  // the known steps are listed

@@ -16,7 +16,9 @@ namespace {
 
 const char* kFile = "configs/x.yaml";
 
-Model build(const std::string& yaml) { return build_model(parse_config(yaml, kFile)); }
+Model build(const std::string& yaml) {
+  return build_model(parse_config(yaml, kFile));
+}
 
 std::string build_error(const std::string& yaml) {
   try {
@@ -70,7 +72,8 @@ TEST_CASE("seed 001 Model A matches the notebook's summary", "[config]") {
   const std::string thin(80, '_'), thick(80, '=');
   const std::string lines[] = {
       "Model: \"imdb_model_a\"\n" + thin + "\n" +
-      " Layer (type)                               Output Shape              Param #\n" + thick +
+          " Layer (type)                               Output Shape              Param #\n" +
+          thick +
           "\n"
           " embedding (Embedding)                      (None, 370, 128)          768000\n"
           " lstm_layer (LSTM)                          (None, 370, 60)           45360\n"
@@ -97,7 +100,8 @@ TEST_CASE("every seed model of DESIGN.md builds from YAML", "[config]") {
     FeatureShape out;
   };
   const std::vector<Seed> seeds = {
-      {"000", R"(sequence: {maxlen: 100}
+      {"000",
+       R"(sequence: {maxlen: 100}
 model:
   - Embedding: {input_dim: 10000, output_dim: 128, input_length: 100}
   - SpatialDropout1D: {rate: 0.2}
@@ -106,9 +110,11 @@ model:
   - Dropout: {rate: 0.5}
   - Dense: {units: 1, activation: sigmoid}
 )",
-       1280000 + 49408 + 2080 + 33, {1}},
+       1280000 + 49408 + 2080 + 33,
+       {1}},
       {"001A", kModelA, 816461, {1}},
-      {"001B", R"(sequence: {maxlen: 370}
+      {"001B",
+       R"(sequence: {maxlen: 370}
 model:
   - Embedding: {input_dim: 6000, output_dim: 128}
   - SpatialDropout1D: {rate: 0.25}
@@ -116,8 +122,10 @@ model:
   - Dropout: {rate: 0.5}
   - Dense: {units: 1, activation: sigmoid}
 )",
-       768000 + 91600 + 101, {1}},
-      {"001C", R"(sequence: {maxlen: 370}
+       768000 + 91600 + 101,
+       {1}},
+      {"001C",
+       R"(sequence: {maxlen: 370}
 model:
   - Embedding: {input_dim: 6000, output_dim: 128}
   - Bidirectional: {layer: {LSTM: {units: 75, return_sequences: true}}}
@@ -125,16 +133,20 @@ model:
   - Dense: {units: 8, activation: relu}
   - Dense: {units: 1, activation: sigmoid}
 )",
-       768000 + 122400 + 2416 + 136 + 9, {370, 1}},
-      {"001D", R"(sequence: {maxlen: 370}
+       768000 + 122400 + 2416 + 136 + 9,
+       {370, 1}},
+      {"001D",
+       R"(sequence: {maxlen: 370}
 model:
   - Embedding: {input_dim: 6000, output_dim: 64}
   - LSTM: {units: 50, return_sequences: true}
   - Dense: {units: 16, activation: relu}
   - Dense: {units: 1, activation: sigmoid}
 )",
-       384000 + 23000 + 816 + 17, {370, 1}},
-      {"002", R"(sequence: {maxlen: 50, padding: post, truncating: post}
+       384000 + 23000 + 816 + 17,
+       {370, 1}},
+      {"002",
+       R"(sequence: {maxlen: 50, padding: post, truncating: post}
 model:
   - Embedding: {input_dim: 20000, output_dim: 100}
   - SpatialDropout1D: {rate: 0.1}
@@ -143,8 +155,10 @@ model:
   - Dropout: {rate: 0.3}
   - Dense: {units: 3, activation: softmax}
 )",
-       2000000 + 234496 + 16448 + 195, {3}},
-      {"003", R"(sequence: {maxlen: 40}
+       2000000 + 234496 + 16448 + 195,
+       {3}},
+      {"003",
+       R"(sequence: {maxlen: 40}
 model:
   - Embedding: {input_dim: 5000, output_dim: 20, mask_zero: true}
   - Dropout: {rate: 0.25}
@@ -156,14 +170,17 @@ model:
   - Dropout: {rate: 0.2}
   - Dense: {units: 3}
 )",
-       100000 + 43520 + 41216 + 1040 + 51, {3}},
-      {"004", R"(sequence: {maxlen: 100}
+       100000 + 43520 + 41216 + 1040 + 51,
+       {3}},
+      {"004",
+       R"(sequence: {maxlen: 100}
 model:
   - Embedding: {input_dim: 5000, output_dim: 128, input_length: 100}
   - LSTM: {units: 128, return_sequences: false}
   - Dense: {units: 1, activation: sigmoid}
 )",
-       640000 + 131584 + 129, {1}},
+       640000 + 131584 + 129,
+       {1}},
   };
   for (const Seed& s : seeds) {
     INFO("seed " << s.id);
@@ -223,7 +240,9 @@ model:
   - Embedding: {input_dim: 100, output_dim: 8}
   - LSTM: {units: 4}
   - LSTM: {units: 4}
-)").rfind("configs/x.yaml:5:5: layer 'lstm_1' (LSTM) cannot follow 'lstm' (LSTM): ", 0) == 0);
+)")
+            .rfind("configs/x.yaml:5:5: layer 'lstm_1' (LSTM) cannot follow 'lstm' (LSTM): ", 0) ==
+        0);
 }
 
 TEST_CASE("builder checks what only it can see", "[config]") {

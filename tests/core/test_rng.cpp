@@ -17,9 +17,13 @@ TEST_CASE("philox4x32-10 matches the Random123 known-answer vectors", "[rng][cpu
   // Random123 tests/kat_vectors, "philox4x32 10" lines: counter, key, result.
   const Kat kats[] = {
       {{{0, 0, 0, 0}}, 0, 0, {{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}}},
-      {{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}}, 0xffffffff, 0xffffffff,
+      {{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}},
+       0xffffffff,
+       0xffffffff,
        {{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}}},
-      {{{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}}, 0xa4093822, 0x299f31d0,
+      {{{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}},
+       0xa4093822,
+       0x299f31d0,
        {{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}}},
   };
   for (const Kat& k : kats) {
@@ -33,8 +37,8 @@ TEST_CASE("philox element i reads lane i%4 of block i/4", "[rng][cpu]") {
   for (uint64_t i : {0ULL, 1ULL, 2ULL, 3ULL, 4ULL, 7ULL, 1000001ULL, (1ULL << 34) + 5}) {
     Philox4x32 ctr{{static_cast<uint32_t>(i / 4), static_cast<uint32_t>((i / 4) >> 32),
                     static_cast<uint32_t>(offset), static_cast<uint32_t>(offset >> 32)}};
-    Philox4x32 block = philox4x32_10(ctr, static_cast<uint32_t>(seed),
-                                     static_cast<uint32_t>(seed >> 32));
+    Philox4x32 block =
+        philox4x32_10(ctr, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
     CHECK(philox_bits(seed, offset, i) == block.v[i % 4]);
   }
 }
@@ -66,7 +70,8 @@ TEST_CASE("distinct (step, layer, slot) give distinct streams", "[rng][cpu]") {
   CHECK(dropout_offset(3, 4095, 15) < dropout_offset(4, 0, 0));
   int same = 0;
   for (int i = 0; i < 256; ++i)
-    same += philox_bits(9, dropout_offset(5, 2, 0), i) == philox_bits(9, dropout_offset(5, 2, 1), i);
+    same +=
+        philox_bits(9, dropout_offset(5, 2, 0), i) == philox_bits(9, dropout_offset(5, 2, 1), i);
   CHECK(same < 2);
   // Same inputs, same bits: the property CPU/GPU parity rests on.
   CHECK(philox_bits(9, 77, 12345) == philox_bits(9, 77, 12345));

@@ -12,10 +12,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/config/config.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/callbacks.h"
 #include "engine/train/checkpoint.h"
-#include "engine/config/config.h"
 #include "layers/builder.h"
 #include "optim/optimizer.h"
 #include "tests/support/dist_test_util.h"

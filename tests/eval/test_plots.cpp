@@ -15,7 +15,8 @@ namespace {
 bool balanced(const std::string& svg) {
   std::vector<std::string> stack;
   std::regex tag(R"(<(/?)([a-z]+)[^>]*?(/?)>)");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tag); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tag); it != std::sregex_iterator();
+       ++it) {
     const std::smatch& m = *it;
     if (m[3] == "/") continue;
     if (m[1] == "/") {
@@ -46,8 +47,8 @@ TEST_CASE("confusion matrix and bar chart", "[plots][cpu]") {
   CHECK(balanced(svg));
   CHECK_THAT(svg, Contains(">2</text>") && Contains(">neg</text>") && Contains("predicted"));
   CHECK_THROWS(plots::confusion_matrix_chart("cm", cm, {"one"}));
-  std::string bars = plots::bar_chart("compare", {"A", "B"}, {"accuracy", "f1"},
-                                      {{0.8, 0.7}, {0.9, 0.85}});
+  std::string bars =
+      plots::bar_chart("compare", {"A", "B"}, {"accuracy", "f1"}, {{0.8, 0.7}, {0.9, 0.85}});
   CHECK(balanced(bars));
   CHECK_THAT(bars, Contains("B f1: 0.85"));
   CHECK_THROWS(plots::bar_chart("x", {"A"}, {"a", "b"}, {{1.0}}));

@@ -8,8 +8,8 @@
 
 #include <cstring>
 
-#include "engine/cuda/context.h"
 #include "engine/core/rng.h"
+#include "engine/cuda/context.h"
 #include "kernels/dropout.h"
 #include "layers/functional.h"
 #include "tests/support/gpu_test_util.h"

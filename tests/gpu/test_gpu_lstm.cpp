@@ -104,8 +104,7 @@ TEST_CASE("GPU LSTM implementation choice: reference on CUDA, devices", "[gpu][l
   const Tensor mask = make_mask(c.mask, c.b, c.t);
   // "reference" on CUDA tensors runs the CPU code through host copies: the CPU's results.
   EMBER_CHECK_PARITY(lstm_fn(c, mask, fn::LstmImpl::kReference), in,
-                     std::vector<bool>(in.size(), true), gpu_f32_tol(10),
-                     Tolerance{0.0, 0.0});
+                     std::vector<bool>(in.size(), true), gpu_f32_tol(10), Tolerance{0.0, 0.0});
   std::vector<ag::Var> v;
   for (const Tensor& t : in) v.emplace_back(to_device(t), true);
   // A host mask beside device tensors is moved over; weights on another device are refused.

@@ -91,8 +91,7 @@ TEST_CASE("GPU persistent LSTM with 2 and 4 batch rows per thread", "[gpu][lstm]
     int rb_float32, rb_float64;
   };
   const Rows rows[] = {
-      {ccase({276, 2, 5, 128, MaskKind::kPost, false, false, false, false, true, 0.1, 0.2}), 2,
-       1},
+      {ccase({276, 2, 5, 128, MaskKind::kPost, false, false, false, false, true, 0.1, 0.2}), 2, 1},
       {ccase({280, 3, 4, 136, MaskKind::kMixed, true, true, true, true, true, 0.2, 0.1}), 4, 2}};
   uint64_t seed = 6900;
   for (const Rows& r : rows) {

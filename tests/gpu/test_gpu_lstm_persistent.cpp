@@ -46,14 +46,14 @@ LstmCase pcase(LstmCase c) {
 std::vector<LstmCase> small_cases() {
   std::vector<LstmCase> v;
   auto add = [&](LstmCase c) { v.push_back(pcase(c)); };
-  add({1, 1, 1, 1});                                                          // cluster 1
+  add({1, 1, 1, 1});  // cluster 1
   add({1, 1, 5, 3, MaskKind::kNone, true, false, false, false, /*bias=*/false});
   add({1, 4, 3, 5, MaskKind::kPost, true});
-  add({3, 7, 5, 17, MaskKind::kPost, true});                                 // cluster 2
+  add({3, 7, 5, 17, MaskKind::kPost, true});  // cluster 2
   add({3, 7, 5, 3, MaskKind::kPre, false});
-  add({5, 6, 37, 50, MaskKind::kMixed, false});                              // 4 x 13 (last 11)
-  add({5, 5, 3, 37, MaskKind::kMixed, true, false, false, /*zero=*/true});   // 4 x 10 (last 7)
-  add({4, 6, 5, 75, MaskKind::kPre, true, /*back=*/true, /*rev=*/true});     // 8 x 10 (last 5)
+  add({5, 6, 37, 50, MaskKind::kMixed, false});                             // 4 x 13 (last 11)
+  add({5, 5, 3, 37, MaskKind::kMixed, true, false, false, /*zero=*/true});  // 4 x 10 (last 7)
+  add({4, 6, 5, 75, MaskKind::kPre, true, /*back=*/true, /*rev=*/true});    // 8 x 10 (last 5)
   add({4, 6, 5, 64, MaskKind::kPost, true, /*back=*/true, false, /*zero=*/true});
   add({5, 6, 5, 60, MaskKind::kMixed, false, /*back=*/true});
   add({6, 8, 7, 100, MaskKind::kMixed, true, false, false, false, true, 0.3, 0.25});
@@ -174,9 +174,9 @@ TEST_CASE("GPU persistent LSTM: what it supports, and its refusal names shape an
   for (const Tensor& t : lstm_inputs(c, 91)) v.emplace_back(to_device_as(t, DType::kFloat32), true);
   const fn::LstmCall call = c.call(fn::LstmImpl::kPersistent);
   CHECK_THROWS_AS(fn::lstm(v[0], v[1], v[2], v[3], Tensor(), call), std::invalid_argument);
-  CHECK_THROWS_WITH(fn::lstm(v[0], v[1], v[2], v[3], Tensor(), call),
-                    Contains("persistent") && Contains("H=1024") && Contains("B=2") &&
-                        Contains("shared memory"));
+  CHECK_THROWS_WITH(
+      fn::lstm(v[0], v[1], v[2], v[3], Tensor(), call),
+      Contains("persistent") && Contains("H=1024") && Contains("B=2") && Contains("shared memory"));
   // The same layer runs with the fused path.
   CHECK_NOTHROW(fn::lstm(v[0], v[1], v[2], v[3], Tensor(), c.call(fn::LstmImpl::kFused)));
 }
@@ -198,7 +198,7 @@ TEST_CASE("GPU persistent LSTM timing against fused", "[.][persistent_timing]") 
   struct Shape3 {
     int64_t b, t, c, h;
   };
-  const Shape3 shapes[] = {{32, 370, 100, 50},  {64, 370, 100, 64},  {128, 370, 100, 75},
+  const Shape3 shapes[] = {{32, 370, 100, 50},  {64, 370, 100, 64},   {128, 370, 100, 75},
                            {64, 370, 300, 100}, {128, 370, 128, 128}, {16, 200, 100, 60}};
   for (const Shape3& s : shapes) {
     LstmCase c = pcase({s.b, s.t, s.c, s.h, MaskKind::kPre, true});
@@ -228,9 +228,10 @@ TEST_CASE("GPU persistent LSTM timing against fused", "[.][persistent_timing]") 
       const auto t1 = std::chrono::steady_clock::now();
       ms[k] = std::chrono::duration<double, std::milli>(t1 - t0).count() / kReps;
     }
-    std::printf("persistent timing B=%ld T=%ld C=%ld H=%ld float32: fused %.3f ms, persistent "
-                "%.3f ms per forward+backward (x%.2f)\n",
-                static_cast<long>(s.b), static_cast<long>(s.t), static_cast<long>(s.c),
-                static_cast<long>(s.h), ms[0], ms[1], ms[0] / ms[1]);
+    std::printf(
+        "persistent timing B=%ld T=%ld C=%ld H=%ld float32: fused %.3f ms, persistent "
+        "%.3f ms per forward+backward (x%.2f)\n",
+        static_cast<long>(s.b), static_cast<long>(s.t), static_cast<long>(s.c),
+        static_cast<long>(s.h), ms[0], ms[1], ms[0] / ms[1]);
   }
 }

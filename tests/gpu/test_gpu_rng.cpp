@@ -14,7 +14,8 @@
 using namespace ember;
 
 TEST_CASE("GPU philox uniforms equal the CPU's bit for bit", "[gpu][rng]") {
-  for (int64_t n : {int64_t{1}, int64_t{3}, int64_t{4}, int64_t{5}, int64_t{1023}, int64_t{4097}, int64_t{1000003}}) {
+  for (int64_t n : {int64_t{1}, int64_t{3}, int64_t{4}, int64_t{5}, int64_t{1023}, int64_t{4097},
+                    int64_t{1000003}}) {
     for (uint64_t offset : {uint64_t{0}, dropout_offset(17, 3, 1), ~uint64_t{0}}) {
       Tensor d = Tensor::empty({n}, DType::kFloat32, Device::cuda(0));
       cuda::philox_uniform_fill(1337, offset, n, d.data<float>(), nullptr);

@@ -3,10 +3,10 @@
 // and CUDA tensors round-tripping through the host.
 #include <catch2/catch.hpp>
 
+#include "engine/core/tensor.h"
 #include "engine/cuda/check.h"
 #include "engine/cuda/context.h"
 #include "engine/cuda/tensor_ops.h"
-#include "engine/core/tensor.h"
 
 using namespace ember;
 using Catch::Matchers::Contains;

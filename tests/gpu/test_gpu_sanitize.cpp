@@ -12,8 +12,8 @@
 
 #include <vector>
 
-#include "engine/cuda/context.h"
 #include "engine/core/rng.h"
+#include "engine/cuda/context.h"
 #include "kernels/embedding.h"
 #include "layers/functional.h"
 #include "optim/clip.h"

@@ -3,9 +3,9 @@
 // its losses follow the CPU's to 1e-4 relative; two GPU runs give identical losses. Once
 // through the trainer API, and once as a user runs it: `ember train --device cuda` against
 // `ember train --device cpu`, comparing the run directories' losses.csv.
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -64,12 +64,12 @@ namespace {
 // returns its losses.csv as one loss per step (the run must exit 0).
 std::vector<double> cli_losses(const std::string& device) {
   namespace fs = std::filesystem;
-  const fs::path out = fs::temp_directory_path() /
-                       ("ember_gpu_train_" + device + "_" + std::to_string(::getpid()));
+  const fs::path out =
+      fs::temp_directory_path() / ("ember_gpu_train_" + device + "_" + std::to_string(::getpid()));
   fs::remove_all(out);
   const std::string cmd = std::string(EMBER_BINARY) + " train " + EMBER_SOURCE_DIR +
-                          "/configs/synthetic.yaml --device " + device +
-                          " --max-steps 20 --out " + out.string() + " 2>&1";
+                          "/configs/synthetic.yaml --device " + device + " --max-steps 20 --out " +
+                          out.string() + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p);
   std::string log;

@@ -11,13 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "engine/config/config.h"
+#include "engine/data/tokenizer.h"
 #include "engine/io/bundle.h"
+#include "engine/io/safetensors.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/callbacks.h"
 #include "engine/train/checkpoint.h"
-#include "engine/config/config.h"
-#include "engine/data/tokenizer.h"
-#include "engine/io/safetensors.h"
 #include "layers/builder.h"
 #include "optim/optimizer.h"
 #include "tests/support/hardening_util.h"
@@ -62,8 +62,7 @@ void check_refused(const SafetensorsFile& f) {
 
 // fuzz_bundle: Optimizer::load_state's std::invalid_argument escaped restore_checkpoint (so
 // `ember train --resume` of a damaged checkpoint failed with an internal error).
-TEST_CASE("a checkpoint's malformed optimizer state is an ember::Error",
-          "[hardening][fuzz][cpu]") {
+TEST_CASE("a checkpoint's malformed optimizer state is an ember::Error", "[hardening][fuzz][cpu]") {
   SECTION("iterations not a whole number") {
     check_refused(damaged_checkpoint([](auto& ts) {
       for (auto& [name, t] : ts)
@@ -83,7 +82,8 @@ TEST_CASE("a checkpoint's optimizer slot for a parameter the model lacks is refu
           "[hardening][fuzz][cpu]") {
   for (const char* index : {"6", "999999999", "99999999999999999999999"}) {
     check_refused(damaged_checkpoint([&](auto& ts) {
-      ts.emplace_back(std::string("optimizer/adam/m/") + index, Tensor::zeros({1}, DType::kFloat32));
+      ts.emplace_back(std::string("optimizer/adam/m/") + index,
+                      Tensor::zeros({1}, DType::kFloat32));
     }));
   }
 }
@@ -123,7 +123,8 @@ TEST_CASE("a checkpoint's saved best weights must fit the model", "[hardening][f
     Model model = build_model(cfg);
     std::unique_ptr<Optimizer> opt = make_optimizer(cfg.train.optimizer);
     std::vector<std::unique_ptr<Callback>> cbs;
-    cbs.push_back(std::make_unique<EarlyStopping>("val_loss", 0, 1, "auto", true, std::numeric_limits<double>::quiet_NaN(), 0));
+    cbs.push_back(std::make_unique<EarlyStopping>("val_loss", 0, 1, "auto", true,
+                                                  std::numeric_limits<double>::quiet_NaN(), 0));
     CHECK_THROWS_AS(restore_checkpoint(f, "damaged.ckpt", model, *opt, cbs), Error);
   }
 }

@@ -9,11 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/cli/commands.h"
 #include "engine/io/bundle.h"
+#include "engine/io/safetensors.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/checkpoint.h"
-#include "engine/cli/commands.h"
-#include "engine/io/safetensors.h"
 #include "layers/builder.h"
 #include "tests/support/hardening_util.h"
 #include "tests/support/test_util.h"

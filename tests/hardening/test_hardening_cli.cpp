@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "engine/io/bundle.h"
 #include "engine/config/config.h"
+#include "engine/io/bundle.h"
 #include "engine/parse/load_config.h"
 #include "layers/builder.h"
 #include "tests/support/hardening_util.h"

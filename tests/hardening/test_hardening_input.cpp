@@ -12,10 +12,10 @@
 #include <filesystem>
 #include <sstream>
 
-#include "engine/io/bundle.h"
 #include "engine/config/config.h"
-#include "engine/data/sequence.h"
 #include "engine/core/tensor.h"
+#include "engine/data/sequence.h"
+#include "engine/io/bundle.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
@@ -48,8 +48,7 @@ std::string lines_config(const std::string& train_file, const std::string& extra
 }
 }  // namespace
 
-TEST_CASE("an allocation too large says what, how large and its shape",
-          "[hardening][input][cpu]") {
+TEST_CASE("an allocation too large says what, how large and its shape", "[hardening][input][cpu]") {
   auto build = [](const std::string& yaml) {
     return build_model(parse_config(yaml, "big.yaml"), DType::kFloat32);
   };
@@ -59,10 +58,10 @@ TEST_CASE("an allocation too large says what, how large and its shape",
   CHECK_THROWS_WITH(build(replaced(test::kTinyYaml, "units: 3", "units: 1000000000")),
                     Contains("'lstm' (LSTM)") && Contains("cannot allocate"));
   // Sizes whose product overflows 64 bits are refused, not wrapped.
-  CHECK_THROWS_WITH(build(replaced(replaced(test::kTinyYaml, "input_dim: 48",
-                                            "input_dim: 4611686018427387904"),
-                                   "output_dim: 4", "output_dim: 1099511627776")),
-                    Contains("'embedding' (Embedding)") && Contains("elements"));
+  CHECK_THROWS_WITH(
+      build(replaced(replaced(test::kTinyYaml, "input_dim: 48", "input_dim: 4611686018427387904"),
+                     "output_dim: 4", "output_dim: 1099511627776")),
+      Contains("'embedding' (Embedding)") && Contains("elements"));
   // A padded length no machine holds (a bundle whose config claims maxlen 10^12).
   CHECK_THROWS_WITH(pad_sequences({{1, 2}}, 1000000000000, "pre", "pre", 0),
                     Contains("int32[1, 1000000000000]") && Contains("cannot allocate"));
@@ -81,8 +80,8 @@ TEST_CASE("a data file past data.max_file_mb is refused naming it (gzip bomb)",
   write_gzip(dir.path / "bomb.txt.gz", 3 << 20);
   Config cfg = parse_config(lines_config("bomb.txt.gz", "  max_file_mb: 1\n"), "bomb.yaml");
   CHECK(cfg.data.max_file_mb == 1);
-  CHECK_THROWS_WITH(load_data(cfg, dir.str()), Contains("bomb.txt.gz") && Contains("1 MiB") &&
-                                                   Contains("data.max_file_mb"));
+  CHECK_THROWS_WITH(load_data(cfg, dir.str()),
+                    Contains("bomb.txt.gz") && Contains("1 MiB") && Contains("data.max_file_mb"));
   // Under the limit the same file loads; plain files obey the limit too.
   Config roomy = parse_config(lines_config("bomb.txt.gz", "  max_file_mb: 8\n"), "ok.yaml");
   CHECK_NOTHROW(load_data(roomy, dir.str()));
@@ -101,7 +100,8 @@ TEST_CASE("a directory, FIFO or device is refused as such wherever a file is rea
   const std::string adir = (dir.path / "adir").string(), fifo = (dir.path / "fifo").string();
   // Bundles and checkpoints (a FIFO would block the reader forever).
   CHECK_THROWS_WITH(load_bundle(adir), Contains(adir) && Contains("is a directory"));
-  CHECK_THROWS_WITH(load_bundle("/dev/null"), Contains("/dev/null") && Contains("character device"));
+  CHECK_THROWS_WITH(load_bundle("/dev/null"),
+                    Contains("/dev/null") && Contains("character device"));
   CHECK_THROWS_WITH(load_bundle(fifo), Contains("FIFO"));
   // Configs.
   CHECK_THROWS_WITH(load_config(adir), Contains("is a directory"));
@@ -128,9 +128,8 @@ TEST_CASE("a padding value the Embedding cannot look up is a config error",
           "[hardening][input][config][cpu]") {
   for (const char* bad : {"48", "1000", "-1"}) {
     INFO(bad);
-    const std::string yaml =
-        replaced(test::kTinyYaml, "sequence: {maxlen: 8}",
-                 std::string("sequence: {maxlen: 8, value: ") + bad + "}");
+    const std::string yaml = replaced(test::kTinyYaml, "sequence: {maxlen: 8}",
+                                      std::string("sequence: {maxlen: 8, value: ") + bad + "}");
     CHECK_THAT(test::config_error_of(yaml),
                StartsWith("configs/x.yaml:5:") && Contains("sequence.value"));
   }

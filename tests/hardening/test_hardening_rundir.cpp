@@ -13,9 +13,9 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/io/safetensors.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/run_lock.h"
-#include "engine/io/safetensors.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
 #include "tests/support/hardening_util.h"
@@ -72,13 +72,13 @@ TEST_CASE("a failed train leaves an existing run directory as it was", "[hardeni
                       Contains("lats.ckpt"));
   }
   SECTION("a config that does not match the checkpoint") {
-    CHECK_THROWS_WITH(
-        train(test::replaced(test::kTinyYaml, "units: 3", "units: 5"), run, (run / "last.ckpt").string()),
-        Contains("lstm/kernel"));
+    CHECK_THROWS_WITH(train(test::replaced(test::kTinyYaml, "units: 3", "units: 5"), run,
+                            (run / "last.ckpt").string()),
+                      Contains("lstm/kernel"));
   }
   SECTION("a NaN loss in the first epoch of a new run") {
     CHECK_THROWS_WITH(train(test::replaced(test::kTinyYaml, "optimizer: adam",
-                                 "optimizer: {name: adam, learning_rate: 1e30}"),
+                                           "optimizer: {name: adam, learning_rate: 1e30}"),
                             run),
                       Contains("at step"));
   }

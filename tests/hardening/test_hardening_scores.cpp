@@ -10,10 +10,10 @@
 #include <limits>
 #include <sstream>
 
-#include "engine/io/bundle.h"
 #include "engine/cli/commands.h"
 #include "engine/eval/evaluate.h"
 #include "engine/eval/metrics.h"
+#include "engine/io/bundle.h"
 #include "tests/support/hardening_util.h"
 #include "tests/support/test_util.h"
 

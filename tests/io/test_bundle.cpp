@@ -8,9 +8,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "engine/io/bundle.h"
 #include "engine/cli/commands.h"
 #include "engine/eval/evaluate.h"
+#include "engine/io/bundle.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"

@@ -65,17 +65,30 @@ TEST_CASE("safetensors refuses bad files with a reason", "[safetensors][cpu]") {
     for (int i = 0; i < 8; ++i) s[i] = char((h.size() >> (8 * i)) & 0xff);
     return s + h + std::string(data_bytes, '\0');
   };
-  CHECK_THROWS_WITH(parse_safetensors(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "f"),
-                    Contains("overlap"));
-  CHECK_THROWS_WITH(parse_safetensors(with_header(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "f"),
-                    Contains("8 bytes for shape [3]"));
-  CHECK_THROWS_WITH(parse_safetensors(with_header(R"({"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})", 2), "f"),
-                    Contains("unsupported dtype BF16"));
-  CHECK_THROWS_WITH(parse_safetensors(with_header(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4), "f"),
-                    Contains("bad dimension"));
-  CHECK_THROWS_WITH(parse_safetensors(with_header(R"([1,2])", 0), "f"), Contains("not a JSON object"));
+  CHECK_THROWS_WITH(
+      parse_safetensors(
+          with_header(
+              R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+              8),
+          "f"),
+      Contains("overlap"));
+  CHECK_THROWS_WITH(
+      parse_safetensors(with_header(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8),
+                        "f"),
+      Contains("8 bytes for shape [3]"));
+  CHECK_THROWS_WITH(
+      parse_safetensors(
+          with_header(R"({"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})", 2), "f"),
+      Contains("unsupported dtype BF16"));
+  CHECK_THROWS_WITH(
+      parse_safetensors(
+          with_header(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4), "f"),
+      Contains("bad dimension"));
+  CHECK_THROWS_WITH(parse_safetensors(with_header(R"([1,2])", 0), "f"),
+                    Contains("not a JSON object"));
   CHECK_THROWS_WITH(load_safetensors("/nonexistent/x.safetensors"), Contains("cannot open"));
   CHECK_THROWS_WITH(serialize_safetensors({{"a", Tensor::zeros({1}, DType::kFloat32)},
-                                           {"a", Tensor::zeros({1}, DType::kFloat32)}}, {}),
+                                           {"a", Tensor::zeros({1}, DType::kFloat32)}},
+                                          {}),
                     Contains("repeated"));
 }

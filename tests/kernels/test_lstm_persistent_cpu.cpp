@@ -119,12 +119,10 @@ TEST_CASE("persistent LSTM plan: refusals name the limit", "[lstm][cpu][persiste
              Catch::Contains("shared memory"));
   cuda::LstmPersistentDevice a100 = h100;
   a100.compute_major = 8;
-  CHECK_THAT(cuda::lstm_persistent_plan(shape(32, 10, 8, 64), 4, a100, &p),
-             Catch::Contains("9.0"));
+  CHECK_THAT(cuda::lstm_persistent_plan(shape(32, 10, 8, 64), 4, a100, &p), Catch::Contains("9.0"));
   CHECK_THAT(cuda::lstm_persistent_plan(shape(32, 10, 8, 64), 2, h100, &p),
              Catch::Contains("float32 and float64"));
-  CHECK_THAT(cuda::lstm_persistent_plan(shape(0, 10, 8, 64), 4, h100, &p),
-             Catch::Contains("B=0"));
+  CHECK_THAT(cuda::lstm_persistent_plan(shape(0, 10, 8, 64), 4, h100, &p), Catch::Contains("B=0"));
 }
 
 TEST_CASE("persistent LSTM support query answers without a GPU", "[lstm][cpu][persistent]") {

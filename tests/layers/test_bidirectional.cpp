@@ -50,9 +50,9 @@ TEST_CASE("Bidirectional: parameter counts, names and shapes", "[bidirectional][
   ember::InitRng rng(1337, 2);
   layer.build({370, 128}, DType::kFloat32, rng);
   CHECK(layer.param_count() == 2 * 4 * (128 * 75 + 75 * 75 + 75));  // 122,400 as in Keras
-  const char* names[] = {"forward_lstm/kernel",  "forward_lstm/recurrent_kernel",
-                         "forward_lstm/bias",    "backward_lstm/kernel",
-                         "backward_lstm/recurrent_kernel", "backward_lstm/bias"};
+  const char* names[] = {
+      "forward_lstm/kernel",  "forward_lstm/recurrent_kernel",  "forward_lstm/bias",
+      "backward_lstm/kernel", "backward_lstm/recurrent_kernel", "backward_lstm/bias"};
   REQUIRE(layer.params().size() == 6);
   for (size_t i = 0; i < 6; ++i) CHECK(layer.params()[i].name == names[i]);
   // The two directions draw different weights.
@@ -128,8 +128,7 @@ TEST_CASE("Bidirectional: float64 gradcheck of the input, gradients reach all pa
     const Tensor mask = mask_5x4();
     const ember::RunContext ctx{true, 9, 1};
     Tensor x = et::random_uniform(Shape{4, 5, 2}, DType::kFloat64, -1, 1, 12);
-    Tensor w = et::random_uniform(seq ? Shape{4, 5, 6} : Shape{4, 6}, DType::kFloat64, -1, 1,
-                                  13);
+    Tensor w = et::random_uniform(seq ? Shape{4, 5, 6} : Shape{4, 6}, DType::kFloat64, -1, 1, 13);
     auto f = [&](const std::vector<Var>& v) {
       return et::weighted_sum(layer.forward(ember::LayerIO{v[0], mask, {}}, ctx).x, w);
     };

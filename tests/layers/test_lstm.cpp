@@ -59,8 +59,8 @@ Shape out_shape(const Tensor& x, int64_t nh, const fn::LstmCall& call) {
 
 Tensor run(const Inputs& in, const Tensor& mask, const fn::LstmCall& call, bool with_bias = true) {
   ember::ag::NoGradGuard ng;
-  return fn::lstm(Var(in.x), Var(in.kernel), Var(in.recurrent),
-                  with_bias ? Var(in.bias) : Var(), mask, call)
+  return fn::lstm(Var(in.x), Var(in.kernel), Var(in.recurrent), with_bias ? Var(in.bias) : Var(),
+                  mask, call)
       .value();
 }
 
@@ -116,11 +116,12 @@ TEST_CASE("lstm: hand-computed two steps, C=1 H=1", "[lstm][cpu]") {
   fn::LstmCall call;
   call.return_sequences = true;
   Tensor y = run(in, Tensor(), call);
-  EMBER_EXPECT_CLOSE(y, Tensor::from<double>(Shape{1, 2, 1}, {0.252788465753554,
-                                                               0.15565402631220815}),
+  EMBER_EXPECT_CLOSE(y,
+                     Tensor::from<double>(Shape{1, 2, 1}, {0.252788465753554, 0.15565402631220815}),
                      (et::Tolerance{1e-14, 1e-13}));
   call.return_sequences = false;
-  EMBER_EXPECT_CLOSE(run(in, Tensor(), call), Tensor::from<double>(Shape{1, 1}, {0.15565402631220815}),
+  EMBER_EXPECT_CLOSE(run(in, Tensor(), call),
+                     Tensor::from<double>(Shape{1, 1}, {0.15565402631220815}),
                      (et::Tolerance{1e-14, 1e-13}));
 
   // One step (T=1, x=1): d h1 / d bias_o = tanh(c1) * o(1-o) = tanh(c1)/4 = 0.126394232876777;
@@ -135,12 +136,16 @@ TEST_CASE("lstm: hand-computed two steps, C=1 H=1", "[lstm][cpu]") {
 TEST_CASE("lstm: float64 gradcheck, plain and return_sequences", "[lstm][cpu]") {
   Inputs in = random_inputs(3, 4, 2, 3, DType::kFloat64, 11);
   fn::LstmCall call;
-  SECTION("last output") { CHECK(gradcheck_lstm(in, Tensor(), call) == ""); }
+  SECTION("last output") {
+    CHECK(gradcheck_lstm(in, Tensor(), call) == "");
+  }
   SECTION("sequences") {
     call.return_sequences = true;
     CHECK(gradcheck_lstm(in, Tensor(), call) == "");
   }
-  SECTION("no bias") { CHECK(gradcheck_lstm(in, Tensor(), call, false) == ""); }
+  SECTION("no bias") {
+    CHECK(gradcheck_lstm(in, Tensor(), call, false) == "");
+  }
 }
 
 TEST_CASE("lstm: float64 gradcheck, go_backwards and reverse_outputs", "[lstm][cpu]") {
@@ -239,7 +244,8 @@ TEST_CASE("lstm: masked steps carry the state and repeat the output", "[lstm][cp
 
   // A pre-padded row gives what the unpadded sequence gives alone (row 1: t = 2..4 real).
   Inputs row{Tensor::empty(Shape{1, 3, 2}, DType::kFloat64), in.kernel, in.recurrent, in.bias};
-  for (int64_t k = 0; k < 6; ++k) row.x.data<double>()[k] = in.x.data<double>()[(1 * nt + 2) * 2 + k];
+  for (int64_t k = 0; k < 6; ++k)
+    row.x.data<double>()[k] = in.x.data<double>()[(1 * nt + 2) * 2 + k];
   Tensor alone = run(row, Tensor(), call);
   for (int64_t j = 0; j < nh; ++j)
     CHECK(last.item(1 * nh + j) == Approx(alone.item(j)).epsilon(1e-13));
@@ -268,8 +274,8 @@ TEST_CASE("lstm: float32 agrees with float64", "[lstm][cpu]") {
   Inputs in = random_inputs(4, 7, 5, 3, DType::kFloat64, 81);
   Inputs in32{in.x.to(DType::kFloat32), in.kernel.to(DType::kFloat32),
               in.recurrent.to(DType::kFloat32), in.bias.to(DType::kFloat32)};
-  Tensor mask = mask_from(4, 7, {1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1,
-                                 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1});
+  Tensor mask = mask_from(
+      4, 7, {1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1});
   fn::LstmCall call;
   call.return_sequences = true;
   call.training = true;
@@ -328,8 +334,7 @@ TEST_CASE("lstm: fn::lstm rejects bad shapes and rates", "[lstm][cpu]") {
   Inputs bad = in;
   bad.kernel = Tensor::zeros(Shape{3, 8}, DType::kFloat64);
   CHECK_THROWS_AS(run(bad, Tensor(), call), std::invalid_argument);
-  CHECK_THROWS_AS(run(in, Tensor::zeros(Shape{2, 4}, DType::kUInt8), call),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(run(in, Tensor::zeros(Shape{2, 4}, DType::kUInt8), call), std::invalid_argument);
   call.training = true;
   call.dropout = 1.0;
   CHECK_THROWS_AS(run(in, Tensor(), call), std::invalid_argument);
@@ -418,8 +423,7 @@ TEST_CASE("LSTM layer: forward matches fn::lstm, dropout streams and masks", "[l
   call.offset = ember::dropout_offset(12, 4, 0);
   CHECK(bitwise_equal(out.x.value(), run(in, mask, call)));
   // Gradients reach every parameter.
-  et::weighted_sum(out.x, et::random_uniform(Shape{5, 5, 3}, DType::kFloat64, -1, 1, 3))
-      .backward();
+  et::weighted_sum(out.x, et::random_uniform(Shape{5, 5, 3}, DType::kFloat64, -1, 1, 3)).backward();
   for (const ember::Param& p : layer.params()) {
     INFO(p.name);
     REQUIRE(p.var.grad().defined());

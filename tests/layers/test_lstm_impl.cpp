@@ -173,7 +173,7 @@ TEST_CASE("cuDNN plan: lengths, identity and the fully masked sample", "[lstm][c
   CHECK(p.max_len == 5);
   CHECK(p.positions == 1);
   CHECK_FALSE(p.identity_x);
-  CHECK(p.out_map[4] == -1);  // fully masked: output 0
+  CHECK(p.out_map[4] == -1);    // fully masked: output 0
   CHECK(p.x_map[4 * 5] == -1);  // on a zero row
   p = ember::cuda::cudnn_lstm_plan(cfg, nullptr);
   CHECK(p.identity_x);
@@ -189,15 +189,16 @@ TEST_CASE("LSTM implementation: names, and cudnn refuses recurrent_dropout by na
   namespace fn = ember::fn;
   for (const char* name : {"auto", "reference", "fused", "cudnn"})
     CHECK(std::string(fn::lstm_impl_name(fn::parse_lstm_impl(name))) == name);
-  CHECK_THROWS_WITH(fn::parse_lstm_impl("fast"), Catch::Contains("unknown implementation 'fast'") &&
-                                                  Catch::Contains("auto, reference, fused, cudnn"));
+  CHECK_THROWS_WITH(fn::parse_lstm_impl("fast"),
+                    Catch::Contains("unknown implementation 'fast'") &&
+                        Catch::Contains("auto, reference, fused, cudnn"));
   ember::LstmOptions o;
   o.units = 4;
   o.implementation = fn::LstmImpl::kCudnn;
   o.recurrent_dropout = 0.2;
   CHECK_THROWS_AS(ember::LSTM(o), std::invalid_argument);
-  CHECK_THROWS_WITH(ember::LSTM(o), Catch::Contains("recurrent_dropout") &&
-                                        Catch::Contains("cudnn"));
+  CHECK_THROWS_WITH(ember::LSTM(o),
+                    Catch::Contains("recurrent_dropout") && Catch::Contains("cudnn"));
   o.recurrent_dropout = 0.0;
   o.dropout = 0.3;  // input dropout is applied before cuDNN: fine
   CHECK_NOTHROW(ember::LSTM(o));

@@ -60,8 +60,7 @@ TEST_CASE("merge gradcheck, all four modes", "[basic][merge]") {
 TEST_CASE("merge of a value with itself, and with one constant input", "[basic][merge]") {
   Tensor x = Tensor::from<double>(Shape{3}, {1, -2, 3});
   ag::Var xv(x, true);
-  fn::merge(xv, xv, ember::MergeMode::kMul)
-      .backward(Tensor::full(Shape{3}, DType::kFloat64, 1.0));
+  fn::merge(xv, xv, ember::MergeMode::kMul).backward(Tensor::full(Shape{3}, DType::kFloat64, 1.0));
   EMBER_EXPECT_CLOSE(xv.grad(), Tensor::from<double>(Shape{3}, {2, -4, 6}), kF64);  // d(x^2)
   ag::Var xc(x, true);
   fn::merge(xc, xc, ember::MergeMode::kConcat)
@@ -69,8 +68,7 @@ TEST_CASE("merge of a value with itself, and with one constant input", "[basic][
   EMBER_EXPECT_CLOSE(xc.grad(), Tensor::from<double>(Shape{3}, {2, 2, 2}), kF64);
   // Only the input that needs a gradient gets one.
   ag::Var xa(x, true), xb(x.clone(), false);
-  fn::merge(xa, xb, ember::MergeMode::kAve)
-      .backward(Tensor::full(Shape{3}, DType::kFloat64, 2.0));
+  fn::merge(xa, xb, ember::MergeMode::kAve).backward(Tensor::full(Shape{3}, DType::kFloat64, 2.0));
   EMBER_EXPECT_CLOSE(xa.grad(), Tensor::from<double>(Shape{3}, {1, 1, 1}), kF64);
   CHECK_FALSE(xb.grad().defined());
 }

@@ -97,7 +97,8 @@ TEST_CASE("synthetic texts: one sentiment word, one negator, order decides", "[d
         ++negators;
         neg = static_cast<int>(k);
       }
-      bool p = is(id, {"good", "great", "excellent", "fine", "nice", "superb", "lovely", "brilliant"});
+      bool p =
+          is(id, {"good", "great", "excellent", "fine", "nice", "superb", "lovely", "brilliant"});
       bool q = is(id, {"bad", "awful", "poor", "terrible", "boring", "dull", "weak", "dreadful"});
       if (p || q) {
         ++polar;
@@ -143,7 +144,8 @@ TEST_CASE("make_synthetic builds padded splits", "[data][cpu]") {
 TEST_CASE("the synthetic tokenizer maps each word to its synthetic id", "[data][cpu]") {
   data::Tokenizer tok = synthetic_tokenizer();
   const auto& vocab = synthetic_vocab();
-  for (size_t i = 1; i < vocab.size(); ++i) CHECK(tok.index_of(vocab[i]) == static_cast<int32_t>(i));
+  for (size_t i = 1; i < vocab.size(); ++i)
+    CHECK(tok.index_of(vocab[i]) == static_cast<int32_t>(i));
   CHECK(tok.text_to_sequence("not good") ==
         std::vector<int32_t>{tok.index_of("not"), tok.index_of("good")});
 }

@@ -43,16 +43,17 @@ data:
   labels: [negative, positive]
 )";
 
-std::string first_word(const std::string& t) { return t.substr(0, t.find(' ')); }
+std::string first_word(const std::string& t) {
+  return t.substr(0, t.find(' '));
+}
 
 }  // namespace
 
 TEST_CASE("data.validation_split: stratified, seeded, unseen by the tokenizer", "[loader][cpu]") {
   TempDir d("valsplit");
   write_class_files(d);
-  Config cfg = parse_config(std::string(kClassFiles) +
-                                "  validation_split: 0.25\nsequence: {maxlen: 2}\n",
-                            "v.yaml");
+  Config cfg = parse_config(
+      std::string(kClassFiles) + "  validation_split: 0.25\nsequence: {maxlen: 2}\n", "v.yaml");
   data::LoadReport rep;
   rep.keep_texts = true;
   DataSplits s = data::load_dataset(cfg, d.str(), &rep);

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "engine/io/bundle.h"
 #include "engine/config/config.h"
+#include "engine/io/bundle.h"
 #include "engine/parse/load_config.h"
 #include "engine/pipeline/synthetic.h"
 #include "layers/builder.h"

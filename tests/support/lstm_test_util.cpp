@@ -12,10 +12,14 @@ namespace ember::test {
 
 const char* mask_name(MaskKind m) {
   switch (m) {
-    case MaskKind::kNone: return "none";
-    case MaskKind::kPost: return "post-padded";
-    case MaskKind::kPre: return "pre-padded";
-    case MaskKind::kMixed: return "mixed";
+    case MaskKind::kNone:
+      return "none";
+    case MaskKind::kPost:
+      return "post-padded";
+    case MaskKind::kPre:
+      return "pre-padded";
+    case MaskKind::kMixed:
+      return "mixed";
   }
   return "?";
 }
@@ -29,18 +33,33 @@ Tensor make_mask(MaskKind kind, int64_t nb, int64_t nt) {
     for (int64_t t = 0; t < nt; ++t) {
       bool real = false;
       switch (kind) {
-        case MaskKind::kPost: real = t < len; break;
-        case MaskKind::kPre: real = t >= nt - len; break;
+        case MaskKind::kPost:
+          real = t < len;
+          break;
+        case MaskKind::kPre:
+          real = t >= nt - len;
+          break;
         case MaskKind::kMixed:
           switch (b % 5) {
-            case 0: real = true; break;
-            case 1: real = t >= nt / 2; break;
-            case 2: real = t < (nt + 1) / 2; break;
-            case 3: real = t % 2 == 0; break;
-            default: real = false; break;
+            case 0:
+              real = true;
+              break;
+            case 1:
+              real = t >= nt / 2;
+              break;
+            case 2:
+              real = t < (nt + 1) / 2;
+              break;
+            case 3:
+              real = t % 2 == 0;
+              break;
+            default:
+              real = false;
+              break;
           }
           break;
-        case MaskKind::kNone: break;
+        case MaskKind::kNone:
+          break;
       }
       p[b * nt + t] = real;
     }
@@ -96,16 +115,19 @@ LstmConfig LstmCase::config() const {
   return cfg;
 }
 
-bool is_big(const LstmCase& c) { return c.b * c.t > 1000; }
-Tolerance tol32_for(const LstmCase& c) { return gpu_f32_tol(is_big(c) ? 200 : 50); }
+bool is_big(const LstmCase& c) {
+  return c.b * c.t > 1000;
+}
+Tolerance tol32_for(const LstmCase& c) {
+  return gpu_f32_tol(is_big(c) ? 200 : 50);
+}
 
 std::vector<Tensor> lstm_inputs(const LstmCase& c, uint64_t seed) {
-  std::vector<Tensor> in{
-      random_uniform(Shape{c.b, c.t, c.c}, DType::kFloat64, -1.0, 1.0, seed),
-      random_uniform(Shape{c.c, 4 * c.h}, DType::kFloat64, -c.kernel_range, c.kernel_range,
-                     seed + 1),
-      random_uniform(Shape{c.h, 4 * c.h}, DType::kFloat64, -c.recurrent_range,
-                     c.recurrent_range, seed + 2)};
+  std::vector<Tensor> in{random_uniform(Shape{c.b, c.t, c.c}, DType::kFloat64, -1.0, 1.0, seed),
+                         random_uniform(Shape{c.c, 4 * c.h}, DType::kFloat64, -c.kernel_range,
+                                        c.kernel_range, seed + 1),
+                         random_uniform(Shape{c.h, 4 * c.h}, DType::kFloat64, -c.recurrent_range,
+                                        c.recurrent_range, seed + 2)};
   if (c.bias) in.push_back(random_uniform(Shape{4 * c.h}, DType::kFloat64, -0.5, 0.5, seed + 3));
   return in;
 }
@@ -135,8 +157,8 @@ void check_lstm_parity(const LstmCase& c, uint64_t seed, fn::LstmImpl impl) {
   EMBER_CHECK_PARITY(f, in, only_w, tol32_for(c));
 }
 
-void expect_lstm_impls_agree(const LstmCase& c, const std::vector<Tensor>& in,
-                             const Tensor& mask, fn::LstmImpl a, fn::LstmImpl b, uint64_t seed) {
+void expect_lstm_impls_agree(const LstmCase& c, const std::vector<Tensor>& in, const Tensor& mask,
+                             fn::LstmImpl a, fn::LstmImpl b, uint64_t seed) {
   std::vector<Tensor> rounded;
   for (const Tensor& t : in) rounded.push_back(t.to(DType::kFloat32));
   const Shape os = c.seq ? Shape{c.b, c.t, c.h} : Shape{c.b, c.h};
@@ -190,8 +212,8 @@ void check_lstm_launchers(const LstmCase& c, uint64_t seed, LstmForwardFn<T> for
   // CPU reference in T.
   Tensor r_out = Tensor::empty(os, dt);
   LstmSaved r_saved;
-  ref::lstm_forward<T>(cfg, ptr(in[0]), ptr(in[1]), ptr(in[2]), ptr(bias), hmask,
-                       r_out.data<T>(), &r_saved);
+  ref::lstm_forward<T>(cfg, ptr(in[0]), ptr(in[1]), ptr(in[2]), ptr(bias), hmask, r_out.data<T>(),
+                       &r_saved);
   std::vector<Tensor> r_g;
   for (const Tensor& g : g0) r_g.push_back(g.clone());
   ref::lstm_backward<T>(cfg, ptr(in[0]), ptr(in[1]), ptr(in[2]), hmask, r_saved, ptr(d_out),
@@ -211,8 +233,8 @@ void check_lstm_launchers(const LstmCase& c, uint64_t seed, LstmForwardFn<T> for
   std::vector<Tensor> g_g;
   for (const Tensor& g : g0) g_g.push_back(to_device(g));
   const Tensor g_dout = to_device(d_out);
-  backward(cfg, ptr(d_in[0]), ptr(d_in[1]), ptr(d_in[2]), dmask, g_saved, ptr(g_dout),
-           ptr(g_g[0]), ptr(g_g[1]), ptr(g_g[2]), c.bias ? ptr(g_g[3]) : nullptr, run);
+  backward(cfg, ptr(d_in[0]), ptr(d_in[1]), ptr(d_in[2]), dmask, g_saved, ptr(g_dout), ptr(g_g[0]),
+           ptr(g_g[1]), ptr(g_g[2]), c.bias ? ptr(g_g[3]) : nullptr, run);
   sync_device(0);
 
   const Tolerance tol = dt == DType::kFloat64 ? gpu_f64_tol() : tol32_for(c);
@@ -259,8 +281,8 @@ BidirectionalOptions bidi_options(const BidiCase& bc) {
 void check_bidirectional(const BidiCase& bc, uint64_t seed) {
   const int64_t nb = 5, nt = 7, nc = 6;
   INFO("return_sequences " << bc.seq << " merge " << bc.merge << " implementation " << bc.impl
-                           << " recurrent_dropout " << bc.rdrop << " mask "
-                           << mask_name(bc.mask) << " units " << bc.units);
+                           << " recurrent_dropout " << bc.rdrop << " mask " << mask_name(bc.mask)
+                           << " units " << bc.units);
   Bidirectional layer(bidi_options(bc));
   layer.index = 3;
   InitRng rng(seed, 3);

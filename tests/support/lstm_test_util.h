@@ -63,8 +63,8 @@ void check_lstm_parity(const LstmCase& c, uint64_t seed, fn::LstmImpl impl);
 // Implementations a and b on the same inputs rounded to float32, both in float32 on cuda:0,
 // the backward seeded by random weights (fill seed `seed`): output and every gradient within
 // tol32_for(c) of each other.
-void expect_lstm_impls_agree(const LstmCase& c, const std::vector<Tensor>& in,
-                             const Tensor& mask, fn::LstmImpl a, fn::LstmImpl b, uint64_t seed);
+void expect_lstm_impls_agree(const LstmCase& c, const std::vector<Tensor>& in, const Tensor& mask,
+                             fn::LstmImpl a, fn::LstmImpl b, uint64_t seed);
 
 // The launcher signatures of kernels/lstm/lstm.h (cuda::lstm_forward / lstm_backward; the
 // persistent ones of kernels/lstm/lstm_persistent.h have the same).
@@ -72,9 +72,8 @@ template <class T>
 using LstmForwardFn = void (*)(const LstmConfig&, const T*, const T*, const T*, const T*,
                                const uint8_t*, T*, LstmSaved*, const cuda::LstmRun&);
 template <class T>
-using LstmBackwardFn = void (*)(const LstmConfig&, const T*, const T*, const T*,
-                                const uint8_t*, const LstmSaved&, const T*, T*, T*, T*, T*,
-                                const cuda::LstmRun&);
+using LstmBackwardFn = void (*)(const LstmConfig&, const T*, const T*, const T*, const uint8_t*,
+                                const LstmSaved&, const T*, T*, T*, T*, T*, const cuda::LstmRun&);
 
 // `forward` then `backward` called directly in dtype T (float or double) on cuda:0's main
 // stream, against ref:: in the same dtype on lstm_inputs(c, seed): the output; the gradients,

@@ -14,8 +14,8 @@
 namespace ember::test {
 
 TempDir::TempDir(const std::string& name) {
-  path = std::filesystem::temp_directory_path() /
-         ("ember_" + name + "_" + std::to_string(::getpid()));
+  path =
+      std::filesystem::temp_directory_path() / ("ember_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(path);
   std::filesystem::create_directories(path);
 }
@@ -32,9 +32,12 @@ void TempDir::write(const std::string& file, const std::string& text) const {
 
 Tolerance tolerance(DType dt) {
   switch (dt) {
-    case DType::kFloat32: return {1e-5, 1e-5};
-    case DType::kFloat64: return {1e-12, 1e-10};
-    default: return {0, 0};  // integer tensors compare exactly
+    case DType::kFloat32:
+      return {1e-5, 1e-5};
+    case DType::kFloat64:
+      return {1e-12, 1e-10};
+    default:
+      return {0, 0};  // integer tensors compare exactly
   }
 }
 
@@ -64,8 +67,8 @@ std::string compare(const Tensor& got, const Tensor& ref, Tolerance tol) {
   if (bad == 0) return "";
   s.precision(10);
   double g = got.item(worst), r = ref.item(worst);
-  s << bad << " of " << got.numel() << " elements differ; worst at flat index " << worst
-    << ": got " << g << ", expected " << r << " (abs err " << std::fabs(g - r) << ", rel err "
+  s << bad << " of " << got.numel() << " elements differ; worst at flat index " << worst << ": got "
+    << g << ", expected " << r << " (abs err " << std::fabs(g - r) << ", rel err "
     << std::fabs(g - r) / std::fmax(std::fabs(r), 1e-300) << ", atol " << tol.atol << ", rtol "
     << tol.rtol << ")\n"
     << first.str();

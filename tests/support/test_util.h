@@ -26,11 +26,11 @@ constexpr Tolerance kGradcheckTol{1e-7, 1e-5};
 // its values and errors, and the first few mismatches. Returns "" when close.
 std::string compare(const Tensor& got, const Tensor& ref, Tolerance tol);
 // Catch2 assertion wrapper: REQUIRE(compare(...) == "") reads poorly, so use this macro.
-#define EMBER_EXPECT_CLOSE(got, ref, tol)                    \
-  do {                                                       \
+#define EMBER_EXPECT_CLOSE(got, ref, tol)                                 \
+  do {                                                                    \
     std::string ember_cmp_ = ::ember::test::compare((got), (ref), (tol)); \
-    INFO(ember_cmp_);                                        \
-    CHECK(ember_cmp_.empty());                               \
+    INFO(ember_cmp_);                                                     \
+    CHECK(ember_cmp_.empty());                                            \
   } while (0)
 
 // Seeded fills (Philox), reproducible across machines.

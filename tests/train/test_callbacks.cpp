@@ -21,7 +21,9 @@ struct Fake {
   Fake() {
     ctl.get_lr = [this] { return lr; };
     ctl.set_lr = [this](double v) { lr = v; };
-    ctl.get_weights = [this] { return std::vector<Tensor>{Tensor::full({}, DType::kFloat64, weights)}; };
+    ctl.get_weights = [this] {
+      return std::vector<Tensor>{Tensor::full({}, DType::kFloat64, weights)};
+    };
     ctl.set_weights = [this](const std::vector<Tensor>& w) { weights = w[0].item(); };
     ctl.save = [this](const std::string& p) { saved.push_back(p); };
     ctl.log = &log;

@@ -69,7 +69,8 @@ TEST_CASE("interrupted and resumed runs reproduce the uninterrupted one", "[resu
   REQUIRE(part.interrupted);
   REQUIRE(part.step_losses.size() == 1);
   REQUIRE(fs::exists(root / "part" / "interrupted.ckpt"));
-  TrainResult rest = run((root / "part").string(), (root / "part" / "interrupted.ckpt").string(), 3);
+  TrainResult rest =
+      run((root / "part").string(), (root / "part" / "interrupted.ckpt").string(), 3);
   std::vector<double> joined = part.step_losses;
   joined.insert(joined.end(), rest.step_losses.begin(), rest.step_losses.end());
   CHECK(joined == full.step_losses);

@@ -51,7 +51,8 @@ std::vector<double> run_steps() {
   return trainer.fit(log).step_losses;
 }
 
-const std::string kGolden = std::string(EMBER_SOURCE_DIR) + "/tests/golden/synthetic_trajectory.txt";
+const std::string kGolden =
+    std::string(EMBER_SOURCE_DIR) + "/tests/golden/synthetic_trajectory.txt";
 }  // namespace
 
 TEST_CASE("training reproduces the checked-in loss trajectory bit for bit", "[e2e][cpu]") {
