@@ -161,15 +161,21 @@ RunPosition restore_checkpoint(const SafetensorsFile& f, const std::string& path
   }
   Optimizer::NamedTensors opt;
   const std::string prefix = "optimizer/";
-  const size_t params = model.parameters().size();
+  const std::vector<std::pair<std::string, ag::Var*>> params = model.named_parameters();
   for (auto& [name, t] : f.tensors) {
     if (name.rfind(prefix, 0) != 0) continue;
-    // A slot's index names a parameter: a damaged one must not size the optimizer's slot list.
+    // A slot's index names a parameter: a damaged one must not size the optimizer's slot list,
+    // and a slot of another shape would only fail at the first step, mid-run.
     const std::string index = name.substr(name.rfind('/') + 1);
-    if (!index.empty() && index.find_first_not_of("0123456789") == std::string::npos &&
-        (index.size() > 9 || std::stoul(index) >= params))
-      throw Error(path + ": optimizer state '" + name + "' is for parameter " + index +
-                  ", the model has " + std::to_string(params));
+    if (!index.empty() && index.find_first_not_of("0123456789") == std::string::npos) {
+      if (index.size() > 9 || std::stoul(index) >= params.size())
+        throw Error(path + ": optimizer state '" + name + "' is for parameter " + index +
+                    ", the model has " + std::to_string(params.size()));
+      const auto& [param_name, var] = params[std::stoul(index)];
+      if (t.shape() != var->value().shape() || t.dtype() != var->value().dtype())
+        throw Error(path + ": optimizer state '" + name + "' is " + t.str() + ", parameter " +
+                    index + " ('" + param_name + "') is " + var->value().str());
+    }
     opt.emplace_back(name.substr(prefix.size()), t);
   }
   // The optimizer refuses malformed state with std::invalid_argument: here that is a damaged

@@ -71,7 +71,22 @@ TEST_CASE("a checkpoint's malformed optimizer state is an ember::Error", "[harde
   }
   SECTION("an unknown slot") {
     check_refused(damaged_checkpoint([](auto& ts) {
-      ts.emplace_back("optimizer/adam/z/0", Tensor::zeros({1}, DType::kFloat32));
+      // Shaped as parameter 0, so only the name is wrong.
+      ts.emplace_back("optimizer/adam/z/0", Tensor::zeros({48, 4}, DType::kFloat32));
+    }));
+  }
+}
+
+// fuzz_bundle: a slot of another shape or dtype than its parameter loaded, and the first
+// Adam step after the resume threw std::invalid_argument out of Optimizer::step.
+TEST_CASE("a checkpoint's optimizer slot must match its parameter", "[hardening][fuzz][cpu]") {
+  const std::vector<std::pair<std::string, Tensor>> wrong = {
+      {"optimizer/adam/m/2", Tensor::zeros({3, 1}, DType::kFloat32)},
+      {"optimizer/adam/v/0", Tensor::zeros({48, 4}, DType::kFloat64)}};
+  for (const auto& [slot, value] : wrong) {
+    check_refused(damaged_checkpoint([&](auto& ts) {
+      for (auto& [name, t] : ts)
+        if (name == slot) t = value;
     }));
   }
 }
