@@ -54,8 +54,10 @@ SequenceConfig parse_sequence(const Reader& r, const Entry& s) {
   for (const Entry& e :
        r.entries(s.value, s.where(), s.path, {"maxlen", "padding", "truncating", "value"})) {
     if (e.key == "maxlen") q.maxlen = r.positive_int(e);
-    else if (e.key == "padding") q.padding = r.choice(e, {"pre", "post"});
-    else if (e.key == "truncating") q.truncating = r.choice(e, {"pre", "post"});
+    else if (e.key == "padding")
+      q.padding = r.pick(e, {PadSide::kPre, PadSide::kPost}, pad_side_name);
+    else if (e.key == "truncating")
+      q.truncating = r.pick(e, {PadSide::kPre, PadSide::kPost}, pad_side_name);
     else if (e.key == "value") q.value = r.integer(e, 0, INT32_MAX);  // a token id
   }
   return q;

@@ -49,8 +49,9 @@ OptimizerConfig parse_optimizer(const Reader& r, const Entry& s) {
   auto name_of = [&](const Entry& e) {
     std::string n = r.str(e);
     std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (n != "adam" && n != "sgd") r.fail(e, "expected adam or sgd, got \"" + r.str(e) + "\"");
-    return n;
+    for (OptimizerKind k : {OptimizerKind::kAdam, OptimizerKind::kSgd})
+      if (n == optimizer_name(k)) return k;
+    r.fail(e, "expected adam or sgd, got \"" + r.str(e) + "\"");
   };
   if (s.value.IsScalar()) {
     o.name = name_of(s);
@@ -66,10 +67,11 @@ OptimizerConfig parse_optimizer(const Reader& r, const Entry& s) {
   const std::vector<std::string> adam_only = {"beta_1", "beta_2", "epsilon"};
   const std::vector<std::string> sgd_only = {"momentum", "nesterov"};
   for (const Entry& e : args) {
-    const auto& wrong = o.name == "adam" ? sgd_only : adam_only;
+    const auto& wrong = o.name == OptimizerKind::kAdam ? sgd_only : adam_only;
     if (std::find(wrong.begin(), wrong.end(), e.key) != wrong.end())
       r.fail(e.key_node.Mark(), e.path,
-             "'" + e.key + "' is not an argument of the " + o.name + " optimizer");
+             "'" + e.key + "' is not an argument of the " + optimizer_name(o.name) +
+                 " optimizer");
     if (e.key == "learning_rate") o.learning_rate = r.number(e, kPositive);
     else if (e.key == "beta_1") o.beta_1 = r.number(e, kRate);
     else if (e.key == "beta_2") o.beta_2 = r.number(e, kRate);
@@ -92,28 +94,29 @@ struct ArgSpec {
   Arg kind;
 };
 struct CallbackSpec {
-  const char* type;
+  CallbackKind type;
   std::vector<ArgSpec> args;
   std::vector<std::string> required;
 };
 
 const std::vector<CallbackSpec>& callback_specs() {
   static const std::vector<CallbackSpec> specs = {
-      {"EarlyStopping",
+      {CallbackKind::kEarlyStopping,
        {{"monitor", Arg::kMonitor}, {"min_delta", Arg::kNonNegative}, {"patience", Arg::kCount},
         {"mode", Arg::kMode}, {"restore_best_weights", Arg::kBool},
         {"baseline", Arg::kNullableNumber}, {"verbose", Arg::kCount}},
        {}},
-      {"ReduceLROnPlateau",
+      {CallbackKind::kReduceLROnPlateau,
        {{"monitor", Arg::kMonitor}, {"factor", Arg::kFactor}, {"patience", Arg::kCount},
         {"min_delta", Arg::kNonNegative}, {"cooldown", Arg::kCount},
         {"min_lr", Arg::kNonNegative}, {"mode", Arg::kMode}, {"verbose", Arg::kCount}},
        {}},
-      {"ModelCheckpoint",
+      {CallbackKind::kModelCheckpoint,
        {{"filepath", Arg::kString}, {"monitor", Arg::kMonitor}, {"save_best_only", Arg::kBool},
         {"save_weights_only", Arg::kBool}, {"mode", Arg::kMode}, {"verbose", Arg::kCount}},
        {"filepath"}},
-      {"StopAtThreshold", {{"monitor", Arg::kMonitor}, {"threshold", Arg::kNumber}},
+      {CallbackKind::kStopAtThreshold,
+       {{"monitor", Arg::kMonitor}, {"threshold", Arg::kNumber}},
        {"threshold"}},
   };
   return specs;
@@ -126,8 +129,8 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
   std::vector<std::string> types;
   const CallbackSpec* spec = nullptr;
   for (const CallbackSpec& s : callback_specs()) {
-    types.push_back(s.type);
-    if (t.key == s.type) spec = &s;
+    types.push_back(callback_name(s.type));
+    if (t.key == types.back()) spec = &s;
   }
   if (!spec) {
     std::string msg = "unknown callback '" + t.key + "'";
@@ -137,7 +140,7 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
                         : "; did you mean '" + near + "'?";
     r.fail(t.key_node.Mark(), item.path, msg);
   }
-  c.type = t.key;
+  c.type = spec->type;
   const std::string path = item.path + "." + t.key;
   const YAML::Mark at = t.value.IsMap() ? t.value.Mark() : t.key_node.Mark();
   std::vector<std::string> keys;
@@ -149,7 +152,10 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
     std::string v;
     switch (kind) {
       case Arg::kMonitor: v = r.choice(e, kMonitors); break;
-      case Arg::kMode: v = r.choice(e, {"auto", "min", "max"}); break;
+      case Arg::kMode:  // kept as the enum, not among the string arguments
+        c.mode = r.pick(e, {MonitorMode::kAuto, MonitorMode::kMin, MonitorMode::kMax},
+                        monitor_mode_name);
+        continue;
       case Arg::kCount: v = std::to_string(r.integer(e, 0)); break;
       case Arg::kNonNegative: r.number(e, kNonNegative), v = e.value.Scalar(); break;
       case Arg::kNumber: r.number(e), v = e.value.Scalar(); break;
@@ -168,7 +174,7 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
   }
   for (const std::string& req : spec->required)
     if (!c.args.count(req)) r.fail(at, path + "." + req, "missing required value");
-  if (c.type == "ModelCheckpoint") {
+  if (c.type == CallbackKind::kModelCheckpoint) {
     // Confined to the run directory, clear of the run's own files (engine/config/run_files.h).
     const std::string problem = checkpoint_path_problem(c.args.at("filepath"));
     if (!problem.empty())
