@@ -3,7 +3,8 @@
 // short form (a name) or a map.
 // Callback arguments are kept as strings for the trainer, but each is type-checked here
 // (patience an integer, min_delta a number, ...) because only here is its line known;
-// booleans are stored as "true"/"false" and numbers as written.
+// booleans are stored as "true"/"false" and numbers as written. A callback's kind and its
+// `mode` are enums (CallbackConfig::type, ::mode), so no one downstream compares their names.
 #include <algorithm>
 #include <cctype>
 #include <regex>
