@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     std::string text = ember::data::decompress_bytes(bytes, "fuzz", size_t{16} << 20);
     ember::data::ReadOptions o;
-    o.on_bad_row = "skip";
+    o.on_bad_row = ember::data::BadRows::kSkip;
     (void)ember::data::parse_table(text, "fuzz", o);
   } catch (const ember::Error&) {
   }

@@ -66,9 +66,11 @@ void round_trip(const Table& t) {
 }
 
 void parse_all(const std::string& text) {
-  for (const char* format : {"csv", "tsv", "lines"}) {
+  using ember::data::BadRows;
+  using ember::data::TableFormat;
+  for (TableFormat format : {TableFormat::kCsv, TableFormat::kTsv, TableFormat::kLines}) {
     for (bool header : {true, false}) {
-      for (const char* bad : {"error", "skip"}) {
+      for (BadRows bad : {BadRows::kError, BadRows::kSkip}) {
         ReadOptions o;
         o.format = format;
         o.header = header;
@@ -76,7 +78,7 @@ void parse_all(const std::string& text) {
         try {
           Table t = ember::data::parse_table(text, "fuzz", o);
           check_invariants(t);
-          if (o.format == "csv" && !header && !t.rows.empty()) round_trip(t);
+          if (o.format == TableFormat::kCsv && !header && !t.rows.empty()) round_trip(t);
           if (!t.columns.empty()) (void)t.column_index(std::to_string(t.columns.size() - 1));
         } catch (const ember::Error&) {
         }

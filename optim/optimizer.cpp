@@ -4,7 +4,6 @@
 #include "optim/optimizer.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 
 #include "optim/adam.h"
@@ -16,14 +15,15 @@ namespace ember {
 Optimizer::Optimizer(const OptimizerConfig& cfg)
     : lr_(cfg.lr()), clipnorm_(cfg.clipnorm), global_clipnorm_(cfg.global_clipnorm) {
   EMBER_CHECK_ARG(std::isfinite(lr_) && lr_ >= 0.0,
-                  cfg.name << ": learning_rate must be >= 0, got " << lr_);
+                  optimizer_name(cfg.name) << ": learning_rate must be >= 0, got " << lr_);
   // Keras refuses both at once: which one applies first would change the result.
   EMBER_CHECK_ARG(!(clipnorm_ && global_clipnorm_),
-                  cfg.name << ": set clipnorm or global_clipnorm, not both");
+                  optimizer_name(cfg.name) << ": set clipnorm or global_clipnorm, not both");
   EMBER_CHECK_ARG(!clipnorm_ || *clipnorm_ > 0.0,
-                  cfg.name << ": clipnorm must be > 0, got " << *clipnorm_);
+                  optimizer_name(cfg.name) << ": clipnorm must be > 0, got " << *clipnorm_);
   EMBER_CHECK_ARG(!global_clipnorm_ || *global_clipnorm_ > 0.0,
-                  cfg.name << ": global_clipnorm must be > 0, got " << *global_clipnorm_);
+                  optimizer_name(cfg.name)
+                      << ": global_clipnorm must be > 0, got " << *global_clipnorm_);
 }
 
 Optimizer::~Optimizer() = default;
@@ -143,15 +143,13 @@ void Optimizer::store_slot(std::vector<Tensor>& slots, size_t index, const Tenso
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& cfg) {
-  std::string n = cfg.name;
-  std::transform(n.begin(), n.end(), n.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  OptimizerConfig c = cfg;
-  c.name = n;  // so lr() picks the right Keras default for "SGD"
-  if (n == "adam") return std::make_unique<Adam>(c);
-  if (n == "sgd") return std::make_unique<Sgd>(c);
-  EMBER_CHECK_ARG(false, "unknown optimizer '" << cfg.name << "'; known: adam, sgd");
-  return nullptr;
+  switch (cfg.name) {
+    case OptimizerKind::kAdam:
+      return std::make_unique<Adam>(cfg);
+    case OptimizerKind::kSgd:
+      return std::make_unique<Sgd>(cfg);
+  }
+  return nullptr;  // unreachable: the switch names every kind
 }
 
 }  // namespace ember

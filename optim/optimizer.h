@@ -70,9 +70,8 @@ class Optimizer {
   std::optional<double> clipnorm_, global_clipnorm_;
 };
 
-// "adam" or "sgd" (case-insensitive, as Keras accepts "Adam"); the learning rate is cfg.lr()
-// (Keras's default when unset). Throws std::invalid_argument for an unknown name (listing the
-// known ones) or an out-of-range hyperparameter.
+// Adam or SGD as cfg.name says; the learning rate is cfg.lr() (Keras's default when unset).
+// Throws std::invalid_argument for an out-of-range hyperparameter.
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& cfg);
 
 }  // namespace ember

@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "engine/config/layer_options.h"
-#include "engine/core/check.h"
+#include "engine/data/reader.h"    // data::TableFormat, TextEncoding, BadRows
+#include "engine/data/sequence.h"  // PadSide
 #include "engine/data/tokenizer_options.h"
 
 namespace ember {
@@ -43,16 +44,16 @@ struct SyntheticConfig {
 // the parser copies them into every source that does not set its own, so a DataSource is
 // complete and the loader never looks at the defaults again.
 struct DataSource {
-  std::string file;                           // relative to the data directory (or absolute)
-  std::string format = "csv";                 // csv | tsv | lines
+  std::string file;  // relative to the data directory (or absolute)
+  data::TableFormat format = data::TableFormat::kCsv;
   bool header = true;                         // default: true for csv/tsv, false for lines
   std::string text_column = "text";           // a header name, or a column number ("5")
   std::string label_column = "label";         // the same; unused when `label` is set
   std::optional<std::string> label;           // the raw label of every row (needed by format lines)
   std::map<std::string, std::string> filter;  // keep rows whose column equals the value
-  std::string encoding = "utf-8";             // utf-8 | latin-1
-  std::string on_bad_row = "error";           // error | skip
-  std::string path;                           // key path for messages: "data.train[1]"
+  data::TextEncoding encoding = data::TextEncoding::kUtf8;
+  data::BadRows on_bad_row = data::BadRows::kError;
+  std::string path;  // key path for messages: "data.train[1]"
   SourceLoc loc;
 };
 
@@ -89,9 +90,9 @@ struct DataConfig {
 };
 
 struct SequenceConfig {
-  int64_t maxlen = 0;              // required for a model
-  std::string padding = "pre";     // pre | post
-  std::string truncating = "pre";  // pre | post
+  int64_t maxlen = 0;  // required for a model
+  PadSide padding = PadSide::kPre;
+  PadSide truncating = PadSide::kPre;
   int64_t value = 0;
 };
 
@@ -113,20 +114,36 @@ struct LossConfig {
   bool from_logits = false;
 };
 
+// train.optimizer's name, parsed once (any case, as Keras accepts "Adam");
+// optimizer_name gives the lower-case spelling, "adam" or "sgd".
+enum class OptimizerKind { kAdam, kSgd };
+const char* optimizer_name(OptimizerKind k);
+
 struct OptimizerConfig {
-  std::string name = "adam";                            // adam | sgd
+  OptimizerKind name = OptimizerKind::kAdam;
   double learning_rate = -1;                            // -1: Keras default (adam 1e-3, sgd 1e-2)
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam
   double momentum = 0.0;                                // sgd
   bool nesterov = false;                                // sgd
   std::optional<double> clipnorm;                       // per-parameter norm clip
   std::optional<double> global_clipnorm;                // clip all gradients by their global norm
-  double lr() const { return learning_rate >= 0 ? learning_rate : (name == "sgd" ? 0.01 : 1e-3); }
+  double lr() const {
+    return learning_rate >= 0 ? learning_rate : (name == OptimizerKind::kSgd ? 0.01 : 1e-3);
+  }
 };
 
-// A callback entry, kept as its Keras name and arguments (monitor, patience, ...).
+// A callback's Keras class; callback_name gives the name as written ("EarlyStopping", ...).
+enum class CallbackKind { kEarlyStopping, kReduceLROnPlateau, kModelCheckpoint, kStopAtThreshold };
+const char* callback_name(CallbackKind k);
+// A callback's `mode`: auto (Keras decides from the monitor's name) | min | max.
+enum class MonitorMode { kAuto, kMin, kMax };
+const char* monitor_mode_name(MonitorMode m);
+
+// A callback entry: its kind, its mode, and its other arguments (monitor, patience, ...) as
+// checked strings for the trainer.
 struct CallbackConfig {
-  std::string type;  // EarlyStopping | ReduceLROnPlateau | ModelCheckpoint | StopAtThreshold
+  CallbackKind type = CallbackKind::kEarlyStopping;
+  MonitorMode mode = MonitorMode::kAuto;  // `mode`, for the callbacks that take one
   std::map<std::string, std::string> args;
   SourceLoc loc;
 };

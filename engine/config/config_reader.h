@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
@@ -66,6 +67,17 @@ class Reader {
   // numbers, integers and booleans must be plain scalars.
   std::string str(const Entry& e) const;
   std::string choice(const Entry& e, const std::vector<std::string>& choices) const;
+  // choice() over an enum's values, spelled by `name` (the enum's one name function): the
+  // value whose name the entry holds; errors list the names in the order of `values`.
+  template <class E>
+  E pick(const Entry& e, std::initializer_list<E> values, const char* (*name)(E)) const {
+    std::vector<std::string> names;
+    for (E v : values) names.push_back(name(v));
+    const std::string s = choice(e, names);
+    for (E v : values)
+      if (s == name(v)) return v;
+    return *values.begin();  // unreachable: choice() failed on any other name
+  }
   int64_t integer(const Entry& e, int64_t min, int64_t max = INT64_MAX) const;
   int64_t positive_int(const Entry& e) const { return integer(e, 1); }
   double number(const Entry& e, const NumRange& range = kAnyNumber) const;

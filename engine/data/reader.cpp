@@ -126,7 +126,7 @@ void parse_delimited(std::string_view text, const ReadOptions& opts, char delim,
   int64_t row_line = 0;
   size_t ncols = 0;
   bool have_columns = false;
-  const bool skip_bad = opts.on_bad_row == "skip";
+  const bool skip_bad = opts.on_bad_row == BadRows::kSkip;
   while (parser.next(fields, &row_line)) {
     if (!have_columns) {
       have_columns = true;
@@ -219,20 +219,41 @@ size_t Table::column_index(size_t number) const {
               join_columns(columns) + ")");
 }
 
+const char* table_format_name(TableFormat f) {
+  switch (f) {
+    case TableFormat::kCsv:
+      return "csv";
+    case TableFormat::kTsv:
+      return "tsv";
+    case TableFormat::kLines:
+      return "lines";
+  }
+  return "?";
+}
+
+const char* text_encoding_name(TextEncoding e) {
+  return e == TextEncoding::kUtf8 ? "utf-8" : "latin-1";
+}
+
+const char* bad_rows_name(BadRows b) {
+  return b == BadRows::kError ? "error" : "skip";
+}
+
 Table parse_table(std::string_view text, const std::string& source, const ReadOptions& opts) {
-  if (opts.on_bad_row != "error" && opts.on_bad_row != "skip")
-    throw Error(source + ": unknown on_bad_row '" + opts.on_bad_row + "' (error or skip)");
   Table table;
   table.source = source;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
-  if (opts.format == "csv")
-    parse_delimited(text, opts, ',', true, table);
-  else if (opts.format == "tsv")
-    parse_delimited(text, opts, '\t', false, table);
-  else if (opts.format == "lines")
-    parse_lines(text, table);
-  else
-    throw Error(source + ": unknown format '" + opts.format + "' (csv, tsv or lines)");
+  switch (opts.format) {
+    case TableFormat::kCsv:
+      parse_delimited(text, opts, ',', true, table);
+      break;
+    case TableFormat::kTsv:
+      parse_delimited(text, opts, '\t', false, table);
+      break;
+    case TableFormat::kLines:
+      parse_lines(text, table);
+      break;
+  }
   return table;
 }
 
@@ -305,12 +326,8 @@ void check_utf8(std::string_view text, const std::string& source) {
 }
 
 Table read_table(const std::string& path, const ReadOptions& opts) {
-  // Options are checked before a large file is read and decompressed.
-  if (opts.encoding != "utf-8" && opts.encoding != "latin-1")
-    throw Error(path + ": unknown encoding '" + opts.encoding + "' (utf-8 or latin-1)");
-  parse_table("", path, opts);
   std::string bytes = read_file_bytes(path, opts.max_bytes, opts.limit_name);
-  if (opts.encoding == "latin-1")
+  if (opts.encoding == TextEncoding::kLatin1)
     bytes = latin1_to_utf8(bytes);
   else
     check_utf8(bytes, path);

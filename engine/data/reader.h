@@ -16,11 +16,21 @@
 
 namespace ember::data {
 
+// The closed sets of ReadOptions, parsed once from their config names (data.format, encoding,
+// on_bad_row: the config parser reads them through the *_name functions, which give the
+// config's spelling).
+enum class TableFormat { kCsv, kTsv, kLines };
+enum class TextEncoding { kUtf8, kLatin1 };
+enum class BadRows { kError, kSkip };  // a malformed row is an error, or is skipped and counted
+const char* table_format_name(TableFormat f);    // csv | tsv | lines
+const char* text_encoding_name(TextEncoding e);  // utf-8 | latin-1
+const char* bad_rows_name(BadRows b);            // error | skip
+
 struct ReadOptions {
-  std::string format = "csv";        // csv | tsv | lines
-  bool header = true;                // csv/tsv: the first row names the columns (lines: ignored)
-  std::string encoding = "utf-8";    // utf-8 | latin-1
-  std::string on_bad_row = "error";  // error | skip
+  TableFormat format = TableFormat::kCsv;
+  bool header = true;  // csv/tsv: the first row names the columns (lines: ignored)
+  TextEncoding encoding = TextEncoding::kUtf8;
+  BadRows on_bad_row = BadRows::kError;
   // The most bytes the file may hold once decompressed (plain files too): a gzip or xz bomb
   // is refused with a message naming the file, the limit and `limit_name` (the setting that
   // raises it, e.g. "data.max_file_mb") instead of exhausting memory.

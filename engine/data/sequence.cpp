@@ -5,13 +5,13 @@
 
 namespace ember {
 
-Tensor pad_sequences(const std::vector<std::vector<int32_t>>& seqs, int64_t maxlen,
-                     const std::string& padding, const std::string& truncating, int32_t value) {
+const char* pad_side_name(PadSide s) {
+  return s == PadSide::kPre ? "pre" : "post";
+}
+
+Tensor pad_sequences(const std::vector<std::vector<int32_t>>& seqs, int64_t maxlen, PadSide padding,
+                     PadSide truncating, int32_t value) {
   EMBER_CHECK_ARG(maxlen > 0, "pad_sequences: maxlen must be positive, got " << maxlen);
-  EMBER_CHECK_ARG(padding == "pre" || padding == "post",
-                  "pad_sequences: padding must be 'pre' or 'post', got '" << padding << "'");
-  EMBER_CHECK_ARG(truncating == "pre" || truncating == "post",
-                  "pad_sequences: truncating must be 'pre' or 'post', got '" << truncating << "'");
   const int64_t n = static_cast<int64_t>(seqs.size());
   Tensor out;
   try {
@@ -25,8 +25,8 @@ Tensor pad_sequences(const std::vector<std::vector<int32_t>>& seqs, int64_t maxl
     const auto& s = seqs[i];
     const int64_t len = static_cast<int64_t>(s.size());
     const int64_t keep = std::min(len, maxlen);
-    const int64_t src = (len > maxlen && truncating == "pre") ? len - maxlen : 0;
-    const int64_t dst = padding == "pre" ? maxlen - keep : 0;
+    const int64_t src = (len > maxlen && truncating == PadSide::kPre) ? len - maxlen : 0;
+    const int64_t dst = padding == PadSide::kPre ? maxlen - keep : 0;
     std::copy_n(s.begin() + src, keep, d + i * maxlen + dst);
   }
   return out;

@@ -11,9 +11,13 @@
 
 namespace ember {
 
-// Returns [N, maxlen] int32. padding/truncating: "pre" or "post" (anything else throws).
+// Which end of a sequence padding fills and truncation cuts (sequence.padding / truncating).
+enum class PadSide { kPre, kPost };
+const char* pad_side_name(PadSide s);  // "pre", "post": the config's spelling
+
+// Returns [N, maxlen] int32.
 Tensor pad_sequences(const std::vector<std::vector<int32_t>>& seqs, int64_t maxlen,
-                     const std::string& padding = "pre", const std::string& truncating = "pre",
+                     PadSide padding = PadSide::kPre, PadSide truncating = PadSide::kPre,
                      int32_t value = 0);
 
 }  // namespace ember

@@ -24,7 +24,10 @@ const std::vector<std::string> kSourceKeys = {"file",        "format",       "he
 
 // The keys one map gave, before defaults are applied. Unset = inherit.
 struct Fields {
-  std::optional<std::string> file, format, text_column, label_column, label, encoding, on_bad_row;
+  std::optional<std::string> file, text_column, label_column, label;
+  std::optional<data::TableFormat> format;
+  std::optional<data::TextEncoding> encoding;
+  std::optional<data::BadRows> on_bad_row;
   std::optional<bool> header;
   std::optional<std::map<std::string, std::string>> filter;
 
@@ -81,7 +84,9 @@ bool read_field(const Reader& r, const Entry& e, Fields& f) {
     f.file = r.str(e);
     if (f.file->empty()) r.fail(e, "must not be empty");
   } else if (e.key == "format")
-    f.format = r.choice(e, {"csv", "tsv", "lines"});
+    f.format =
+        r.pick(e, {data::TableFormat::kCsv, data::TableFormat::kTsv, data::TableFormat::kLines},
+               data::table_format_name);
   else if (e.key == "header")
     f.header = r.boolean(e);
   else if (e.key == "text_column")
@@ -93,9 +98,10 @@ bool read_field(const Reader& r, const Entry& e, Fields& f) {
   else if (e.key == "filter")
     f.filter = parse_filter(r, e);
   else if (e.key == "encoding")
-    f.encoding = r.choice(e, {"utf-8", "latin-1"});
+    f.encoding = r.pick(e, {data::TextEncoding::kUtf8, data::TextEncoding::kLatin1},
+                        data::text_encoding_name);
   else if (e.key == "on_bad_row")
-    f.on_bad_row = r.choice(e, {"error", "skip"});
+    f.on_bad_row = r.pick(e, {data::BadRows::kError, data::BadRows::kSkip}, data::bad_rows_name);
   else
     return false;
   return true;
@@ -127,14 +133,14 @@ DataSource resolve(const Reader& r, const Entry& e, const std::string& path, con
   if (!f.file) r.fail(e.where(), path + ".file", "missing required value (a data file path)");
   s.file = *f.file;
   if (f.format) s.format = *f.format;
-  s.header = f.header.value_or(s.format != "lines");
+  s.header = f.header.value_or(s.format != data::TableFormat::kLines);
   if (f.text_column) s.text_column = *f.text_column;
   if (f.label_column) s.label_column = *f.label_column;
   s.label = f.label;
   if (f.filter) s.filter = *f.filter;
   if (f.encoding) s.encoding = *f.encoding;
   if (f.on_bad_row) s.on_bad_row = *f.on_bad_row;
-  if (s.format == "lines" && !s.label)
+  if (s.format == data::TableFormat::kLines && !s.label)
     r.fail(e.where(), path + ".label",
            "missing required value: a `format: lines` file has no label column, so give the "
            "label of its rows (e.g. label: positive)");

@@ -63,9 +63,9 @@ SequenceConfig parse_sequence(const Reader& r, const Entry& s) {
     if (e.key == "maxlen")
       q.maxlen = r.positive_int(e);
     else if (e.key == "padding")
-      q.padding = r.choice(e, {"pre", "post"});
+      q.padding = r.pick(e, {PadSide::kPre, PadSide::kPost}, pad_side_name);
     else if (e.key == "truncating")
-      q.truncating = r.choice(e, {"pre", "post"});
+      q.truncating = r.pick(e, {PadSide::kPre, PadSide::kPost}, pad_side_name);
     else if (e.key == "value")
       q.value = r.integer(e, 0, INT32_MAX);  // a token id
   }

@@ -3,7 +3,8 @@
 // short form (a name) or a map.
 // Callback arguments are kept as strings for the trainer, but each is type-checked here
 // (patience an integer, min_delta a number, ...) because only here is its line known;
-// booleans are stored as "true"/"false" and numbers as written.
+// booleans are stored as "true"/"false" and numbers as written. A callback's kind and its
+// `mode` are enums (CallbackConfig::type, ::mode), so no one downstream compares their names.
 #include <algorithm>
 #include <cctype>
 #include <regex>
@@ -51,8 +52,9 @@ OptimizerConfig parse_optimizer(const Reader& r, const Entry& s) {
   auto name_of = [&](const Entry& e) {
     std::string n = r.str(e);
     std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (n != "adam" && n != "sgd") r.fail(e, "expected adam or sgd, got \"" + r.str(e) + "\"");
-    return n;
+    for (OptimizerKind k : {OptimizerKind::kAdam, OptimizerKind::kSgd})
+      if (n == optimizer_name(k)) return k;
+    r.fail(e, "expected adam or sgd, got \"" + r.str(e) + "\"");
   };
   if (s.value.IsScalar()) {
     o.name = name_of(s);
@@ -67,10 +69,10 @@ OptimizerConfig parse_optimizer(const Reader& r, const Entry& s) {
   const std::vector<std::string> adam_only = {"beta_1", "beta_2", "epsilon"};
   const std::vector<std::string> sgd_only = {"momentum", "nesterov"};
   for (const Entry& e : args) {
-    const auto& wrong = o.name == "adam" ? sgd_only : adam_only;
+    const auto& wrong = o.name == OptimizerKind::kAdam ? sgd_only : adam_only;
     if (std::find(wrong.begin(), wrong.end(), e.key) != wrong.end())
       r.fail(e.key_node.Mark(), e.path,
-             "'" + e.key + "' is not an argument of the " + o.name + " optimizer");
+             "'" + e.key + "' is not an argument of the " + optimizer_name(o.name) + " optimizer");
     if (e.key == "learning_rate")
       o.learning_rate = r.number(e, kPositive);
     else if (e.key == "beta_1")
@@ -110,14 +112,14 @@ struct ArgSpec {
   Arg kind;
 };
 struct CallbackSpec {
-  const char* type;
+  CallbackKind type;
   std::vector<ArgSpec> args;
   std::vector<std::string> required;
 };
 
 const std::vector<CallbackSpec>& callback_specs() {
   static const std::vector<CallbackSpec> specs = {
-      {"EarlyStopping",
+      {CallbackKind::kEarlyStopping,
        {{"monitor", Arg::kMonitor},
         {"min_delta", Arg::kNonNegative},
         {"patience", Arg::kCount},
@@ -126,7 +128,7 @@ const std::vector<CallbackSpec>& callback_specs() {
         {"baseline", Arg::kNullableNumber},
         {"verbose", Arg::kCount}},
        {}},
-      {"ReduceLROnPlateau",
+      {CallbackKind::kReduceLROnPlateau,
        {{"monitor", Arg::kMonitor},
         {"factor", Arg::kFactor},
         {"patience", Arg::kCount},
@@ -136,7 +138,7 @@ const std::vector<CallbackSpec>& callback_specs() {
         {"mode", Arg::kMode},
         {"verbose", Arg::kCount}},
        {}},
-      {"ModelCheckpoint",
+      {CallbackKind::kModelCheckpoint,
        {{"filepath", Arg::kString},
         {"monitor", Arg::kMonitor},
         {"save_best_only", Arg::kBool},
@@ -144,7 +146,9 @@ const std::vector<CallbackSpec>& callback_specs() {
         {"mode", Arg::kMode},
         {"verbose", Arg::kCount}},
        {"filepath"}},
-      {"StopAtThreshold", {{"monitor", Arg::kMonitor}, {"threshold", Arg::kNumber}}, {"threshold"}},
+      {CallbackKind::kStopAtThreshold,
+       {{"monitor", Arg::kMonitor}, {"threshold", Arg::kNumber}},
+       {"threshold"}},
   };
   return specs;
 }
@@ -156,8 +160,8 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
   std::vector<std::string> types;
   const CallbackSpec* spec = nullptr;
   for (const CallbackSpec& s : callback_specs()) {
-    types.push_back(s.type);
-    if (t.key == s.type) spec = &s;
+    types.push_back(callback_name(s.type));
+    if (t.key == types.back()) spec = &s;
   }
   if (!spec) {
     std::string msg = "unknown callback '" + t.key + "'";
@@ -167,7 +171,7 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
                         : "; did you mean '" + near + "'?";
     r.fail(t.key_node.Mark(), item.path, msg);
   }
-  c.type = t.key;
+  c.type = spec->type;
   const std::string path = item.path + "." + t.key;
   const YAML::Mark at = t.value.IsMap() ? t.value.Mark() : t.key_node.Mark();
   std::vector<std::string> keys;
@@ -181,9 +185,10 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
       case Arg::kMonitor:
         v = r.choice(e, kMonitors);
         break;
-      case Arg::kMode:
-        v = r.choice(e, {"auto", "min", "max"});
-        break;
+      case Arg::kMode:  // kept as the enum, not among the string arguments
+        c.mode = r.pick(e, {MonitorMode::kAuto, MonitorMode::kMin, MonitorMode::kMax},
+                        monitor_mode_name);
+        continue;
       case Arg::kCount:
         v = std::to_string(r.integer(e, 0));
         break;
@@ -212,7 +217,7 @@ CallbackConfig parse_callback(const Reader& r, const Entry& item) {
   }
   for (const std::string& req : spec->required)
     if (!c.args.count(req)) r.fail(at, path + "." + req, "missing required value");
-  if (c.type == "ModelCheckpoint") {
+  if (c.type == CallbackKind::kModelCheckpoint) {
     // Confined to the run directory, clear of the run's own files (engine/config/run_files.h).
     const std::string problem = checkpoint_path_problem(c.args.at("filepath"));
     if (!problem.empty())

@@ -56,8 +56,9 @@ class Gatherer {
 
   const Table& table(const DataSource& s) {
     const std::string path = resolve(s);
-    const std::string key =
-        path + '\n' + s.format + (s.header ? "h" : "-") + s.encoding + s.on_bad_row;
+    const std::string key = path + '\n' + data::table_format_name(s.format) +
+                            (s.header ? "h" : "-") + data::text_encoding_name(s.encoding) +
+                            data::bad_rows_name(s.on_bad_row);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
     std::error_code ec;
@@ -105,7 +106,8 @@ class Gatherer {
 
   void add(const DataSource& s, SplitReport* split, std::vector<Row>* out) {
     const Table& t = table(s);
-    const size_t text_col = s.format == "lines" ? 0 : column(t, s, "text_column", s.text_column);
+    const size_t text_col =
+        s.format == data::TableFormat::kLines ? 0 : column(t, s, "text_column", s.text_column);
     const size_t label_col = s.label ? 0 : column(t, s, "label_column", s.label_column);
     std::vector<std::pair<size_t, const std::string*>> filter;
     for (const auto& [col, value] : s.filter)

@@ -46,9 +46,9 @@ bool get_bool(const std::map<std::string, std::string>& a, const std::string& k,
 }
 }  // namespace
 
-bool monitor_maximises(const std::string& monitor, const std::string& mode) {
-  if (mode == "max") return true;
-  if (mode == "min") return false;
+bool monitor_maximises(const std::string& monitor, MonitorMode mode) {
+  if (mode == MonitorMode::kMax) return true;
+  if (mode == MonitorMode::kMin) return false;
   return monitor.find("acc") != std::string::npos;  // "auto", as Keras decides it
 }
 
@@ -76,7 +76,7 @@ int64_t state_count(const std::map<std::string, double>& s, const char* key) {
 // ---- EarlyStopping -----------------------------------------------------------------------
 
 EarlyStopping::EarlyStopping(std::string monitor, double min_delta, int64_t patience,
-                             std::string mode, bool restore_best_weights, double baseline,
+                             MonitorMode mode, bool restore_best_weights, double baseline,
                              int verbose)
     : monitor_(std::move(monitor)),
       min_delta_(std::fabs(min_delta)),
@@ -141,7 +141,7 @@ void EarlyStopping::load_state(const std::map<std::string, double>& s) {
 // ---- ReduceLROnPlateau -------------------------------------------------------------------
 
 ReduceLROnPlateau::ReduceLROnPlateau(std::string monitor, double factor, int64_t patience,
-                                     std::string mode, double min_delta, int64_t cooldown,
+                                     MonitorMode mode, double min_delta, int64_t cooldown,
                                      double min_lr, int verbose)
     : monitor_(std::move(monitor)),
       factor_(factor),
@@ -207,7 +207,7 @@ void ReduceLROnPlateau::load_state(const std::map<std::string, double>& s) {
 // ---- ModelCheckpoint ---------------------------------------------------------------------
 
 ModelCheckpoint::ModelCheckpoint(std::string filepath, std::string monitor, bool save_best_only,
-                                 std::string mode, int verbose)
+                                 MonitorMode mode, int verbose)
     : filepath_(std::move(filepath)),
       monitor_(std::move(monitor)),
       save_best_only_(save_best_only),
@@ -273,27 +273,29 @@ std::vector<std::unique_ptr<Callback>> make_callbacks(const std::vector<Callback
   for (const CallbackConfig& c : cfgs) {
     const auto& a = c.args;
     const int verbose = static_cast<int>(get_num(a, "verbose", 0));
-    if (c.type == "EarlyStopping") {
-      out.push_back(std::make_unique<EarlyStopping>(
-          get_str(a, "monitor", "val_loss"), get_num(a, "min_delta", 0),
-          static_cast<int64_t>(get_num(a, "patience", 0)), get_str(a, "mode", "auto"),
-          get_bool(a, "restore_best_weights", false),
-          get_num(a, "baseline", std::numeric_limits<double>::quiet_NaN()), verbose));
-    } else if (c.type == "ReduceLROnPlateau") {
-      out.push_back(std::make_unique<ReduceLROnPlateau>(
-          get_str(a, "monitor", "val_loss"), get_num(a, "factor", 0.1),
-          static_cast<int64_t>(get_num(a, "patience", 10)), get_str(a, "mode", "auto"),
-          get_num(a, "min_delta", 1e-4), static_cast<int64_t>(get_num(a, "cooldown", 0)),
-          get_num(a, "min_lr", 0), verbose));
-    } else if (c.type == "ModelCheckpoint") {
-      out.push_back(std::make_unique<ModelCheckpoint>(
-          get_str(a, "filepath", ""), get_str(a, "monitor", "val_loss"),
-          get_bool(a, "save_best_only", false), get_str(a, "mode", "auto"), verbose));
-    } else if (c.type == "StopAtThreshold") {
-      out.push_back(std::make_unique<StopAtThreshold>(get_str(a, "monitor", "accuracy"),
-                                                      get_num(a, "threshold", 0.95)));
-    } else {
-      throw Error(c.loc.str() + ": unknown callback '" + c.type + "'");
+    switch (c.type) {
+      case CallbackKind::kEarlyStopping:
+        out.push_back(std::make_unique<EarlyStopping>(
+            get_str(a, "monitor", "val_loss"), get_num(a, "min_delta", 0),
+            static_cast<int64_t>(get_num(a, "patience", 0)), c.mode,
+            get_bool(a, "restore_best_weights", false),
+            get_num(a, "baseline", std::numeric_limits<double>::quiet_NaN()), verbose));
+        break;
+      case CallbackKind::kReduceLROnPlateau:
+        out.push_back(std::make_unique<ReduceLROnPlateau>(
+            get_str(a, "monitor", "val_loss"), get_num(a, "factor", 0.1),
+            static_cast<int64_t>(get_num(a, "patience", 10)), c.mode, get_num(a, "min_delta", 1e-4),
+            static_cast<int64_t>(get_num(a, "cooldown", 0)), get_num(a, "min_lr", 0), verbose));
+        break;
+      case CallbackKind::kModelCheckpoint:
+        out.push_back(std::make_unique<ModelCheckpoint>(
+            get_str(a, "filepath", ""), get_str(a, "monitor", "val_loss"),
+            get_bool(a, "save_best_only", false), c.mode, verbose));
+        break;
+      case CallbackKind::kStopAtThreshold:
+        out.push_back(std::make_unique<StopAtThreshold>(get_str(a, "monitor", "accuracy"),
+                                                        get_num(a, "threshold", 0.95)));
+        break;
     }
   }
   return out;

@@ -46,11 +46,11 @@ class Callback {
 };
 
 // Keras's rule for mode "auto": maximise monitors with "acc" in the name, minimise the rest.
-bool monitor_maximises(const std::string& monitor, const std::string& mode);
+bool monitor_maximises(const std::string& monitor, MonitorMode mode);
 
 class EarlyStopping : public Callback {
  public:
-  EarlyStopping(std::string monitor, double min_delta, int64_t patience, std::string mode,
+  EarlyStopping(std::string monitor, double min_delta, int64_t patience, MonitorMode mode,
                 bool restore_best_weights, double baseline /* NaN = none */, int verbose);
   const char* name() const override { return "EarlyStopping"; }
   void on_train_begin(TrainControl& ctl) override;
@@ -77,7 +77,7 @@ class EarlyStopping : public Callback {
 
 class ReduceLROnPlateau : public Callback {
  public:
-  ReduceLROnPlateau(std::string monitor, double factor, int64_t patience, std::string mode,
+  ReduceLROnPlateau(std::string monitor, double factor, int64_t patience, MonitorMode mode,
                     double min_delta, int64_t cooldown, double min_lr, int verbose);
   const char* name() const override { return "ReduceLROnPlateau"; }
   void on_train_begin(TrainControl& ctl) override;
@@ -102,7 +102,7 @@ class ModelCheckpoint : public Callback {
  public:
   // filepath may hold {epoch} or {epoch:04d} (1-based, as Keras formats it) and {monitor name}
   // such as {val_loss:.4f}.
-  ModelCheckpoint(std::string filepath, std::string monitor, bool save_best_only, std::string mode,
+  ModelCheckpoint(std::string filepath, std::string monitor, bool save_best_only, MonitorMode mode,
                   int verbose);
   const char* name() const override { return "ModelCheckpoint"; }
   void on_train_begin(TrainControl& ctl) override;

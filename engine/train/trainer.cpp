@@ -183,7 +183,7 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data, const 
   if (train_.empty()) throw Error("no training rows left (limit or validation_split too large)");
 
   for (const CallbackConfig& cb : cfg.train.callbacks)
-    if (cb.type == "ModelCheckpoint" && cb.args.count("filepath")) {
+    if (cb.type == CallbackKind::kModelCheckpoint && cb.args.count("filepath")) {
       const std::string problem = ModelCheckpoint::path_problem(cb.args.at("filepath"));
       if (!problem.empty()) throw Error(cfg.path + ": ModelCheckpoint filepath: " + problem);
     }

@@ -76,20 +76,20 @@ train:
   REQUIRE(c.data.train.size() == 1);
   const DataSource& tr = c.data.train[0];
   CHECK(tr.file == "imdb/imdb_50k.csv.xz");
-  CHECK(tr.format == "csv");
+  CHECK(tr.format == data::TableFormat::kCsv);
   CHECK(tr.header);
   CHECK(tr.filter == std::map<std::string, std::string>{{"split", "train"}});
   CHECK(tr.text_column == "review");
   CHECK(tr.label_column == "sentiment");
-  CHECK(tr.encoding == "latin-1");
-  CHECK(tr.on_bad_row == "skip");
+  CHECK(tr.encoding == data::TextEncoding::kLatin1);
+  CHECK(tr.on_bad_row == data::BadRows::kSkip);
   CHECK(c.data.labels == std::vector<std::string>{"negative", "positive"});
   // test: {filter: ...} is the train file with the test filter in place of the train one.
   REQUIRE(c.data.test.size() == 1);
   CHECK(c.data.test[0].file == "imdb/imdb_50k.csv.xz");
   CHECK(c.data.test[0].filter == std::map<std::string, std::string>{{"split", "test"}});
   CHECK(c.data.test[0].text_column == "review");
-  CHECK(c.data.test[0].encoding == "latin-1");
+  CHECK(c.data.test[0].encoding == data::TextEncoding::kLatin1);
   CHECK(c.data.test[0].path == "data.test");
   CHECK(c.data.clean.size() == 5);
   CHECK(c.data.clean[4] == "remove_stopwords");
@@ -101,8 +101,8 @@ train:
   CHECK(c.tokenizer.split == " ");
 
   CHECK(c.sequence.maxlen == 370);
-  CHECK(c.sequence.padding == "post");
-  CHECK(c.sequence.truncating == "pre");
+  CHECK(c.sequence.padding == PadSide::kPost);
+  CHECK(c.sequence.truncating == PadSide::kPre);
 
   REQUIRE(c.model.size() == 8);
   const auto& emb = std::get<EmbeddingOptions>(c.model[0].options);
@@ -133,7 +133,7 @@ train:
   CHECK(c.train.loss.name == Loss::kSparseCategoricalCrossentropy);
   CHECK(std::string(loss_name(c.train.loss.name)) == "sparse_categorical_crossentropy");
   CHECK(c.train.loss.from_logits);
-  CHECK(c.train.optimizer.name == "sgd");
+  CHECK(c.train.optimizer.name == OptimizerKind::kSgd);
   CHECK(c.train.optimizer.lr() == 0.05);
   CHECK(c.train.optimizer.momentum == 0.9);
   CHECK(c.train.optimizer.nesterov);
@@ -145,7 +145,7 @@ train:
   CHECK_FALSE(c.train.shuffle);
   CHECK(c.train.metrics == std::vector<std::string>{"accuracy"});
   REQUIRE(c.train.callbacks.size() == 4);
-  CHECK(c.train.callbacks[0].type == "EarlyStopping");
+  CHECK(c.train.callbacks[0].type == CallbackKind::kEarlyStopping);
   CHECK(c.train.callbacks[0].args ==
         std::map<std::string, std::string>{
             {"monitor", "val_loss"}, {"patience", "3"}, {"restore_best_weights", "true"}});
@@ -184,7 +184,7 @@ train:
   CHECK(bi.merge_mode == MergeMode::kSum);
   CHECK(std::holds_alternative<std::monostate>(c.model[2].options));
   CHECK(std::get<DenseOptions>(c.model[3].options).activation == fn::Activation::kLinear);
-  CHECK(c.train.optimizer.name == "adam");
+  CHECK(c.train.optimizer.name == OptimizerKind::kAdam);
   CHECK(c.train.optimizer.lr() == 1e-3);
   CHECK(c.train.class_weight == "balanced");
   REQUIRE(c.train.callbacks.size() == 1);
@@ -206,12 +206,12 @@ TEST_CASE("real-data variants: label maps, test files, lines format", "[config]"
   CHECK(c.data.label_map == std::map<std::string, int64_t>{{"-1", 0}, {"0", 1}, {"1", 2}});
   REQUIRE(c.data.test.size() == 1);
   CHECK(c.data.test[0].file == "igbo/test.tsv");
-  CHECK(c.data.test[0].format == "tsv");
+  CHECK(c.data.test[0].format == data::TableFormat::kTsv);
   REQUIRE(c.data.validation.size() == 1);
   CHECK(c.data.validation[0].file == "igbo/dev.tsv");
   Config l =
       parse_config("data: {train: pos.txt, format: lines, label: 1, test_split: 0.2}\n", kFile);
-  CHECK(l.data.train.at(0).format == "lines");
+  CHECK(l.data.train.at(0).format == data::TableFormat::kLines);
   CHECK_FALSE(l.data.train.at(0).header);
   CHECK(l.data.train.at(0).label == std::optional<std::string>("1"));
   CHECK(l.data.test_split == 0.2);
@@ -342,6 +342,25 @@ TEST_CASE("bad names of activations, initializers and options", "[config]") {
   CHECK(test::config_error_of("train:\n  callbacks:\n    - EarlyStoping: {}\n") ==
         "configs/x.yaml:3:7: train.callbacks[0]: unknown callback 'EarlyStoping'; did you "
         "mean 'EarlyStopping'?");
+}
+
+TEST_CASE("a callback's mode is kept as its enum, apart from the string arguments", "[config]") {
+  Config c = parse_config(
+      "train:\n  callbacks:\n    - EarlyStopping: {mode: max, patience: 2}\n"
+      "    - ModelCheckpoint: {filepath: b.ember, mode: min}\n    - StopAtThreshold: "
+      "{threshold: 0.5}\n",
+      "configs/x.yaml");
+  REQUIRE(c.train.callbacks.size() == 3);
+  CHECK(c.train.callbacks[0].type == CallbackKind::kEarlyStopping);
+  CHECK(c.train.callbacks[0].mode == MonitorMode::kMax);
+  CHECK(c.train.callbacks[0].args == std::map<std::string, std::string>{{"patience", "2"}});
+  CHECK(c.train.callbacks[1].type == CallbackKind::kModelCheckpoint);
+  CHECK(c.train.callbacks[1].mode == MonitorMode::kMin);
+  CHECK(c.train.callbacks[2].type == CallbackKind::kStopAtThreshold);
+  CHECK(c.train.callbacks[2].mode == MonitorMode::kAuto);
+  CHECK(test::config_error_of("train:\n  callbacks:\n    - EarlyStopping: {mode: maxi}\n") ==
+        "configs/x.yaml:3:29: train.callbacks[0].EarlyStopping.mode: expected one of auto, min, "
+        "max, got \"maxi\"; did you mean 'max'?");
 }
 
 TEST_CASE("structural mistakes", "[config]") {

@@ -32,21 +32,21 @@ TEST_CASE("data sources: a list of line files inherits the data-level defaults",
                           kFile);
   REQUIRE(c.data.train.size() == 2);
   CHECK(c.data.train[0].file == "s140/neg.txt.xz");
-  CHECK(c.data.train[0].format == "lines");
+  CHECK(c.data.train[0].format == data::TableFormat::kLines);
   CHECK_FALSE(c.data.train[0].header);  // lines files have no header by default
-  CHECK(c.data.train[0].encoding == "latin-1");
+  CHECK(c.data.train[0].encoding == data::TextEncoding::kLatin1);
   CHECK(c.data.train[0].label == std::optional<std::string>("0"));
   CHECK(c.data.train[1].label == std::optional<std::string>("4"));
   CHECK(c.data.train[1].path == "data.train[1]");
   CHECK(c.data.train[1].loc.str() == "configs/x.yaml:6:7");
   REQUIRE(c.data.test.size() == 1);
   const DataSource& t = c.data.test[0];
-  CHECK(t.format == "csv");
+  CHECK(t.format == data::TableFormat::kCsv);
   CHECK_FALSE(t.header);
   CHECK(t.text_column == "5");
   CHECK(t.label_column == "0");
   CHECK_FALSE(t.label.has_value());
-  CHECK(t.encoding == "latin-1");  // inherited
+  CHECK(t.encoding == data::TextEncoding::kLatin1);  // inherited
   CHECK(c.data.drop_labels == std::vector<std::string>{"2"});
   CHECK(c.data.label_map.at("4") == 1);
   CHECK(c.data.labels_loc.str() == "configs/x.yaml:8:11");
@@ -71,7 +71,7 @@ TEST_CASE("data sources: test and validation maps without a file take the train 
   CHECK(c.data.test[0].file == "a.csv");
   CHECK(c.data.test[0].text_column == "body");
   CHECK(c.data.test[1].file == "b.tsv");
-  CHECK(c.data.test[1].format == "tsv");
+  CHECK(c.data.test[1].format == data::TableFormat::kTsv);
   for (const DataSource& s : c.data.test)
     CHECK(s.filter == std::map<std::string, std::string>{{"split", "test"}});
   REQUIRE(c.data.validation.size() == 2);

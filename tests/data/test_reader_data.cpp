@@ -14,6 +14,7 @@
 namespace fs = std::filesystem;
 using ember::data::ReadOptions;
 using ember::data::Table;
+using ember::data::TableFormat;
 
 namespace {
 
@@ -30,7 +31,10 @@ bool have_data(const fs::path& dir) {
   return false;
 }
 
-ReadOptions opts(const char* format, bool header) {
+constexpr TableFormat kCsv = TableFormat::kCsv, kTsv = TableFormat::kTsv,
+                      kLines = TableFormat::kLines;
+
+ReadOptions opts(TableFormat format, bool header) {
   ReadOptions o;
   o.format = format;
   o.header = header;
@@ -52,7 +56,7 @@ TEST_CASE("reader: real data sets have the README's row counts", "[reader][reald
   using Counts = std::map<std::string, int>;
 
   SECTION("IMDB 50k (quoted reviews, 27 with a TAB)") {
-    Table t = ember::data::read_table((dir / "imdb/imdb_50k.csv.xz").string(), opts("csv", true));
+    Table t = ember::data::read_table((dir / "imdb/imdb_50k.csv.xz").string(), opts(kCsv, true));
     CHECK(t.columns == std::vector<std::string>{"review", "sentiment", "split", "id", "rating"});
     CHECK(t.rows.size() == 50000);
     CHECK(count_values(t, "sentiment") == Counts{{"negative", 25000}, {"positive", 25000}});
@@ -63,15 +67,15 @@ TEST_CASE("reader: real data sets have the README's row counts", "[reader][reald
   }
   SECTION("IMDB manifest and README, as lines") {
     Table manifest = ember::data::read_table((dir / "imdb/aclImdb_labeled.sha256.xz").string(),
-                                             opts("lines", false));
+                                             opts(kLines, false));
     CHECK(manifest.rows.size() == 50000);
     Table readme =
-        ember::data::read_table((dir / "imdb/aclImdb_README.xz").string(), opts("lines", false));
+        ember::data::read_table((dir / "imdb/aclImdb_README.xz").string(), opts(kLines, false));
     CHECK(readme.rows.size() > 10);
   }
   SECTION("tweet sentiment extraction") {
     Table train = ember::data::read_table(
-        (dir / "tweet_sentiment_extraction/train.csv.xz").string(), opts("csv", true));
+        (dir / "tweet_sentiment_extraction/train.csv.xz").string(), opts(kCsv, true));
     CHECK(train.rows.size() == 27481);
     // The one row with an empty text and selected_text (README quirk).
     size_t id = train.column_index("textID"), text = train.column_index("text");
@@ -83,28 +87,28 @@ TEST_CASE("reader: real data sets have the README's row counts", "[reader][reald
     CHECK(count_values(train, "sentiment") ==
           Counts{{"negative", 7781}, {"neutral", 11118}, {"positive", 8582}});
     Table test = ember::data::read_table((dir / "tweet_sentiment_extraction/test.csv.xz").string(),
-                                         opts("csv", true));
+                                         opts(kCsv, true));
     CHECK(test.rows.size() == 3534);
     CHECK(count_values(test, "sentiment") ==
           Counts{{"negative", 1001}, {"neutral", 1430}, {"positive", 1103}});
   }
   SECTION("sentiment140, headerless CSV") {
     Table manual = ember::data::read_table(
-        (dir / "sentiment140/testdata.manual.2009.06.14.csv.xz").string(), opts("csv", false));
+        (dir / "sentiment140/testdata.manual.2009.06.14.csv.xz").string(), opts(kCsv, false));
     CHECK(manual.columns.size() == 6);
     CHECK(manual.rows.size() == 498);
     CHECK(count_values(manual, "0") == Counts{{"0", 177}, {"2", 139}, {"4", 182}});
     Table sample = ember::data::read_table(
         (dir / "sentiment140/training.1600000.processed.noemoticon.sample20k_head_tail.csv.xz")
             .string(),
-        opts("csv", false));
+        opts(kCsv, false));
     CHECK(sample.rows.size() == 20000);
     CHECK(count_values(sample, "0") == Counts{{"0", 9999}, {"4", 10001}});
   }
   SECTION("sentiment140 100k text files, one tweet per line") {
     for (const char* name : {"tweets_100k_negative.txt.xz", "tweets_100k_positive.txt.xz"}) {
       Table t =
-          ember::data::read_table((dir / "sentiment140" / name).string(), opts("lines", false));
+          ember::data::read_table((dir / "sentiment140" / name).string(), opts(kLines, false));
       CHECK(t.rows.size() == 50000);
     }
   }
@@ -115,8 +119,7 @@ TEST_CASE("reader: real data sets have the README's row counts", "[reader][reald
         {"ig_test.tsv.xz", {{"negative", 943}, {"neutral", 1621}, {"positive", 1118}}}};
     for (const auto& [name, labels] : files) {
       INFO(name);
-      Table t =
-          ember::data::read_table((dir / "afrisenti_igbo" / name).string(), opts("tsv", true));
+      Table t = ember::data::read_table((dir / "afrisenti_igbo" / name).string(), opts(kTsv, true));
       CHECK(t.columns == std::vector<std::string>{"ID", "tweet", "label"});
       CHECK(count_values(t, "label") == labels);
       CHECK(t.skipped_rows == 0);

@@ -70,7 +70,7 @@ void set_grads(Params* cpu, Params* gpu, DType dt, int step, bool skip_one) {
   }
 }
 
-OptimizerConfig config(const char* name, double lr) {
+OptimizerConfig config(OptimizerKind name, double lr) {
   OptimizerConfig c;
   c.name = name;
   c.learning_rate = lr;
@@ -83,10 +83,11 @@ void make_params(DType dt, int count, Params* cpu, Params* gpu, uint64_t seed) {
 
 void expect_same_run(const OptimizerConfig& cfg, DType dt, const std::vector<Shape>& param_shapes,
                      bool skip_one) {
-  INFO(cfg.name << " momentum " << cfg.momentum << " nesterov " << cfg.nesterov << " "
-                << dtype_name(dt) << " params " << param_shapes.size() << " skip " << skip_one
-                << " global_clipnorm " << cfg.global_clipnorm.value_or(0) << " clipnorm "
-                << cfg.clipnorm.value_or(0));
+  INFO(optimizer_name(cfg.name) << " momentum " << cfg.momentum << " nesterov " << cfg.nesterov
+                                << " " << dtype_name(dt) << " params " << param_shapes.size()
+                                << " skip " << skip_one << " global_clipnorm "
+                                << cfg.global_clipnorm.value_or(0) << " clipnorm "
+                                << cfg.clipnorm.value_or(0));
   Params cpu, gpu;
   make_params(dt, param_shapes, &cpu, &gpu, 42);
   auto opt_cpu = make_optimizer(cfg);
@@ -126,13 +127,13 @@ void expect_same_run(const OptimizerConfig& cfg, DType dt, int count, bool skip_
 TEST_CASE("GPU sgd and adam equal the CPU updates bit for bit", "[gpu][optim]") {
   for (DType dt : {DType::kFloat32, DType::kFloat64}) {
     for (int count : {1, 5, 40}) {
-      OptimizerConfig plain = config("sgd", 0.05);
+      OptimizerConfig plain = config(OptimizerKind::kSgd, 0.05);
       OptimizerConfig momentum = plain;
       momentum.momentum = 0.9;
       OptimizerConfig nesterov = momentum;
       nesterov.nesterov = true;
-      OptimizerConfig adam = config("adam", 0.01);
-      OptimizerConfig adam_custom = config("adam", 0.003);
+      OptimizerConfig adam = config(OptimizerKind::kAdam, 0.01);
+      OptimizerConfig adam_custom = config(OptimizerKind::kAdam, 0.003);
       adam_custom.beta_1 = 0.8;
       adam_custom.beta_2 = 0.99;
       adam_custom.epsilon = 1e-5;
@@ -146,26 +147,26 @@ TEST_CASE("GPU sgd and adam equal the CPU updates bit for bit", "[gpu][optim]") 
 
 TEST_CASE("GPU optimizers and clipping on a tensor longer than one grid", "[gpu][optim]") {
   const std::vector<Shape> two{Shape{kBeyondOneGrid}, Shape{7}};
-  OptimizerConfig nesterov = config("sgd", 0.05);
+  OptimizerConfig nesterov = config(OptimizerKind::kSgd, 0.05);
   nesterov.momentum = 0.9;
   nesterov.nesterov = true;
-  OptimizerConfig clipped = config("adam", 0.01);
+  OptimizerConfig clipped = config(OptimizerKind::kAdam, 0.01);
   clipped.global_clipnorm = 1.0;
   for (DType dt : {DType::kFloat32, DType::kFloat64}) {
     expect_same_run(nesterov, dt, two, false);
-    expect_same_run(config("adam", 0.01), dt, two, true);
+    expect_same_run(config(OptimizerKind::kAdam, 0.01), dt, two, true);
     expect_same_run(clipped, dt, two, false);
   }
 }
 
 TEST_CASE("GPU clipping matches the CPU and repeats bit for bit", "[gpu][optim]") {
   for (DType dt : {DType::kFloat32, DType::kFloat64}) {
-    OptimizerConfig global = config("adam", 0.01);
+    OptimizerConfig global = config(OptimizerKind::kAdam, 0.01);
     global.global_clipnorm = 1.0;
-    OptimizerConfig per_tensor = config("sgd", 0.05);
+    OptimizerConfig per_tensor = config(OptimizerKind::kSgd, 0.05);
     per_tensor.momentum = 0.9;
     per_tensor.clipnorm = 0.5;
-    OptimizerConfig loose = config("sgd", 0.05);
+    OptimizerConfig loose = config(OptimizerKind::kSgd, 0.05);
     loose.global_clipnorm = 1e9;  // never clips: the factor is exactly 1
     for (const OptimizerConfig& c : {global, per_tensor, loose}) expect_same_run(c, dt, 7, true);
 
@@ -194,7 +195,7 @@ TEST_CASE("GPU clipping matches the CPU and repeats bit for bit", "[gpu][optim]"
 }
 
 TEST_CASE("GPU optimizer state round-trips through the host", "[gpu][optim]") {
-  OptimizerConfig cfg = config("adam", 0.01);
+  OptimizerConfig cfg = config(OptimizerKind::kAdam, 0.01);
   Params cpu, gpu;
   make_params(DType::kFloat32, 5, &cpu, &gpu, 3);
   auto a = make_optimizer(cfg);
@@ -218,6 +219,6 @@ TEST_CASE("GPU optimizer rejects params on different devices", "[gpu][optim]") {
   ag::Var b(to_device(random_uniform(Shape{3}, DType::kFloat32, -1, 1, 2)), true);
   a.mutable_grad() = Tensor::zeros(Shape{3}, DType::kFloat32);
   b.mutable_grad() = Tensor::zeros(Shape{3}, DType::kFloat32, Device::cuda(0));
-  auto opt = make_optimizer(config("sgd", 0.1));
+  auto opt = make_optimizer(config(OptimizerKind::kSgd, 0.1));
   CHECK_THROWS_WITH(opt->step({&a, &b}), Catch::Matchers::Contains("different devices"));
 }

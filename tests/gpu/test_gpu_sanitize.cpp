@@ -104,8 +104,8 @@ TEST_CASE("sanitize: cross-entropy losses with masks and weights", "[gpu][saniti
 }
 
 TEST_CASE("sanitize: fused SGD and Adam steps and global-norm clipping", "[gpu][sanitize]") {
-  for (const char* name : {"sgd", "adam"}) {
-    INFO(name);
+  for (OptimizerKind name : {OptimizerKind::kSgd, OptimizerKind::kAdam}) {
+    INFO(optimizer_name(name));
     OptimizerConfig cfg;
     cfg.name = name;
     cfg.learning_rate = 0.01;

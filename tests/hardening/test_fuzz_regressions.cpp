@@ -138,7 +138,7 @@ TEST_CASE("a checkpoint's saved best weights must fit the model", "[hardening][f
     Model model = build_model(cfg);
     std::unique_ptr<Optimizer> opt = make_optimizer(cfg.train.optimizer);
     std::vector<std::unique_ptr<Callback>> cbs;
-    cbs.push_back(std::make_unique<EarlyStopping>("val_loss", 0, 1, "auto", true,
+    cbs.push_back(std::make_unique<EarlyStopping>("val_loss", 0, 1, MonitorMode::kAuto, true,
                                                   std::numeric_limits<double>::quiet_NaN(), 0));
     CHECK_THROWS_AS(restore_checkpoint(f, "damaged.ckpt", model, *opt, cbs), Error);
   }
@@ -149,8 +149,8 @@ TEST_CASE("a checkpoint's saved best weights must fit the model", "[hardening][f
 TEST_CASE("a checkpoint's callback state with a missing or bad count is refused",
           "[hardening][fuzz][cpu]") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  EarlyStopping es("val_loss", 0.0, 2, "auto", true, nan, 0);
-  ReduceLROnPlateau rl("val_loss", 0.5, 2, "auto", 0.0, 0, 0.0, 0);
+  EarlyStopping es("val_loss", 0.0, 2, MonitorMode::kAuto, true, nan, 0);
+  ReduceLROnPlateau rl("val_loss", 0.5, 2, MonitorMode::kAuto, 0.0, 0, 0.0, 0);
   std::map<std::string, double> good = es.state();
   CHECK_NOTHROW(es.load_state(good));
   std::map<std::string, double> missing = good;

@@ -63,7 +63,7 @@ TEST_CASE("an allocation too large says what, how large and its shape", "[harden
                      "output_dim: 4", "output_dim: 1099511627776")),
       Contains("'embedding' (Embedding)") && Contains("elements"));
   // A padded length no machine holds (a bundle whose config claims maxlen 10^12).
-  CHECK_THROWS_WITH(pad_sequences({{1, 2}}, 1000000000000, "pre", "pre", 0),
+  CHECK_THROWS_WITH(pad_sequences({{1, 2}}, 1000000000000, PadSide::kPre, PadSide::kPre, 0),
                     Contains("int32[1, 1000000000000]") && Contains("cannot allocate"));
   // The limit is per tensor and can be lowered (the fuzz targets do).
   const size_t old = host_tensor_limit();

@@ -75,7 +75,7 @@ TEST_CASE("a checkpoint is never written outside the run directory", "[hardening
   test::TempDir dir("confined");
   Config cfg = parse_config(test::kTinyYaml, "tiny.yaml");
   CallbackConfig cb;
-  cb.type = "ModelCheckpoint";
+  cb.type = CallbackKind::kModelCheckpoint;
   cb.args["filepath"] = (dir.path / "outside.ckpt").string();
   cfg.train.callbacks.push_back(cb);
   TrainOptions opts;

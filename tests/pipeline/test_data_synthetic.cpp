@@ -26,13 +26,15 @@ TEST_CASE("pad_sequences pads and truncates like Keras", "[data][cpu]") {
   CHECK(row(pre, 0) == std::vector<int32_t>{3, 4, 5});  // 'pre' truncating drops the front
   CHECK(row(pre, 1) == std::vector<int32_t>{0, 6, 7});  // 'pre' padding fills the front
   CHECK(row(pre, 2) == std::vector<int32_t>{0, 0, 0});
-  Tensor post = pad_sequences(s, 3, "post", "post", 9);
+  Tensor post = pad_sequences(s, 3, PadSide::kPost, PadSide::kPost, 9);
   CHECK(row(post, 0) == std::vector<int32_t>{1, 2, 3});
   CHECK(row(post, 1) == std::vector<int32_t>{6, 7, 9});
-  Tensor mixed = pad_sequences(s, 4, "post", "pre");
+  Tensor mixed = pad_sequences(s, 4, PadSide::kPost, PadSide::kPre);
   CHECK(row(mixed, 0) == std::vector<int32_t>{2, 3, 4, 5});
   CHECK(row(mixed, 1) == std::vector<int32_t>{6, 7, 0, 0});
-  CHECK_THROWS_WITH(pad_sequences(s, 3, "middle"), Contains("'middle'"));
+  // The names the config uses for the sides (the parser reads sequence.padding through them).
+  CHECK(std::string(pad_side_name(PadSide::kPre)) == "pre");
+  CHECK(std::string(pad_side_name(PadSide::kPost)) == "post");
   CHECK_THROWS_WITH(pad_sequences(s, 0), Contains("maxlen"));
 }
 

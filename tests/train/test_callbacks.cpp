@@ -32,7 +32,7 @@ struct Fake {
 }  // namespace
 
 TEST_CASE("EarlyStopping: patience, restore_best_weights", "[callbacks][cpu]") {
-  EarlyStopping es("val_loss", 0, 2, "auto", true, std::nan(""), 1);
+  EarlyStopping es("val_loss", 0, 2, MonitorMode::kAuto, true, std::nan(""), 1);
   Fake f;
   es.on_train_begin(f.ctl);
   const double losses[] = {1.0, 0.9, 0.95, 0.91, 0.5};
@@ -52,7 +52,7 @@ TEST_CASE("EarlyStopping: patience, restore_best_weights", "[callbacks][cpu]") {
 TEST_CASE("EarlyStopping: min_delta, mode and baseline", "[callbacks][cpu]") {
   Fake f;
   // min_delta 0.1: 0.95 is not 0.1 better than 1.0, so patience 1 stops at epoch 1.
-  EarlyStopping es("val_loss", 0.1, 1, "auto", false, std::nan(""), 0);
+  EarlyStopping es("val_loss", 0.1, 1, MonitorMode::kAuto, false, std::nan(""), 0);
   es.on_train_begin(f.ctl);
   es.on_epoch_end(0, {{"val_loss", 1.0}}, f.ctl);
   es.on_epoch_end(1, {{"val_loss", 0.95}}, f.ctl);
@@ -60,7 +60,7 @@ TEST_CASE("EarlyStopping: min_delta, mode and baseline", "[callbacks][cpu]") {
 
   // auto mode maximises accuracies.
   Fake g;
-  EarlyStopping acc("val_accuracy", 0, 1, "auto", false, std::nan(""), 0);
+  EarlyStopping acc("val_accuracy", 0, 1, MonitorMode::kAuto, false, std::nan(""), 0);
   acc.on_train_begin(g.ctl);
   acc.on_epoch_end(0, {{"val_accuracy", 0.6}}, g.ctl);
   acc.on_epoch_end(1, {{"val_accuracy", 0.7}}, g.ctl);
@@ -71,7 +71,7 @@ TEST_CASE("EarlyStopping: min_delta, mode and baseline", "[callbacks][cpu]") {
   // A baseline not beaten keeps the wait counting: 0.8 improves on inf but not on 0.5, so
   // wait stays 1; 0.9 does not improve, wait 2 >= 1 -> stop.
   Fake h;
-  EarlyStopping base("val_loss", 0, 1, "min", false, 0.5, 0);
+  EarlyStopping base("val_loss", 0, 1, MonitorMode::kMin, false, 0.5, 0);
   base.on_train_begin(h.ctl);
   base.on_epoch_end(0, {{"val_loss", 0.8}}, h.ctl);
   CHECK_FALSE(h.ctl.stop_training);
@@ -80,7 +80,7 @@ TEST_CASE("EarlyStopping: min_delta, mode and baseline", "[callbacks][cpu]") {
 
   // A missing metric warns and does nothing.
   Fake m;
-  EarlyStopping miss("val_loss", 0, 0, "auto", false, std::nan(""), 0);
+  EarlyStopping miss("val_loss", 0, 0, MonitorMode::kAuto, false, std::nan(""), 0);
   miss.on_train_begin(m.ctl);
   miss.on_epoch_end(3, {{"loss", 0.1}}, m.ctl);
   CHECK_FALSE(m.ctl.stop_training);
@@ -89,7 +89,7 @@ TEST_CASE("EarlyStopping: min_delta, mode and baseline", "[callbacks][cpu]") {
 
 TEST_CASE("ReduceLROnPlateau: patience, cooldown, min_lr", "[callbacks][cpu]") {
   Fake f;
-  ReduceLROnPlateau r("val_loss", 0.5, 2, "auto", 1e-4, 1, 0.1, 0);
+  ReduceLROnPlateau r("val_loss", 0.5, 2, MonitorMode::kAuto, 1e-4, 1, 0.1, 0);
   r.on_train_begin(f.ctl);
   // A flat loss: e0 sets best; e1 wait 1; e2 wait 2 -> lr 0.5, cooldown 1; e3 cooldown ends,
   // wait 1; e4 wait 2 -> 0.25; e5 wait 1; e6 -> 0.125; e7 wait 1; e8 -> max(0.0625, 0.1) = 0.1;
@@ -102,7 +102,7 @@ TEST_CASE("ReduceLROnPlateau: patience, cooldown, min_lr", "[callbacks][cpu]") {
   }
   // An improvement by more than min_delta resets the wait.
   Fake g;
-  ReduceLROnPlateau r2("val_loss", 0.1, 1, "auto", 1e-4, 0, 0, 0);
+  ReduceLROnPlateau r2("val_loss", 0.1, 1, MonitorMode::kAuto, 1e-4, 0, 0, 0);
   r2.on_train_begin(g.ctl);
   r2.on_epoch_end(0, {{"val_loss", 1.0}}, g.ctl);
   r2.on_epoch_end(1, {{"val_loss", 0.5}}, g.ctl);
@@ -110,7 +110,7 @@ TEST_CASE("ReduceLROnPlateau: patience, cooldown, min_lr", "[callbacks][cpu]") {
   r2.on_epoch_end(2, {{"val_loss", 0.49995}}, g.ctl);  // within min_delta: no improvement
   CHECK(g.lr == Approx(0.1));
   // State round trip.
-  ReduceLROnPlateau r3("val_loss", 0.1, 1, "auto", 1e-4, 0, 0, 0);
+  ReduceLROnPlateau r3("val_loss", 0.1, 1, MonitorMode::kAuto, 1e-4, 0, 0, 0);
   r3.load_state(r2.state());
   CHECK(r3.state() == r2.state());
 }
@@ -122,13 +122,13 @@ TEST_CASE("ModelCheckpoint: paths and save_best_only", "[callbacks][cpu]") {
         "m-1-0.46.bin");
   CHECK_THROWS_WITH(ModelCheckpoint::format_path("{nope}", 0, {}), Contains("nope"));
   Fake f;
-  ModelCheckpoint every("e{epoch}.ckpt", "val_loss", false, "auto", 0);
+  ModelCheckpoint every("e{epoch}.ckpt", "val_loss", false, MonitorMode::kAuto, 0);
   every.on_train_begin(f.ctl);
   every.on_epoch_end(0, {{"val_loss", 1}}, f.ctl);
   every.on_epoch_end(1, {{"val_loss", 2}}, f.ctl);
   CHECK(f.saved == std::vector<std::string>{"e1.ckpt", "e2.ckpt"});
   Fake g;
-  ModelCheckpoint best("best.ckpt", "val_accuracy", true, "auto", 1);
+  ModelCheckpoint best("best.ckpt", "val_accuracy", true, MonitorMode::kAuto, 1);
   best.on_train_begin(g.ctl);
   for (double a : {0.5, 0.7, 0.6, 0.8}) best.on_epoch_end(0, {{"val_accuracy", a}}, g.ctl);
   CHECK(g.saved.size() == 3);  // 0.5, 0.7, 0.8
@@ -147,9 +147,9 @@ TEST_CASE("StopAtThreshold and the factory", "[callbacks][cpu]") {
   CHECK(g.ctl.stop_training);
 
   std::vector<CallbackConfig> cfgs(2);
-  cfgs[0].type = "EarlyStopping";
+  cfgs[0].type = CallbackKind::kEarlyStopping;
   cfgs[0].args = {{"monitor", "val_loss"}, {"patience", "3"}, {"restore_best_weights", "true"}};
-  cfgs[1].type = "ReduceLROnPlateau";
+  cfgs[1].type = CallbackKind::kReduceLROnPlateau;
   cfgs[1].args = {{"factor", "0.5"}, {"patience", "2"}};
   auto cbs = make_callbacks(cfgs);
   REQUIRE(cbs.size() == 2);
