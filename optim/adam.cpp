@@ -4,7 +4,6 @@
 #include "optim/adam.h"
 
 #include <cmath>
-#include <type_traits>
 
 #include "optim/update_dispatch.h"
 
@@ -43,29 +42,19 @@ void Adam::update(const std::vector<ag::Var*>& params) {
   const double t = static_cast<double>(iterations() + 1);
   const double alpha =
       learning_rate() * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
-  // Every param with a gradient, float32 and float64 apart: one call for the whole step (on a
-  // GPU one fused launch per dtype and per 32 tensors).
-  std::vector<kern::ParamSlices<float>> f32;
-  std::vector<kern::ParamSlices<double>> f64;
+  // Every param with a gradient: one call for the whole step (on a GPU one fused launch per
+  // dtype and per 32 tensors).
+  kern::UpdateList list;
   for (size_t i = 0; i < params.size(); ++i) {
     ag::Var& param = *params[i];
     if (!param.grad().defined()) continue;  // Keras skips None gradients
     Tensor& m = slot_for(m_, i, param, "m");
     Tensor& v = slot_for(v_, i, param, "v");
-    Tensor& p = param.mutable_value();
-    dispatch_float(p.dtype(), "adam", [&](auto tag) {
-      using T = decltype(tag);
-      kern::ParamSlices<T> s{p.data<T>(), param.grad().data<T>(), m.data<T>(), v.data<T>(),
-                             p.numel()};
-      if constexpr (std::is_same_v<T, float>)
-        f32.push_back(s);
-      else
-        f64.push_back(s);
-    });
+    list.add("adam", param.mutable_value(), param.grad(), &m, &v);
   }
   const kern::Exec ex =
       kern::Exec::of(params.empty() ? Device::cpu() : params[0]->value().device());
-  kern::adam_update(ex, f32, f64, alpha, beta_1_, beta_2_, epsilon_);
+  kern::adam_update(ex, list, alpha, beta_1_, beta_2_, epsilon_);
 }
 
 void Adam::append_slots(NamedTensors& out) const {

@@ -3,7 +3,6 @@
 #include "optim/sgd.h"
 
 #include <cmath>
-#include <type_traits>
 
 #include "optim/update_dispatch.h"
 
@@ -36,28 +35,18 @@ Sgd::Sgd(const OptimizerConfig& cfg)
 }
 
 void Sgd::update(const std::vector<ag::Var*>& params) {
-  // Every param with a gradient, float32 and float64 apart: one call for the whole step (on a
-  // GPU one fused launch per dtype and per 32 tensors).
-  std::vector<kern::ParamSlices<float>> f32;
-  std::vector<kern::ParamSlices<double>> f64;
+  // Every param with a gradient: one call for the whole step (on a GPU one fused launch per
+  // dtype and per 32 tensors).
+  kern::UpdateList list;
   for (size_t i = 0; i < params.size(); ++i) {
     ag::Var& param = *params[i];
     if (!param.grad().defined()) continue;  // Keras skips None gradients
     Tensor* velocity = momentum_ > 0.0 ? &slot_for(velocity_, i, param, "momentum") : nullptr;
-    Tensor& p = param.mutable_value();
-    dispatch_float(p.dtype(), "sgd", [&](auto tag) {
-      using T = decltype(tag);
-      kern::ParamSlices<T> s{p.data<T>(), param.grad().data<T>(),
-                             velocity ? velocity->data<T>() : nullptr, nullptr, p.numel()};
-      if constexpr (std::is_same_v<T, float>)
-        f32.push_back(s);
-      else
-        f64.push_back(s);
-    });
+    list.add("sgd", param.mutable_value(), param.grad(), velocity, nullptr);
   }
   const kern::Exec ex =
       kern::Exec::of(params.empty() ? Device::cpu() : params[0]->value().device());
-  kern::sgd_update(ex, f32, f64, learning_rate(), momentum_, nesterov_);
+  kern::sgd_update(ex, list, learning_rate(), momentum_, nesterov_);
 }
 
 void Sgd::append_slots(NamedTensors& out) const {

@@ -87,9 +87,20 @@ Tensor device_norm(const Exec& ex, const std::vector<Tensor*>& grads, double cli
 
 }  // namespace
 
-void sgd_update(const Exec& ex, const std::vector<ParamSlices<float>>& f32,
-                const std::vector<ParamSlices<double>>& f64, double lr, double momentum,
-                bool nesterov) {
+void UpdateList::add(const char* op, Tensor& p, const Tensor& g, Tensor* a, Tensor* b) {
+  dispatch_float(p.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const ParamSlices<T> s{p.data<T>(), g.data<T>(), a ? a->data<T>() : nullptr,
+                           b ? b->data<T>() : nullptr, p.numel()};
+    if constexpr (std::is_same_v<T, float>)
+      f32.push_back(s);
+    else
+      f64.push_back(s);
+  });
+}
+
+void sgd_update(const Exec& ex, const UpdateList& list, double lr, double momentum, bool nesterov) {
+  const auto& [f32, f64] = list;
   EMBER_BACKEND(
       ex, sgd_host(f32, lr, momentum, nesterov);
       sgd_host(f64, lr, momentum, nesterov),
@@ -99,9 +110,9 @@ void sgd_update(const Exec& ex, const std::vector<ParamSlices<float>>& f32,
                                ex.stream));
 }
 
-void adam_update(const Exec& ex, const std::vector<ParamSlices<float>>& f32,
-                 const std::vector<ParamSlices<double>>& f64, double alpha, double beta_1,
-                 double beta_2, double epsilon) {
+void adam_update(const Exec& ex, const UpdateList& list, double alpha, double beta_1, double beta_2,
+                 double epsilon) {
+  const auto& [f32, f64] = list;
   EMBER_BACKEND(
       ex, adam_host(f32, alpha, beta_1, beta_2, epsilon);
       adam_host(f64, alpha, beta_1, beta_2, epsilon),

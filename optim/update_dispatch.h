@@ -17,14 +17,20 @@ namespace ember::kern {
 template <class T>
 using ParamSlices = cuda::ParamSlices<T>;
 
+// One step's parameters with gradients, float32 and float64 apart, in the order added.
+struct UpdateList {
+  std::vector<ParamSlices<float>> f32;
+  std::vector<ParamSlices<double>> f64;
+  // Lists p with its gradient g and optimizer slots a, b (either may be null), all of p's
+  // dtype; `op` names the optimizer when that dtype is not a float.
+  void add(const char* op, Tensor& p, const Tensor& g, Tensor* a, Tensor* b);
+};
+
 // ref::sgd_update on every listed tensor (slot_a = velocity or null).
-void sgd_update(const Exec& ex, const std::vector<ParamSlices<float>>& f32,
-                const std::vector<ParamSlices<double>>& f64, double lr, double momentum,
-                bool nesterov);
+void sgd_update(const Exec& ex, const UpdateList& list, double lr, double momentum, bool nesterov);
 // ref::adam_update on every listed tensor (slot_a = m, slot_b = v); alpha bias-corrected.
-void adam_update(const Exec& ex, const std::vector<ParamSlices<float>>& f32,
-                 const std::vector<ParamSlices<double>>& f64, double alpha, double beta_1,
-                 double beta_2, double epsilon);
+void adam_update(const Exec& ex, const UpdateList& list, double alpha, double beta_1, double beta_2,
+                 double epsilon);
 
 // The norm of `grads` (all on ex.device, any order of dtypes) and its clipping factor, as a
 // 2-double tensor {norm, factor} on ex.device: global (tf.clip_by_global_norm) factor

@@ -153,59 +153,58 @@ void map_code_points(std::string_view in, std::string* out, Classify classify) {
   w.finish();
 }
 
-// <tag ...>, </tag>, <!...> -> ' '. A '<' not followed by a letter, '/'+letter or '!' is text
-// ("a < b"), and a tag ends at the first '>' before any other '<', so the scan is linear.
-void strip_html(std::string_view in, std::string* out) {
+// Writes `in` with every match replaced by one space, scanning left to right as re.sub does:
+// match_end(i) is the end of the match that starts at byte i, or i when none starts there.
+template <class MatchEnd>
+void replace_matches(std::string_view in, std::string* out, MatchEnd match_end) {
   ShrinkWriter w(out, in.size());
-  const size_t n = in.size();
   size_t i = 0;
-  while (i < n) {
-    if (in[i] == '<' && i + 1 < n) {
-      const auto b1 = static_cast<unsigned char>(in[i + 1]);
-      const bool opens =
-          is_ascii_alpha(b1) || b1 == '!' ||
-          (b1 == '/' && i + 2 < n && is_ascii_alpha(static_cast<unsigned char>(in[i + 2])));
-      if (opens) {
-        size_t j = i + 1;
-        while (j < n && in[j] != '>' && in[j] != '<') ++j;
-        if (j < n && in[j] == '>') {
-          w.put(' ');
-          i = j + 1;
-          continue;
-        }
-      }
+  while (i < in.size()) {
+    const size_t end = match_end(i);
+    if (end > i) {
+      w.put(' ');
+      i = end;
+    } else {
+      w.put(in[i]);
+      ++i;
     }
-    w.put(in[i]);
-    ++i;
   }
   w.finish();
 }
 
+// <tag ...>, </tag>, <!...> -> ' '. A '<' not followed by a letter, '/'+letter or '!' is text
+// ("a < b"), and a tag ends at the first '>' before any other '<', so the scan is linear.
+void strip_html(std::string_view in, std::string* out) {
+  const size_t n = in.size();
+  replace_matches(in, out, [&](size_t i) {
+    if (in[i] != '<' || i + 1 >= n) return i;
+    const auto b1 = static_cast<unsigned char>(in[i + 1]);
+    const bool opens =
+        is_ascii_alpha(b1) || b1 == '!' ||
+        (b1 == '/' && i + 2 < n && is_ascii_alpha(static_cast<unsigned char>(in[i + 2])));
+    if (!opens) return i;
+    size_t j = i + 1;
+    while (j < n && in[j] != '>' && in[j] != '<') ++j;
+    return j < n && in[j] == '>' ? j + 1 : i;
+  });
+}
+
 // re.sub(r"http\S+", " "): "http" plus at least one non-whitespace code point, greedily.
 void remove_urls(std::string_view in, std::string* out) {
-  ShrinkWriter w(out, in.size());
   const size_t n = in.size();
-  size_t i = 0;
-  while (i < n) {
-    if (in[i] == 'h' && in.compare(i, 4, "http") == 0 && i + 4 < n) {
-      size_t j = i + 4;
-      size_t k = j;
-      if (!unicode::is_space(unicode::next(in, &k))) {
-        j = k;
-        while (j < n) {
-          k = j;
-          if (unicode::is_space(unicode::next(in, &k))) break;
-          j = k;
-        }
-        w.put(' ');
-        i = j;
-        continue;
-      }
+  replace_matches(in, out, [&](size_t i) {
+    if (in[i] != 'h' || in.compare(i, 4, "http") != 0 || i + 4 >= n) return i;
+    size_t j = i + 4;
+    size_t k = j;
+    if (unicode::is_space(unicode::next(in, &k))) return i;
+    j = k;
+    while (j < n) {
+      k = j;
+      if (unicode::is_space(unicode::next(in, &k))) break;
+      j = k;
     }
-    w.put(in[i]);
-    ++i;
-  }
-  w.finish();
+    return j;
+  });
 }
 
 // re.sub(r"@[A-Za-z0-9_]+", " ").
@@ -213,21 +212,13 @@ void remove_mentions(std::string_view in, std::string* out) {
   auto is_handle = [](unsigned char b) {
     return is_ascii_alpha(b) || (b >= '0' && b <= '9') || b == '_';
   };
-  ShrinkWriter w(out, in.size());
   const size_t n = in.size();
-  size_t i = 0;
-  while (i < n) {
-    if (in[i] == '@' && i + 1 < n && is_handle(static_cast<unsigned char>(in[i + 1]))) {
-      size_t j = i + 1;
-      while (j < n && is_handle(static_cast<unsigned char>(in[j]))) ++j;
-      w.put(' ');
-      i = j;
-      continue;
-    }
-    w.put(in[i]);
-    ++i;
-  }
-  w.finish();
+  replace_matches(in, out, [&](size_t i) {
+    if (in[i] != '@' || i + 1 >= n || !is_handle(static_cast<unsigned char>(in[i + 1]))) return i;
+    size_t j = i + 1;
+    while (j < n && is_handle(static_cast<unsigned char>(in[j]))) ++j;
+    return j;
+  });
 }
 
 // re.sub(r"\s+", " ", text).strip().

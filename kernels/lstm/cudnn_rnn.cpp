@@ -105,41 +105,25 @@ void log_cudnn(cudnnStatus_t s, const char* what) {
 }
 
 // ---- RAII descriptors ----------------------------------------------------------------------
-class RnnDesc {
+// One owned cuDNN descriptor, made by Create and released by Destroy (whose failure is
+// logged, not thrown, as it runs in a destructor).
+template <class Handle, cudnnStatus_t (*Create)(Handle*), cudnnStatus_t (*Destroy)(Handle)>
+class Desc {
  public:
-  RnnDesc() { EMBER_CUDNN_CHECK(cudnnCreateRNNDescriptor(&d_)); }
-  ~RnnDesc() { log_cudnn(cudnnDestroyRNNDescriptor(d_), "cudnnDestroyRNNDescriptor"); }
-  RnnDesc(const RnnDesc&) = delete;
-  RnnDesc& operator=(const RnnDesc&) = delete;
-  cudnnRNNDescriptor_t get() const { return d_; }
+  Desc() { EMBER_CUDNN_CHECK(Create(&d_)); }
+  ~Desc() { log_cudnn(Destroy(d_), "destroying a cuDNN descriptor"); }
+  Desc(const Desc&) = delete;
+  Desc& operator=(const Desc&) = delete;
+  Handle get() const { return d_; }
 
  private:
-  cudnnRNNDescriptor_t d_ = nullptr;
+  Handle d_ = nullptr;
 };
-
-class RnnDataDesc {
- public:
-  RnnDataDesc() { EMBER_CUDNN_CHECK(cudnnCreateRNNDataDescriptor(&d_)); }
-  ~RnnDataDesc() { log_cudnn(cudnnDestroyRNNDataDescriptor(d_), "cudnnDestroyRNNDataDescriptor"); }
-  RnnDataDesc(const RnnDataDesc&) = delete;
-  RnnDataDesc& operator=(const RnnDataDesc&) = delete;
-  cudnnRNNDataDescriptor_t get() const { return d_; }
-
- private:
-  cudnnRNNDataDescriptor_t d_ = nullptr;
-};
-
-class TensorDesc {
- public:
-  TensorDesc() { EMBER_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d_)); }
-  ~TensorDesc() { log_cudnn(cudnnDestroyTensorDescriptor(d_), "cudnnDestroyTensorDescriptor"); }
-  TensorDesc(const TensorDesc&) = delete;
-  TensorDesc& operator=(const TensorDesc&) = delete;
-  cudnnTensorDescriptor_t get() const { return d_; }
-
- private:
-  cudnnTensorDescriptor_t d_ = nullptr;
-};
+using RnnDesc = Desc<cudnnRNNDescriptor_t, cudnnCreateRNNDescriptor, cudnnDestroyRNNDescriptor>;
+using RnnDataDesc =
+    Desc<cudnnRNNDataDescriptor_t, cudnnCreateRNNDataDescriptor, cudnnDestroyRNNDataDescriptor>;
+using TensorDesc =
+    Desc<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
 
 // The cuDNN handle for one stream, and the (rate 0) dropout descriptor an RNN descriptor
 // needs. The main stream uses the context's handle; another stream gets a handle of its own
@@ -485,15 +469,8 @@ void cudnn_lstm_backward(const LstmConfig& cfg, const T* x, const CudnnLstmSaved
   finish(run, temps);
 }
 
-#define EMBER_INSTANTIATE_CUDNN_LSTM(T)                                                    \
-  template std::shared_ptr<CudnnLstmSaved> cudnn_lstm_forward<T>(                          \
-      const LstmConfig&, const T*, const T*, const T*, const T*, const uint8_t*, T*, bool, \
-      const LstmRun&);                                                                     \
-  template void cudnn_lstm_backward<T>(const LstmConfig&, const T*, const CudnnLstmSaved&, \
-                                       const T*, T*, T*, T*, T*, const LstmRun&);
 EMBER_INSTANTIATE_CUDNN_LSTM(float)
 EMBER_INSTANTIATE_CUDNN_LSTM(double)
-#undef EMBER_INSTANTIATE_CUDNN_LSTM
 
 }  // namespace ember::cuda
 

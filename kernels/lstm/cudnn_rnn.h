@@ -73,4 +73,13 @@ void cudnn_lstm_backward(const LstmConfig& cfg, const T* x, const CudnnLstmSaved
                          const T* d_out, T* d_x, T* d_kernel, T* d_recurrent_kernel, T* d_bias,
                          const LstmRun& run);
 
+// The explicit instantiations for one T, expanded for float and double by the one source that
+// defines these functions: cudnn_rnn.cpp with cuDNN, cudnn_rnn_emu.cpp under the emulator.
+#define EMBER_INSTANTIATE_CUDNN_LSTM(T)                                                    \
+  template std::shared_ptr<CudnnLstmSaved> cudnn_lstm_forward<T>(                          \
+      const LstmConfig&, const T*, const T*, const T*, const T*, const uint8_t*, T*, bool, \
+      const LstmRun&);                                                                     \
+  template void cudnn_lstm_backward<T>(const LstmConfig&, const T*, const CudnnLstmSaved&, \
+                                       const T*, T*, T*, T*, T*, const LstmRun&);
+
 }  // namespace ember::cuda

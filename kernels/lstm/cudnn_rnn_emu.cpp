@@ -27,15 +27,8 @@ void cudnn_lstm_backward(const LstmConfig&, const T*, const CudnnLstmSaved&, con
   EMBER_CHECK_ARG(false, kCudnnUnderEmulator);
 }
 
-#define EMBER_INSTANTIATE_CUDNN_LSTM(T)                                                    \
-  template std::shared_ptr<CudnnLstmSaved> cudnn_lstm_forward<T>(                          \
-      const LstmConfig&, const T*, const T*, const T*, const T*, const uint8_t*, T*, bool, \
-      const LstmRun&);                                                                     \
-  template void cudnn_lstm_backward<T>(const LstmConfig&, const T*, const CudnnLstmSaved&, \
-                                       const T*, T*, T*, T*, T*, const LstmRun&);
 EMBER_INSTANTIATE_CUDNN_LSTM(float)
 EMBER_INSTANTIATE_CUDNN_LSTM(double)
-#undef EMBER_INSTANTIATE_CUDNN_LSTM
 
 }  // namespace ember::cuda
 
