@@ -114,30 +114,21 @@ unsigned softmax_blocks(int64_t rows, int64_t classes, const char* op) {
 
 }  // namespace
 
-template <class T>
-void relu_forward(const T* x, T* y, int64_t n, cudaStream_t stream) {
-  launch_forward<T, Act::kRelu>(x, y, n, stream, "relu_forward_kernel");
-}
-template <class T>
-void relu_backward(const T* y, const T* d_y, T* d_x, int64_t n, cudaStream_t stream) {
-  launch_backward<T, Act::kRelu>(y, d_y, d_x, n, stream, "relu_backward_kernel");
-}
-template <class T>
-void sigmoid_forward(const T* x, T* y, int64_t n, cudaStream_t stream) {
-  launch_forward<T, Act::kSigmoid>(x, y, n, stream, "sigmoid_forward_kernel");
-}
-template <class T>
-void sigmoid_backward(const T* y, const T* d_y, T* d_x, int64_t n, cudaStream_t stream) {
-  launch_backward<T, Act::kSigmoid>(y, d_y, d_x, n, stream, "sigmoid_backward_kernel");
-}
-template <class T>
-void tanh_forward(const T* x, T* y, int64_t n, cudaStream_t stream) {
-  launch_forward<T, Act::kTanh>(x, y, n, stream, "tanh_forward_kernel");
-}
-template <class T>
-void tanh_backward(const T* y, const T* d_y, T* d_x, int64_t n, cudaStream_t stream) {
-  launch_backward<T, Act::kTanh>(y, d_y, d_x, n, stream, "tanh_backward_kernel");
-}
+// The elementwise activations' entry points: EMBER_ELEMENTWISE_ACTIVATION(name, Act) defines
+// name_forward and name_backward over the kernels above.
+#define EMBER_ELEMENTWISE_ACTIVATION(name, act)                                            \
+  template <class T>                                                                       \
+  void name##_forward(const T* x, T* y, int64_t n, cudaStream_t stream) {                  \
+    launch_forward<T, act>(x, y, n, stream, #name "_forward_kernel");                      \
+  }                                                                                        \
+  template <class T>                                                                       \
+  void name##_backward(const T* y, const T* d_y, T* d_x, int64_t n, cudaStream_t stream) { \
+    launch_backward<T, act>(y, d_y, d_x, n, stream, #name "_backward_kernel");             \
+  }
+EMBER_ELEMENTWISE_ACTIVATION(relu, Act::kRelu)
+EMBER_ELEMENTWISE_ACTIVATION(sigmoid, Act::kSigmoid)
+EMBER_ELEMENTWISE_ACTIVATION(tanh, Act::kTanh)
+#undef EMBER_ELEMENTWISE_ACTIVATION
 
 template <class T>
 void softmax_forward(const T* x, T* y, int64_t rows, int64_t classes, cudaStream_t stream) {

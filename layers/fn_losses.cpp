@@ -194,6 +194,32 @@ Tensor loss_workspace(const kern::Exec& ex) {
   return ex.cpu() ? Tensor() : detail::scratch(kern::loss_workspace_bytes(ex), ex.device);
 }
 
+// What both losses share: the scalar loss, D and the reduction's scratch on a device, and the
+// recorded backward. forward(tag, loss, denom, workspace) runs the loss's forward kernel in the
+// tag's type; backward(tag, pred, d_loss, denom, d_pred) adds its gradient into d_pred.
+template <class Forward, class Backward>
+Var loss_op(const char* op, const Var& pred, const kern::Exec& ex, const Forward& forward,
+            const Backward& backward) {
+  const Tensor& pv = pred.value();
+  return dispatch_float(pv.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    Tensor loss = Tensor::empty(Shape{}, pv.dtype(), ex.device);
+    // D, which the device backward reads (the CPU recomputes it).
+    Tensor denom = ex.cpu() ? Tensor() : Tensor::empty(Shape{1}, DType::kFloat64, ex.device);
+    Tensor ws = loss_workspace(ex);
+    forward(tag, loss.data<T>(), mutable_or_null(denom), ws.raw());
+    Tensor pred_saved = pv;
+    return ag::record1(op, {pred}, loss,
+                       [pred_saved, denom, backward](const std::vector<const Tensor*>& d_out,
+                                                     ag::GradInputs& d_in) {
+                         Tensor* d_pred = d_in.get(0);
+                         if (!d_pred || !d_out[0]) return;
+                         backward(T{}, pred_saved.data<T>(), d_out[0]->data<T>(),
+                                  ptr_or_null<double>(denom), d_pred->data<T>());
+                       });
+  });
+}
+
 }  // namespace
 
 Var binary_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_weight,
@@ -208,28 +234,21 @@ Var binary_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_w
   EMBER_CHECK_ARG(y.defined(), op << ": labels are undefined");
   const kern::Exec ex = kern::Exec::of(pv, op, "predictions");
   const Targets t = targets(ex, pv, y, sample_weight, mask, d, false, op);
-  return dispatch_float(pv.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    Tensor loss = Tensor::empty(Shape{}, pv.dtype(), ex.device);
-    // D, which the device backward reads (the CPU recomputes it).
-    Tensor denom = ex.cpu() ? Tensor() : Tensor::empty(Shape{1}, DType::kFloat64, ex.device);
-    Tensor ws = loss_workspace(ex);
-    kern::binary_crossentropy_forward<T>(ex, pv.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight),
-                                         ptr_or_null<uint8_t>(t.mask), d.batch, d.steps,
-                                         from_logits, loss.data<T>(), mutable_or_null(denom),
-                                         ws.raw(), kern::loss_workspace_bytes(ex));
-    Tensor pred_saved = pv;
-    return ag::record1(op, {pred}, loss,
-                       [pred_saved, t, denom, d, from_logits, ex](
-                           const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
-                         Tensor* d_pred = d_in.get(0);
-                         if (!d_pred || !d_out[0]) return;
-                         kern::binary_crossentropy_backward<T>(
-                             ex, pred_saved.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight),
-                             ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, from_logits,
-                             d_out[0]->data<T>(), ptr_or_null<double>(denom), d_pred->data<T>());
-                       });
-  });
+  return loss_op(
+      op, pred, ex,
+      [&](auto tag, auto* loss, double* denom, void* ws) {
+        using T = decltype(tag);
+        kern::binary_crossentropy_forward<T>(
+            ex, pv.data<T>(), t.y.data<T>(), ptr_or_null<T>(t.weight), ptr_or_null<uint8_t>(t.mask),
+            d.batch, d.steps, from_logits, loss, denom, ws, kern::loss_workspace_bytes(ex));
+      },
+      [t, d, from_logits, ex](auto tag, const auto* p, const auto* d_loss, const double* denom,
+                              auto* d_pred) {
+        using T = decltype(tag);
+        kern::binary_crossentropy_backward<T>(ex, p, t.y.data<T>(), ptr_or_null<T>(t.weight),
+                                              ptr_or_null<uint8_t>(t.mask), d.batch, d.steps,
+                                              from_logits, d_loss, denom, d_pred);
+      });
 }
 
 Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y, const Tensor& sample_weight,
@@ -240,28 +259,22 @@ Var sparse_categorical_crossentropy(const Var& pred, const Tensor& y, const Tens
   const LossDims d = prediction_dims(pv, op);
   const kern::Exec ex = kern::Exec::of(pv, op, "predictions");
   const Targets t = targets(ex, pv, y, sample_weight, mask, d, true, op);
-  return dispatch_float(pv.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    Tensor loss = Tensor::empty(Shape{}, pv.dtype(), ex.device);
-    Tensor denom = ex.cpu() ? Tensor() : Tensor::empty(Shape{1}, DType::kFloat64, ex.device);
-    Tensor ws = loss_workspace(ex);
-    kern::sparse_categorical_crossentropy_forward<T>(
-        ex, pv.data<T>(), t.y.data<int32_t>(), ptr_or_null<T>(t.weight),
-        ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, d.classes, from_logits, loss.data<T>(),
-        mutable_or_null(denom), ws.raw(), kern::loss_workspace_bytes(ex));
-    Tensor pred_saved = pv;
-    return ag::record1(op, {pred}, loss,
-                       [pred_saved, t, denom, d, from_logits, ex](
-                           const std::vector<const Tensor*>& d_out, ag::GradInputs& d_in) {
-                         Tensor* d_pred = d_in.get(0);
-                         if (!d_pred || !d_out[0]) return;
-                         kern::sparse_categorical_crossentropy_backward<T>(
-                             ex, pred_saved.data<T>(), t.y.data<int32_t>(),
-                             ptr_or_null<T>(t.weight), ptr_or_null<uint8_t>(t.mask), d.batch,
-                             d.steps, d.classes, from_logits, d_out[0]->data<T>(),
-                             ptr_or_null<double>(denom), d_pred->data<T>());
-                       });
-  });
+  return loss_op(
+      op, pred, ex,
+      [&](auto tag, auto* loss, double* denom, void* ws) {
+        using T = decltype(tag);
+        kern::sparse_categorical_crossentropy_forward<T>(
+            ex, pv.data<T>(), t.y.data<int32_t>(), ptr_or_null<T>(t.weight),
+            ptr_or_null<uint8_t>(t.mask), d.batch, d.steps, d.classes, from_logits, loss, denom, ws,
+            kern::loss_workspace_bytes(ex));
+      },
+      [t, d, from_logits, ex](auto tag, const auto* p, const auto* d_loss, const double* denom,
+                              auto* d_pred) {
+        using T = decltype(tag);
+        kern::sparse_categorical_crossentropy_backward<T>(
+            ex, p, t.y.data<int32_t>(), ptr_or_null<T>(t.weight), ptr_or_null<uint8_t>(t.mask),
+            d.batch, d.steps, d.classes, from_logits, d_loss, denom, d_pred);
+      });
 }
 
 Tensor accuracy_counts(const Tensor& pred, const Tensor& y, const Tensor& mask, bool from_logits) {

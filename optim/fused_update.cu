@@ -1,9 +1,7 @@
 // Kernels for optim/fused_update.h. Per-launch tensor lists travel by value in the kernel
 // parameters (a few hundred bytes), so a step needs no host-to-device copy of pointers.
-// Arithmetic goes through the __*_rn intrinsics, which nvcc never contracts into FMAs: the
-// result then rounds exactly as the CPU reference's separate operations do.
-#include <type_traits>
-
+// Arithmetic goes through common.cuh's *_rn (the __*_rn intrinsics), which nvcc never contracts
+// into FMAs: the result then rounds exactly as the CPU reference's separate operations do.
 #include "engine/core/check.h"
 #include "engine/cuda/check.h"
 #include "engine/cuda/common.cuh"
@@ -12,42 +10,6 @@
 namespace ember::cuda {
 
 namespace {
-
-template <class T>
-__device__ __forceinline__ T mul(T a, T b) {
-  if constexpr (std::is_same_v<T, float>)
-    return __fmul_rn(a, b);
-  else
-    return __dmul_rn(a, b);
-}
-template <class T>
-__device__ __forceinline__ T add(T a, T b) {
-  if constexpr (std::is_same_v<T, float>)
-    return __fadd_rn(a, b);
-  else
-    return __dadd_rn(a, b);
-}
-template <class T>
-__device__ __forceinline__ T sub(T a, T b) {
-  if constexpr (std::is_same_v<T, float>)
-    return __fsub_rn(a, b);
-  else
-    return __dsub_rn(a, b);
-}
-template <class T>
-__device__ __forceinline__ T div(T a, T b) {
-  if constexpr (std::is_same_v<T, float>)
-    return __fdiv_rn(a, b);
-  else
-    return __ddiv_rn(a, b);
-}
-template <class T>
-__device__ __forceinline__ T sqrt_rn(T a) {
-  if constexpr (std::is_same_v<T, float>)
-    return __fsqrt_rn(a);
-  else
-    return __dsqrt_rn(a);
-}
 
 template <class T>
 struct UpdateList {
@@ -77,11 +39,11 @@ __global__ void sgd_update_kernel(UpdateList<T> list, T lr, T momentum) {
   for (int64_t i = global_thread_index(); i < s.n; i += grid_stride()) {
     const T g = s.g[i];
     if constexpr (!Momentum) {
-      s.p[i] = sub(s.p[i], mul(lr, g));
+      s.p[i] = sub_rn(s.p[i], mul_rn(lr, g));
     } else {
-      const T v = sub(mul(momentum, s.slot_a[i]), mul(lr, g));
+      const T v = sub_rn(mul_rn(momentum, s.slot_a[i]), mul_rn(lr, g));
       s.slot_a[i] = v;
-      s.p[i] = add(s.p[i], Nesterov ? sub(mul(momentum, v), mul(lr, g)) : v);
+      s.p[i] = add_rn(s.p[i], Nesterov ? sub_rn(mul_rn(momentum, v), mul_rn(lr, g)) : v);
     }
   }
 }
@@ -92,11 +54,11 @@ __global__ void adam_update_kernel(UpdateList<T> list, T alpha, T one_minus_b1, 
   const ParamSlices<T> s = list.t[blockIdx.y];
   for (int64_t i = global_thread_index(); i < s.n; i += grid_stride()) {
     const T g = s.g[i];
-    const T m = add(s.slot_a[i], mul(sub(g, s.slot_a[i]), one_minus_b1));
-    const T v = add(s.slot_b[i], mul(sub(mul(g, g), s.slot_b[i]), one_minus_b2));
+    const T m = add_rn(s.slot_a[i], mul_rn(sub_rn(g, s.slot_a[i]), one_minus_b1));
+    const T v = add_rn(s.slot_b[i], mul_rn(sub_rn(mul_rn(g, g), s.slot_b[i]), one_minus_b2));
     s.slot_a[i] = m;
     s.slot_b[i] = v;
-    s.p[i] = sub(s.p[i], div(mul(alpha, m), add(sqrt_rn(v), epsilon)));
+    s.p[i] = sub_rn(s.p[i], div_rn(mul_rn(alpha, m), add_rn(sqrt_rn(v), epsilon)));
   }
 }
 
@@ -138,7 +100,7 @@ __global__ void scale_by_device_scalar_kernel(MutList<T> list, const double* __r
   const T ts = static_cast<T>(s);
   T* x = list.ptr[blockIdx.y];
   const int64_t n = list.n[blockIdx.y];
-  for (int64_t i = global_thread_index(); i < n; i += grid_stride()) x[i] = mul(x[i], ts);
+  for (int64_t i = global_thread_index(); i < n; i += grid_stride()) x[i] = mul_rn(x[i], ts);
 }
 
 // Blocks along x for tensors of up to max_n elements (blockIdx.y picks the tensor).

@@ -35,34 +35,27 @@ inline unsigned grid_for(int64_t n, int threads = kBlockThreads, int64_t max_blo
 
 // Device math for float and double under one name, so templated kernels call the float
 // functions (expf, ...) in float, not the double ones through promotion.
-template <class T>
-__device__ __forceinline__ T dev_exp(T v) {
-  if constexpr (sizeof(T) == sizeof(float))
-    return expf(v);
-  else
-    return exp(v);
-}
-template <class T>
-__device__ __forceinline__ T dev_log(T v) {
-  if constexpr (sizeof(T) == sizeof(float))
-    return logf(v);
-  else
-    return log(v);
-}
-template <class T>
-__device__ __forceinline__ T dev_log1p(T v) {
-  if constexpr (sizeof(T) == sizeof(float))
-    return log1pf(v);
-  else
-    return log1p(v);
-}
-template <class T>
-__device__ __forceinline__ T dev_tanh(T v) {
-  if constexpr (sizeof(T) == sizeof(float))
-    return tanhf(v);
-  else
-    return tanh(v);
-}
+// EMBER_DEVICE_MATH(name, float_fn, double_fn) defines name(T, ...) as one or the other.
+#define EMBER_DEVICE_MATH(name, float_fn, double_fn)     \
+  template <class T, class... Rest>                      \
+  __device__ __forceinline__ T name(T v, Rest... rest) { \
+    if constexpr (sizeof(T) == sizeof(float))            \
+      return float_fn(v, rest...);                       \
+    else                                                 \
+      return double_fn(v, rest...);                      \
+  }
+EMBER_DEVICE_MATH(dev_exp, expf, exp)
+EMBER_DEVICE_MATH(dev_log, logf, log)
+EMBER_DEVICE_MATH(dev_log1p, log1pf, log1p)
+EMBER_DEVICE_MATH(dev_tanh, tanhf, tanh)
+// IEEE round-to-nearest arithmetic, which nvcc never contracts into FMAs: a kernel that must
+// round exactly as the CPU reference's separate operations do (the optimizers) uses these.
+EMBER_DEVICE_MATH(add_rn, __fadd_rn, __dadd_rn)
+EMBER_DEVICE_MATH(sub_rn, __fsub_rn, __dsub_rn)
+EMBER_DEVICE_MATH(mul_rn, __fmul_rn, __dmul_rn)
+EMBER_DEVICE_MATH(div_rn, __fdiv_rn, __ddiv_rn)
+EMBER_DEVICE_MATH(sqrt_rn, __fsqrt_rn, __dsqrt_rn)
+#undef EMBER_DEVICE_MATH
 
 __device__ __forceinline__ int64_t global_thread_index() {
   return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;

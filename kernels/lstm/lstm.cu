@@ -11,6 +11,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "engine/core/rng.h"
@@ -109,6 +110,16 @@ void check_config(const LstmConfig& cfg, const char* op) {
                   op << ": B*T*max(C,4H) must stay below 2^31");
 }
 
+// Step s's slice of the layer's output (or of its gradient) and that slice's leading
+// dimension: the step's position in [B,T,H] with return_sequences, else [B,H] at the last step
+// and nothing before it.
+template <class P>
+std::pair<P*, int64_t> step_output(const LstmConfig& cfg, int64_t s, P* base) {
+  if (cfg.return_sequences) return {base + out_pos(cfg, s) * cfg.hidden, cfg.steps * cfg.hidden};
+  if (s == cfg.steps - 1) return {base, cfg.hidden};
+  return {nullptr, 0};
+}
+
 }  // namespace
 
 template <class T>
@@ -169,13 +180,7 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
     }
     a.h = h;
     a.c = c;
-    if (cfg.return_sequences) {
-      a.out = out + out_pos(cfg, s) * nh;
-      a.ld_out = nt * nh;
-    } else if (s == nt - 1) {
-      a.out = out;
-      a.ld_out = nh;
-    }
+    std::tie(a.out, a.ld_out) = step_output(cfg, s, out);
     a.zero_output_for_mask = cfg.zero_output_for_mask;
     if (saved) {
       a.c_save = fwd.c.data<T>() + t * nh;
@@ -234,13 +239,7 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
       a.mask = mask + t;
       a.ld_mask = nt;
     }
-    if (cfg.return_sequences) {
-      a.d_out = d_out + out_pos(cfg, s) * nh;
-      a.ld_d_out = nt * nh;
-    } else if (s == nt - 1) {
-      a.d_out = d_out;
-      a.ld_d_out = nh;
-    }
+    std::tie(a.d_out, a.ld_d_out) = step_output(cfg, s, d_out);
     a.zero_output_for_mask = cfg.zero_output_for_mask;
     a.dh = dh;
     a.dc = dc;

@@ -142,141 +142,74 @@ inline T __ldg(const T* p) {
 
 // ---- float intrinsics: IEEE round-to-nearest operations are the plain C++ ones (the build
 // does not contract a*b+c), fast-math ones are libm's ---------------------------------------
-inline float __fadd_rn(float a, float b) {
-  return a + b;
-}
-inline float __fsub_rn(float a, float b) {
-  return a - b;
-}
-inline float __fmul_rn(float a, float b) {
-  return a * b;
-}
-inline float __fdiv_rn(float a, float b) {
-  return a / b;
-}
-inline float __fsqrt_rn(float a) {
-  return std::sqrt(a);
-}
-inline float __frcp_rn(float a) {
-  return 1.0f / a;
-}
-inline float __fmaf_rn(float a, float b, float c) {
-  return std::fma(a, b, c);
-}
-inline double __dadd_rn(double a, double b) {
-  return a + b;
-}
-inline double __dsub_rn(double a, double b) {
-  return a - b;
-}
-inline double __dmul_rn(double a, double b) {
-  return a * b;
-}
-inline double __ddiv_rn(double a, double b) {
-  return a / b;
-}
-inline double __dsqrt_rn(double a) {
-  return std::sqrt(a);
-}
-inline double __drcp_rn(double a) {
-  return 1.0 / a;
-}
-inline double __fma_rn(double a, double b, double c) {
-  return std::fma(a, b, c);
-}
-inline float __expf(float x) {
-  return std::exp(x);
-}
-inline float __exp10f(float x) {
-  return std::pow(10.0f, x);
-}
-inline float __logf(float x) {
-  return std::log(x);
-}
-inline float __log2f(float x) {
-  return std::log2(x);
-}
-inline float __log10f(float x) {
-  return std::log10(x);
-}
-inline float __powf(float x, float y) {
-  return std::pow(x, y);
-}
-inline float __sinf(float x) {
-  return std::sin(x);
-}
-inline float __cosf(float x) {
-  return std::cos(x);
-}
-inline float __tanf(float x) {
-  return std::tan(x);
-}
-inline float __tanhf(float x) {
-  return std::tanh(x);
-}
-inline float __fdividef(float a, float b) {
-  return a / b;
-}
-inline float rsqrtf(float x) {
-  return 1.0f / std::sqrt(x);
-}
-inline double rsqrt(double x) {
-  return 1.0 / std::sqrt(x);
-}
-inline float __saturatef(float x) {  // NaN -> 0, as the GPU's
-  return x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f;
-}
-inline int __float2int_rn(float x) {
-  return static_cast<int>(std::nearbyint(x));
-}
-inline int __float2int_rz(float x) {
-  return static_cast<int>(x);
-}
-inline int __float2int_rd(float x) {
-  return static_cast<int>(std::floor(x));
-}
-inline int __float2int_ru(float x) {
-  return static_cast<int>(std::ceil(x));
-}
-inline unsigned __float2uint_rn(float x) {
-  return static_cast<unsigned>(std::nearbyint(x));
-}
-inline float __int2float_rn(int x) {
-  return static_cast<float>(x);
-}
-inline int __double2int_rn(double x) {
-  return static_cast<int>(std::nearbyint(x));
-}
-inline int __float_as_int(float x) {
-  int r;
-  std::memcpy(&r, &x, 4);
-  return r;
-}
-inline unsigned __float_as_uint(float x) {
-  unsigned r;
-  std::memcpy(&r, &x, 4);
-  return r;
-}
-inline float __int_as_float(int x) {
-  float r;
-  std::memcpy(&r, &x, 4);
-  return r;
-}
-inline float __uint_as_float(unsigned x) {
-  float r;
-  std::memcpy(&r, &x, 4);
-  return r;
-}
-inline long long __double_as_longlong(double x) {
-  long long r;
-  std::memcpy(&r, &x, 8);
-  return r;
-}
-inline double __longlong_as_double(long long x) {
-  double r;
-  std::memcpy(&r, &x, 8);
-  return r;
-}
+// Each is one expression of its arguments: EMU_FN1_(R, name, T, expr) is R name(T x),
+// EMU_FN2_ R name(T a, T b), EMU_FN3_ R name(T a, T b, T c); EMU_BITS_(R, name, A)
+// reinterprets an A's bits as an R.
+#define EMU_FN1_(R, name, T, expr) \
+  inline R name(T x) {             \
+    return expr;                   \
+  }
+#define EMU_FN2_(R, name, T, expr) \
+  inline R name(T a, T b) {        \
+    return expr;                   \
+  }
+#define EMU_FN3_(R, name, T, expr) \
+  inline R name(T a, T b, T c) {   \
+    return expr;                   \
+  }
+#define EMU_BITS_(R, name, A)              \
+  inline R name(A x) {                     \
+    static_assert(sizeof(R) == sizeof(A)); \
+    R r;                                   \
+    std::memcpy(&r, &x, sizeof r);         \
+    return r;                              \
+  }
+EMU_FN2_(float, __fadd_rn, float, a + b)
+EMU_FN2_(float, __fsub_rn, float, a - b)
+EMU_FN2_(float, __fmul_rn, float, (a * b))
+EMU_FN2_(float, __fdiv_rn, float, a / b)
+EMU_FN1_(float, __fsqrt_rn, float, std::sqrt(x))
+EMU_FN1_(float, __frcp_rn, float, 1.0f / x)
+EMU_FN3_(float, __fmaf_rn, float, std::fma(a, b, c))
+EMU_FN2_(double, __dadd_rn, double, a + b)
+EMU_FN2_(double, __dsub_rn, double, a - b)
+EMU_FN2_(double, __dmul_rn, double, (a * b))
+EMU_FN2_(double, __ddiv_rn, double, a / b)
+EMU_FN1_(double, __dsqrt_rn, double, std::sqrt(x))
+EMU_FN1_(double, __drcp_rn, double, 1.0 / x)
+EMU_FN3_(double, __fma_rn, double, std::fma(a, b, c))
+EMU_FN1_(float, __expf, float, std::exp(x))
+EMU_FN1_(float, __exp10f, float, std::pow(10.0f, x))
+EMU_FN1_(float, __logf, float, std::log(x))
+EMU_FN1_(float, __log2f, float, std::log2(x))
+EMU_FN1_(float, __log10f, float, std::log10(x))
+EMU_FN2_(float, __powf, float, std::pow(a, b))
+EMU_FN1_(float, __sinf, float, std::sin(x))
+EMU_FN1_(float, __cosf, float, std::cos(x))
+EMU_FN1_(float, __tanf, float, std::tan(x))
+EMU_FN1_(float, __tanhf, float, std::tanh(x))
+EMU_FN2_(float, __fdividef, float, a / b)
+EMU_FN1_(float, rsqrtf, float, 1.0f / std::sqrt(x))
+EMU_FN1_(double, rsqrt, double, 1.0 / std::sqrt(x))
+// __saturatef takes NaN to 0, as the GPU's does.
+EMU_FN1_(float, __saturatef, float, x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f)
+EMU_FN1_(int, __float2int_rn, float, static_cast<int>(std::nearbyint(x)))
+EMU_FN1_(int, __float2int_rz, float, static_cast<int>(x))
+EMU_FN1_(int, __float2int_rd, float, static_cast<int>(std::floor(x)))
+EMU_FN1_(int, __float2int_ru, float, static_cast<int>(std::ceil(x)))
+EMU_FN1_(unsigned, __float2uint_rn, float, static_cast<unsigned>(std::nearbyint(x)))
+EMU_FN1_(float, __int2float_rn, int, static_cast<float>(x))
+EMU_FN1_(int, __double2int_rn, double, static_cast<int>(std::nearbyint(x)))
+EMU_BITS_(int, __float_as_int, float)
+EMU_BITS_(unsigned, __float_as_uint, float)
+EMU_BITS_(float, __int_as_float, int)
+EMU_BITS_(float, __uint_as_float, unsigned)
+EMU_BITS_(long long, __double_as_longlong, double)
+EMU_BITS_(double, __longlong_as_double, long long)
+#undef EMU_FN1_
+#undef EMU_FN2_
+#undef EMU_FN3_
+#undef EMU_BITS_
 
 // ---- min/max in the global namespace, as CUDA's math headers declare them (non-templates, so
 // they win over std::min/std::max brought in by a using-declaration) -------------------------
