@@ -60,22 +60,6 @@ const std::string kCheckpointYaml = "name: tiny\n" + ember::test::kTinyModelYaml
     - ReduceLROnPlateau: {monitor: val_loss, factor: 0.5, patience: 1}
 )";
 
-// A second shape of bundle for the seeds: three classes, masking, a fitted tokenizer with an
-// OOV token, cleaning steps (in the bundle), post padding.
-const char* const kMultiYaml = R"(name: multi
-seed: 2
-sequence: {maxlen: 6, padding: post, truncating: post}
-tokenizer: {num_words: 20, oov_token: "<OOV>"}
-data:
-  synthetic: {n_train: 64, n_val: 32, n_test: 32, maxlen: 8}
-model:
-  - Embedding: {input_dim: 20, output_dim: 3, mask_zero: true}
-  - Bidirectional: {layer: {LSTM: {units: 2, return_sequences: true}}}
-  - GlobalMaxPooling1D: {}
-  - Dense: {units: 3, activation: softmax}
-train: {loss: sparse_categorical_crossentropy, optimizer: {name: sgd, momentum: 0.9}}
-)";
-
 // Only models this small are run forward (maxlen * params multiply-adds per text).
 constexpr int64_t kMaxForwardParams = 200000;
 constexpr int64_t kMaxForwardLen = 64;
@@ -195,7 +179,7 @@ void write_seeds(const std::string& dir) {
   const Config& tiny = checkpoint_config();
   Model a = ember::build_model(tiny);
   ember::save_bundle(dir + "/binary.ember", a, contents(tiny, &synth, {"negative", "positive"}));
-  const Config multi = ember::parse_config(kMultiYaml, "multi.yaml");
+  const Config multi = ember::parse_config(ember::test::kTinyMultiYaml, "multi.yaml");
   Model m = ember::build_model(multi);
   const ember::BundleContents mc =
       contents(multi, &fitted, {"neg", "neu", "pos"}, {"strip_html", "lowercase"});

@@ -38,19 +38,6 @@ using ember::Bundle;
 using ember::Prediction;
 using json = nlohmann::json;
 
-const char* const kMultiYaml = R"(name: multi
-seed: 2
-sequence: {maxlen: 6, padding: post, truncating: post}
-tokenizer: {num_words: 20, oov_token: "<OOV>"}
-data:
-  synthetic: {n_train: 64, n_val: 32, n_test: 32, maxlen: 8}
-model:
-  - Embedding: {input_dim: 20, output_dim: 3, mask_zero: true}
-  - Bidirectional: {layer: {LSTM: {units: 2}}}
-  - Dense: {units: 3, activation: softmax}
-train: {loss: sparse_categorical_crossentropy, optimizer: adam, batch_size: 5}
-)";
-
 struct Fixture {
   std::string path;
   Bundle bundle;
@@ -84,7 +71,8 @@ std::vector<Fixture>& fixtures() {
     std::vector<Fixture> v;
     v.push_back(make_fixture(ember::test::kTinyYaml, base + ".binary.ember",
                              ember::synthetic_tokenizer(), {"negative", "positive"}, {}));
-    v.push_back(make_fixture(kMultiYaml, base + ".multi.ember", fitted, {"neg", "neu", "pos"},
+    v.push_back(make_fixture(ember::test::kTinyMultiYaml, base + ".multi.ember", fitted,
+                             {"neg", "neu", "pos"},
                              {"strip_html", "remove_urls", "remove_mentions", "seed002_clean_text",
                               "seed004_preprocess"}));
     return v;

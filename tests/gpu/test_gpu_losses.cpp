@@ -51,6 +51,25 @@ Tensor uint8_mask(const Tensor& m) {
   return u;
 }
 
+// A case's optional sample weights and float mask, drawn from seed in that order, and how f
+// passes them on `dev`: as given on the CPU or with host labels, else uploaded (the mask as
+// uint8 [B,T] or [B]; no mask stays none, since to_device refuses an undefined tensor).
+struct WeightsAndMask {
+  Tensor w, m, m8;
+  WeightsAndMask(int64_t batch, int64_t steps, bool per_step, bool weights, bool mask,
+                 uint64_t& seed) {
+    w = weights ? random_uniform(Shape{batch}, DType::kFloat64, 0, 2, ++seed) : kNone;
+    m = mask ? float_mask(batch, per_step ? steps : 1, ++seed) : kNone;
+    m8 = m.defined() ? uint8_mask(per_step ? m : m.reshape(Shape{batch})) : kNone;
+  }
+  Tensor weights_on(Device dev, bool on_device, DType dt) const {
+    return w.defined() ? place(w, dev, on_device, dt) : kNone;
+  }
+  Tensor mask_on(Device dev, bool on_device) const {
+    return dev.is_cpu() || !on_device || !m8.defined() ? m : to_device(m8);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("GPU binary cross-entropy matches the CPU reference", "[gpu][losses]") {
@@ -73,17 +92,12 @@ TEST_CASE("GPU binary cross-entropy matches the CPU reference", "[gpu][losses]")
     const Tensor pred =
         c.logits ? random_uniform(ps, DType::kFloat64, -8, 8, ++seed) : probabilities(ps, ++seed);
     const Tensor y = binary_labels(c.batch, ++seed);
-    const Tensor w =
-        c.weights ? random_uniform(Shape{c.batch}, DType::kFloat64, 0, 2, ++seed) : kNone;
-    const Tensor m = c.mask ? float_mask(c.batch, c.per_step ? c.steps : 1, ++seed) : kNone;
-    const Tensor m8 = m.defined() ? uint8_mask(c.per_step ? m : m.reshape(Shape{c.batch})) : kNone;
+    const WeightsAndMask wm(c.batch, c.steps, c.per_step, c.weights, c.mask, seed);
     DeviceFn f = [&](const std::vector<ag::Var>& v, Device dev) {
       const DType dt = v[0].value().dtype();
-      // No mask stays no mask on the device too (to_device refuses an undefined tensor).
-      const Tensor mask = dev.is_cpu() || !c.on_device || !m8.defined() ? m : to_device(m8);
       return fn::binary_crossentropy(v[0], place(y, dev, c.on_device, dt),
-                                     w.defined() ? place(w, dev, c.on_device, dt) : kNone, mask,
-                                     c.logits);
+                                     wm.weights_on(dev, c.on_device, dt),
+                                     wm.mask_on(dev, c.on_device), c.logits);
     };
     EMBER_CHECK_PARITY(f, {pred}, {true}, gpu_f32_tol(10));
   }
@@ -109,17 +123,12 @@ TEST_CASE("GPU sparse categorical cross-entropy matches the CPU reference", "[gp
     const Tensor pred = c.logits ? random_uniform(ps, DType::kFloat64, -10, 10, ++seed)
                                  : random_uniform(ps, DType::kFloat64, 0.01, 1.0, ++seed);
     const Tensor y = random_ints(Shape{c.batch}, 0, static_cast<int32_t>(c.classes), ++seed);
-    const Tensor w =
-        c.weights ? random_uniform(Shape{c.batch}, DType::kFloat64, 0, 2, ++seed) : kNone;
-    const Tensor m = c.mask ? float_mask(c.batch, c.per_step ? c.steps : 1, ++seed) : kNone;
-    const Tensor m8 = m.defined() ? uint8_mask(c.per_step ? m : m.reshape(Shape{c.batch})) : kNone;
+    const WeightsAndMask wm(c.batch, c.steps, c.per_step, c.weights, c.mask, seed);
     DeviceFn f = [&](const std::vector<ag::Var>& v, Device dev) {
       const DType dt = v[0].value().dtype();
-      // No mask stays no mask on the device too (to_device refuses an undefined tensor).
-      const Tensor mask = dev.is_cpu() || !c.on_device || !m8.defined() ? m : to_device(m8);
       const Tensor labels = dev.is_cpu() || !c.on_device ? y : to_device(y);
-      return fn::sparse_categorical_crossentropy(
-          v[0], labels, w.defined() ? place(w, dev, c.on_device, dt) : kNone, mask, c.logits);
+      return fn::sparse_categorical_crossentropy(v[0], labels, wm.weights_on(dev, c.on_device, dt),
+                                                 wm.mask_on(dev, c.on_device), c.logits);
     };
     EMBER_CHECK_PARITY(f, {pred}, {true}, gpu_f32_tol(10));
   }

@@ -26,12 +26,9 @@ using namespace ember::test;
 
 namespace {
 
-// ids in [0, V) with a pre-padded run of 0 in each row.
+// ids in [1, V) after a pre-padded run of 0 in each row.
 Tensor small_ids(int64_t batch, int64_t steps, int32_t vocab, uint64_t seed) {
-  Tensor ids = random_ints(Shape{batch, steps}, 1, vocab, seed);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t t = 0; t < 1 + b % 3 && t < steps; ++t) ids.data<int32_t>()[b * steps + t] = 0;
-  return ids;
+  return pre_padded_ids(batch, steps, 1, vocab, 1, seed);
 }
 
 }  // namespace

@@ -173,4 +173,12 @@ std::string check_parity(const DeviceFn& f, const std::vector<Tensor>& inputs,
   return report.str();
 }
 
+Tensor pre_padded_ids(int64_t batch, int64_t steps, int32_t lo, int32_t hi, int64_t pad,
+                      uint64_t seed) {
+  Tensor ids = random_ints(Shape{batch, steps}, lo, hi, seed);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t t = 0; t < pad + b % 3 && t < steps; ++t) ids.data<int32_t>()[b * steps + t] = 0;
+  return ids;
+}
+
 }  // namespace ember::test

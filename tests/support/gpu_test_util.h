@@ -38,6 +38,11 @@ bool bitwise_equal(const Tensor& a, const Tensor& b);
 // Waits for all work queued on the context stream of `device`.
 void sync_device(int device = 0);
 
+// [B,T] int32 ids in [lo, hi) whose row b starts with pad + b % 3 padding ids 0 (pre-padding,
+// as pad_sequences), so rows differ in length and a small range repeats ids.
+Tensor pre_padded_ids(int64_t batch, int64_t steps, int32_t lo, int32_t hi, int64_t pad,
+                      uint64_t seed);
+
 // The float32 GPU tolerance: the float32 row of the tolerance table scaled by `scale`. GPU
 // float32 results differ from a float64 reference by accumulated rounding (sums of length K
 // give errors around K * 2^-24), so tests state the scale they use and why.
