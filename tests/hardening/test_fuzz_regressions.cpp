@@ -83,10 +83,10 @@ TEST_CASE("a checkpoint's optimizer slot must match its parameter", "[hardening]
   const std::vector<std::pair<std::string, Tensor>> wrong = {
       {"optimizer/adam/m/2", Tensor::zeros({3, 1}, DType::kFloat32)},
       {"optimizer/adam/v/0", Tensor::zeros({48, 4}, DType::kFloat64)}};
-  for (const auto& [slot, value] : wrong) {
+  for (const auto& w : wrong) {  // (not a structured binding: clang 14 cannot capture one)
     check_refused(damaged_checkpoint([&](auto& ts) {
       for (auto& [name, t] : ts)
-        if (name == slot) t = value;
+        if (name == w.first) t = w.second;
     }));
   }
 }
