@@ -67,7 +67,7 @@ void Model::add(std::unique_ptr<Layer> layer, SourceLoc loc) {
 // A layer's shape complaint without check.h's " (layers/x.cpp:12)" site, which means nothing
 // to a user reading a config error.
 static std::string strip_site(const std::string& what) {
-  static const std::regex kSite(" \\([A-Za-z_]+/[A-Za-z0-9_]+\\.(cpp|cu|h):[0-9]+\\)$");
+  static const std::regex kSite(" \\(([A-Za-z0-9_]+/)+[A-Za-z0-9_]+\\.(cpp|cu|cuh|h):[0-9]+\\)$");
   return std::regex_replace(what, kSite, "");
 }
 
