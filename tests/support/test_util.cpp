@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -99,6 +100,11 @@ Tensor random_ints(const Shape& s, int32_t lo, int32_t hi_exclusive, uint64_t se
   for (int64_t i = 0; i < t.numel(); ++i)
     t.data<int32_t>()[i] = lo + static_cast<int32_t>(philox_bits(seed, 0x1d5, i) % span);
   return t;
+}
+
+bool same_bytes(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
+         std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
 std::string config_error_of(const std::string& yaml, const std::string& file) {

@@ -33,6 +33,11 @@ std::string compare(const Tensor& got, const Tensor& ref, Tolerance tol);
     CHECK(ember_cmp_.empty());                                            \
   } while (0)
 
+// True when the two host tensors have the same shape, dtype and bytes: for results that must be
+// reproduced exactly, not within a tolerance. (The GPU tests' bitwise_equal, gpu_test_util.h,
+// also takes device tensors.)
+bool same_bytes(const Tensor& a, const Tensor& b);
+
 // Seeded fills (Philox), reproducible across machines.
 Tensor random_uniform(const Shape& s, DType dt, double lo, double hi, uint64_t seed);
 Tensor random_ints(const Shape& s, int32_t lo, int32_t hi_exclusive, uint64_t seed);
