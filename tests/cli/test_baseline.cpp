@@ -10,6 +10,7 @@
 #include "engine/cli/baseline.h"
 #include "engine/config/config.h"
 #include "engine/parse/load_config.h"
+#include "tests/support/loader_test_util.h"
 #include "tests/support/test_util.h"
 
 using namespace ember;
@@ -93,20 +94,9 @@ TEST_CASE("baseline: bag-of-words logistic regression reaches its optimum", "[ba
 TEST_CASE("baseline: ember baseline scores validation, test and extra test sets",
           "[baseline][cpu]") {
   test::TempDir dir("baseline");
-  std::string csv = "text,label\n", off = "text,label\n";
-  for (int i = 0; i < 40; ++i)
-    csv += std::string(i % 2 ? "a fine good film" : "a dull bad film") + "," +
-           (i % 2 ? "pos" : "neg") + "\n";
-  for (int i = 0; i < 4; ++i)
-    off += std::string(i % 2 ? "good" : "bad") + "," + (i % 2 ? "pos" : "neg") + "\n";
-  dir.write("films.csv", csv);
-  dir.write("official.csv", off);
-  Config cfg = parse_config(R"(name: films
-data: {train: films.csv, labels: [neg, pos], test_split: 0.25, validation_split: 0.2,
-       extra_tests: {official: {file: official.csv}}}
-sequence: {maxlen: 4}
-)",
-                            "films.yaml");
+  test::write_film_files(dir, 4, "bad", "good");
+  Config cfg = parse_config(
+      std::string("name: films\n") + test::kFilmsData + "sequence: {maxlen: 4}\n", "films.yaml");
   BaselineOptions o;
   o.data_dir = dir.str();
   o.out_dir = (dir.path / "out").string();

@@ -3,10 +3,8 @@
 // (text, --json, --vocab, a missing data directory), plus `ember train --data-dir` on a CSV.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,6 +15,8 @@
 #include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
 #include "engine/pipeline/stats.h"
+#include "tests/support/hardening_util.h"
+#include "tests/support/loader_test_util.h"
 
 namespace fs = std::filesystem;
 using namespace ember;
@@ -30,23 +30,6 @@ fs::path temp_dir(const std::string& name) {
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
-}
-
-struct Result {
-  int code;
-  std::string out;
-};
-
-Result run(const std::string& args) {
-  std::string cmd = std::string(EMBER_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 // Train: "a a b" (neg), "b c" (pos), "c" (pos), "ok" (dropped: neutral); test: "a z", "q".
@@ -93,8 +76,7 @@ TEST_CASE("data statistics of a hand-counted set", "[datacmd][cpu]") {
   write_tiny(d);
   Config cfg = load_config((d / "tiny.yaml").string());
   data::LoadReport rep;
-  rep.keep_texts = true;
-  DataSplits splits = data::load_dataset(cfg, d.string(), &rep);
+  DataSplits splits = test::load_keeping_texts(cfg, d.string(), &rep);
   data::DataStats s = data::compute_stats(cfg, splits, rep);
   REQUIRE(s.splits.size() == 2);
   const data::SplitStats& tr = s.splits[0];
@@ -149,8 +131,7 @@ TEST_CASE("stats warn when the model's Embedding is too small", "[datacmd][cpu]"
   text.replace(text.find("num_words: 3"), 12, "num_words: 9");
   Config cfg = parse_config(text, "tiny.yaml");
   data::LoadReport rep;
-  rep.keep_texts = true;
-  DataSplits splits = data::load_dataset(cfg, d.string(), &rep);
+  DataSplits splits = test::load_keeping_texts(cfg, d.string(), &rep);
   data::DataStats s = data::compute_stats(cfg, splits, rep);
   REQUIRE(s.warnings.size() == 1);
   CHECK_THAT(s.warnings[0], Contains("input_dim 3") && Contains("set input_dim: 9"));
@@ -161,14 +142,14 @@ TEST_CASE("ember data prints statistics, JSON and the tokenizer", "[datacmd][cpu
   fs::path d = temp_dir("cli");
   write_tiny(d);
   const std::string cfg = (d / "tiny.yaml").string();
-  Result t = run("data " + cfg + " --data-dir " + d.string());
+  test::CliResult t = test::run_ember("data " + cfg + " --data-dir " + d.string());
   INFO(t.out);
   CHECK(t.code == 0);
   CHECK_THAT(t.out, Contains("OOV rate") && Contains("texts cut at maxlen 2") &&
                         Contains("vocabulary: 3 distinct words"));
 
-  Result j = run("data " + cfg + " --json --vocab " + (d / "vocab.json").string() + " --data-dir " +
-                 d.string());
+  test::CliResult j = test::run_ember("data " + cfg + " --json --vocab " +
+                                      (d / "vocab.json").string() + " --data-dir " + d.string());
   INFO(j.out);
   REQUIRE(j.code == 0);
   nlohmann::json parsed = nlohmann::json::parse(j.out);
@@ -179,7 +160,8 @@ TEST_CASE("ember data prints statistics, JSON and the tokenizer", "[datacmd][cpu
   data::Tokenizer tok = data::Tokenizer::from_json(vs.str());
   CHECK(tok.index_of("b") == 2);
 
-  Result missing = run("data " + cfg + " --data-dir " + (d / "absent").string());
+  test::CliResult missing =
+      test::run_ember("data " + cfg + " --data-dir " + (d / "absent").string());
   CHECK(missing.code == 1);
   CHECK_THAT(missing.out,
              Contains("data file not found: " + (d / "absent" / "train.csv").string()) &&
@@ -190,8 +172,9 @@ TEST_CASE("ember data prints statistics, JSON and the tokenizer", "[datacmd][cpu
 TEST_CASE("ember train --data-dir trains on a CSV", "[datacmd][cpu]") {
   fs::path d = temp_dir("train");
   write_tiny(d);
-  Result r = run("train " + (d / "tiny.yaml").string() + " --device cpu --data-dir " + d.string() +
-                 " --out " + (d / "run").string());
+  test::CliResult r =
+      test::run_ember("train " + (d / "tiny.yaml").string() + " --device cpu --data-dir " +
+                      d.string() + " --out " + (d / "run").string());
   INFO(r.out);
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Contains("ember: data: train 3 rows (1 neg / 2 pos), test 2 rows") &&

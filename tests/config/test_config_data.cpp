@@ -91,32 +91,33 @@ TEST_CASE("data sources: header defaults and explicit filters", "[config]") {
 }
 
 TEST_CASE("data section mistakes name their place", "[config]") {
-  CHECK(test::config_error_of("data: {train: a.txt, format: lines}\n") ==
-        "configs/x.yaml:1:15: data.train.label: missing required value: a `format: lines` file "
-        "has no label column, so give the label of its rows (e.g. label: positive)");
-  CHECK(test::config_error_of("data: {train: {file: a.csv, text_colum: t}}\n") ==
-        "configs/x.yaml:1:29: data.train.text_colum: unknown key 'text_colum'; did you mean "
-        "'text_column'?");
-  CHECK(test::config_error_of("data: {train: [a.csv, {format: csv}]}\n") ==
-        "configs/x.yaml:1:23: data.train[1].file: missing required value (a data file path)");
-  CHECK(test::config_error_of("data: {train: []}\n") ==
-        "configs/x.yaml:1:15: data.train: expected at least one source");
-  CHECK(test::config_error_of("data: {train: a.csv, test: {header: true}}\n") ==
-        "configs/x.yaml:1:28: data.test: a map without `file` takes the train file(s): give at "
-        "least a filter (e.g. {filter: {split: test}})");
-  CHECK(test::config_error_of("data: {train: a.csv, encoding: utf8}\n") ==
-        "configs/x.yaml:1:32: data.encoding: expected one of utf-8, latin-1, got \"utf8\"; did "
-        "you mean 'utf-8'?");
-  CHECK(test::config_error_of("data: {train: a.csv, labels: {a: 0, b: 2}}\n") ==
-        "configs/x.yaml:1:30: data.labels: class ids must run from 0 with no gaps, but no label "
-        "maps to 1");
-  CHECK(test::config_error_of("data: {train: a.csv, labels: [a, b], drop_labels: [c, b]}\n") ==
-        "configs/x.yaml:1:51: data.drop_labels: label \"b\" is both a class in data.labels and "
-        "dropped");
-  CHECK(test::config_error_of("data: {train: {file: a.csv, filter: [split]}}\n") ==
-        "configs/x.yaml:1:37: data.train.filter: expected a map {column: value}, got a list");
-  CHECK(test::config_error_of("data: {train: 3x, header: maybe}\n") ==
-        "configs/x.yaml:1:27: data.header: expected true or false, got \"maybe\"");
+  test::check_config_errors({
+      {"data: {train: a.txt, format: lines}\n",
+       "configs/x.yaml:1:15: data.train.label: missing required value: a `format: lines` file "
+       "has no label column, so give the label of its rows (e.g. label: positive)"},
+      {"data: {train: {file: a.csv, text_colum: t}}\n",
+       "configs/x.yaml:1:29: data.train.text_colum: unknown key 'text_colum'; did you mean "
+       "'text_column'?"},
+      {"data: {train: [a.csv, {format: csv}]}\n",
+       "configs/x.yaml:1:23: data.train[1].file: missing required value (a data file path)"},
+      {"data: {train: []}\n", "configs/x.yaml:1:15: data.train: expected at least one source"},
+      {"data: {train: a.csv, test: {header: true}}\n",
+       "configs/x.yaml:1:28: data.test: a map without `file` takes the train file(s): give at "
+       "least a filter (e.g. {filter: {split: test}})"},
+      {"data: {train: a.csv, encoding: utf8}\n",
+       "configs/x.yaml:1:32: data.encoding: expected one of utf-8, latin-1, got \"utf8\"; did "
+       "you mean 'utf-8'?"},
+      {"data: {train: a.csv, labels: {a: 0, b: 2}}\n",
+       "configs/x.yaml:1:30: data.labels: class ids must run from 0 with no gaps, but no label "
+       "maps to 1"},
+      {"data: {train: a.csv, labels: [a, b], drop_labels: [c, b]}\n",
+       "configs/x.yaml:1:51: data.drop_labels: label \"b\" is both a class in data.labels and "
+       "dropped"},
+      {"data: {train: {file: a.csv, filter: [split]}}\n",
+       "configs/x.yaml:1:37: data.train.filter: expected a map {column: value}, got a list"},
+      {"data: {train: 3x, header: maybe}\n",
+       "configs/x.yaml:1:27: data.header: expected true or false, got \"maybe\""},
+  });
 }
 
 TEST_CASE("data.clean steps are checked against the cleaner's list", "[config]") {

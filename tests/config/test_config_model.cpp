@@ -266,14 +266,15 @@ model:
 }
 
 TEST_CASE("a built model runs forward on token ids", "[config]") {
-  Model m = build(R"(seed: 3
+  const char* yaml = R"(seed: 3
 sequence: {maxlen: 5}
 model:
   - Embedding: {input_dim: 10, output_dim: 4}
   - LSTM: {units: 3, return_sequences: true}
   - GlobalMaxPool1D
   - Dense: {units: 2, activation: softmax}
-)");
+)";
+  Model m = build(yaml);
   Tensor tokens = Tensor::from<int32_t>(Shape{2, 5}, {0, 1, 2, 3, 4, 9, 8, 7, 6, 5});
   ag::NoGradGuard no_grad;
   LayerIO out = m.forward(tokens, RunContext{});
@@ -281,14 +282,7 @@ model:
   for (int b = 0; b < 2; ++b)  // softmax rows sum to one
     CHECK(out.x.value().item(b * 2) + out.x.value().item(b * 2 + 1) == Approx(1.0));
   // Same seed, same weights: a second build gives the same output.
-  Model m2 = build(R"(seed: 3
-sequence: {maxlen: 5}
-model:
-  - Embedding: {input_dim: 10, output_dim: 4}
-  - LSTM: {units: 3, return_sequences: true}
-  - GlobalMaxPool1D
-  - Dense: {units: 2, activation: softmax}
-)");
+  Model m2 = build(yaml);
   LayerIO out2 = m2.forward(tokens, RunContext{});
   for (int i = 0; i < 4; ++i) CHECK(out2.x.value().item(i) == out.x.value().item(i));
 }

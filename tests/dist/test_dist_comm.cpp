@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <thread>
 
 #include "engine/config/config.h"
@@ -46,11 +45,6 @@ Tensor expected_sum(DType dt, int64_t n, int world) {
     });
   }
   return acc;
-}
-
-bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
 dist::Communicator& two_or_more_ranks() {
@@ -104,7 +98,7 @@ TEST_CASE("local communicator: one rank, collectives return their input", "[dist
   Tensor t = rank_data(DType::kFloat32, 5, 0);
   const Tensor before = t.clone();
   c->allreduce_sum(t, "test");
-  CHECK(bitwise_equal(t, before));
+  CHECK(test::same_bytes(t, before));
   CHECK(c->allgather("x", "test") == std::vector<std::string>{"x"});
   Tensor ints = Tensor::zeros(Shape{2}, DType::kInt32);
   CHECK_THROWS_WITH(c->allreduce_sum(ints, "ints"), Contains("float32 or float64"));
@@ -146,7 +140,7 @@ TEST_CASE("allreduce_sum: rank-order sums, bit-identical on every rank", "[.mpi_
       INFO(dtype_name(dt) << " n=" << n);
       Tensor t = rank_data(dt, n, w.rank());
       w.allreduce_sum(t, "test sum");
-      CHECK(bitwise_equal(t, expected_sum(dt, n, w.size())));
+      CHECK(test::same_bytes(t, expected_sum(dt, n, w.size())));
       const std::vector<std::string> h = w.allgather(dist::hash_tensors({t}), "hashes");
       for (const std::string& x : h) CHECK(x == h[0]);
     }

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <functional>
 
 #include "engine/config/config.h"
 #include "engine/core/rng.h"
@@ -34,49 +35,50 @@ Tensor rows(const Tensor& t, int64_t lo, int64_t hi) {
   return r;
 }
 
-bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
-}
-
 const std::vector<std::pair<int64_t, int64_t>> kShards = {{0, 4}, {4, 9}, {3, 7}, {8, 9}, {1, 2}};
+
+// A dropout of x whose draws for row r start at index_base + r * draws_per_row.
+using DropFn = std::function<ag::Var(const ag::Var& x, uint64_t index_base)>;
+
+// Drops the whole batch x (index base 0), then each shard of kShards with the index base of
+// its first row, and checks that the shard's output and input gradient (through
+// weighted_sum with w's rows) are its rows of the whole batch's, bit for bit.
+void check_shard_draws(const Tensor& x, const Tensor& w, uint64_t draws_per_row,
+                       const DropFn& drop) {
+  ag::Var xv(x, true);
+  ag::Var y = drop(xv, 0);
+  weighted_sum(y, w).backward();
+  for (auto [lo, hi] : kShards) {
+    INFO("rows " << lo << ".." << hi);
+    ag::Var xs(rows(x, lo, hi), true);
+    ag::Var ys = drop(xs, static_cast<uint64_t>(lo) * draws_per_row);
+    CHECK(test::same_bytes(ys.value(), rows(y.value(), lo, hi)));
+    weighted_sum(ys, rows(w, lo, hi)).backward();
+    CHECK(test::same_bytes(xs.grad(), rows(xv.grad(), lo, hi)));
+  }
+}
 
 }  // namespace
 
 TEST_CASE("dropout of a shard draws its rows of the whole batch's mask, forward and backward",
           "[dist][dropout]") {
   const uint64_t seed = 99, offset = dropout_offset(7, 3, 0);
-  const Tensor x = random_uniform(Shape{9, 5}, DType::kFloat32, 0.5, 1.5, 3);  // 5 draws a row
-  const Tensor w = random_uniform(Shape{9, 5}, DType::kFloat32, -1, 1, 4);
-  ag::Var xv(x, true);
-  ag::Var y = fn::dropout(xv, 0.4, seed, offset);
-  weighted_sum(y, w).backward();
-  for (auto [lo, hi] : kShards) {
-    INFO("rows " << lo << ".." << hi);
-    ag::Var xs(rows(x, lo, hi), true);
-    ag::Var ys = fn::dropout(xs, 0.4, seed, offset, static_cast<uint64_t>(lo) * 5);
-    CHECK(bitwise_equal(ys.value(), rows(y.value(), lo, hi)));
-    weighted_sum(ys, rows(w, lo, hi)).backward();
-    CHECK(bitwise_equal(xs.grad(), rows(xv.grad(), lo, hi)));
-  }
+  check_shard_draws(random_uniform(Shape{9, 5}, DType::kFloat32, 0.5, 1.5, 3),
+                    random_uniform(Shape{9, 5}, DType::kFloat32, -1, 1, 4), 5,  // 5 draws a row
+                    [&](const ag::Var& x, uint64_t index_base) {
+                      return fn::dropout(x, 0.4, seed, offset, index_base);
+                    });
 }
 
 TEST_CASE("spatial dropout of a shard draws its rows of the whole batch's mask",
           "[dist][dropout]") {
   const uint64_t seed = 5, offset = dropout_offset(2, 1, 0);
-  const Tensor x = random_uniform(Shape{9, 3, 7}, DType::kFloat32, 0.5, 1.5, 8);  // C = 7
-  const Tensor w = random_uniform(Shape{9, 3, 7}, DType::kFloat32, -1, 1, 9);
-  ag::Var xv(x, true);
-  ag::Var y = fn::spatial_dropout1d(xv, 0.3, seed, offset);
-  weighted_sum(y, w).backward();
-  for (auto [lo, hi] : kShards) {
-    INFO("rows " << lo << ".." << hi);
-    ag::Var xs(rows(x, lo, hi), true);
-    ag::Var ys = fn::spatial_dropout1d(xs, 0.3, seed, offset, static_cast<uint64_t>(lo) * 7);
-    CHECK(bitwise_equal(ys.value(), rows(y.value(), lo, hi)));
-    weighted_sum(ys, rows(w, lo, hi)).backward();
-    CHECK(bitwise_equal(xs.grad(), rows(xv.grad(), lo, hi)));
-  }
+  check_shard_draws(random_uniform(Shape{9, 3, 7}, DType::kFloat32, 0.5, 1.5, 8),
+                    random_uniform(Shape{9, 3, 7}, DType::kFloat32, -1, 1, 9),
+                    7,  // a draw per channel
+                    [&](const ag::Var& x, uint64_t index_base) {
+                      return fn::spatial_dropout1d(x, 0.3, seed, offset, index_base);
+                    });
 }
 
 TEST_CASE("an LSTM shard draws its rows of the input and recurrent dropout masks", "[dist][lstm]") {

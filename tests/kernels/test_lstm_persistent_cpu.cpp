@@ -24,13 +24,10 @@ namespace fn = ember::fn;
 
 namespace {
 
+// A B x T x C input to H units, every option at its default. LstmConfig is an aggregate
+// whose first four fields are batch, steps, input, hidden.
 LstmConfig shape(int64_t b, int64_t t, int64_t c, int64_t h) {
-  LstmConfig cfg;
-  cfg.batch = b;
-  cfg.steps = t;
-  cfg.input = c;
-  cfg.hidden = h;
-  return cfg;
+  return LstmConfig{b, t, c, h};
 }
 
 }  // namespace

@@ -37,11 +37,6 @@ Tensor mask_5x4() {  // full, pre-padded, post-padded, one real step in the midd
   return m;
 }
 
-bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
-}
-
 }  // namespace
 
 TEST_CASE("Bidirectional: parameter counts, names and shapes", "[bidirectional][cpu]") {
@@ -107,7 +102,7 @@ TEST_CASE("Bidirectional: forward equals the two LSTMs merged, Keras flags",
       call.reverse_outputs = seq;
       call.offset = ember::dropout_offset(3, 6, 2);
       Var b = fn::lstm(Var(x), p[3].var, p[4].var, p[5].var, mask, call);
-      CHECK(bitwise_equal(out.x.value(), fn::merge(f, b, ember::parse_merge_mode(mode)).value()));
+      CHECK(et::same_bytes(out.x.value(), fn::merge(f, b, ember::parse_merge_mode(mode)).value()));
       if (seq && std::string(mode) == "concat") {
         // Masked steps output 0 in both halves (row 1 is masked at t=0,1).
         for (int64_t j = 0; j < 6; ++j) CHECK(out.x.value().item((1 * 5 + 0) * 6 + j) == 0.0);

@@ -4,7 +4,6 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstring>
 
 #include "engine/core/rng.h"
 #include "kernels/dropout.h"
@@ -16,15 +15,6 @@ using namespace ember;
 using ember::test::gradcheck;
 using ember::test::random_uniform;
 using ember::test::weighted_sum;
-
-namespace {
-
-bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
-}
-
-}  // namespace
 
 TEST_CASE("dropout forward: kept values scaled by 1/(1-rate), matching dropout_keep",
           "[basic][dropout]") {
@@ -66,9 +56,9 @@ TEST_CASE("dropout masks depend only on (seed, offset, index)", "[basic][dropout
   auto run = [&](uint64_t seed, uint64_t offset) {
     return fn::dropout(ag::Var(x), rate, seed, offset).value();
   };
-  CHECK(bitwise_equal(run(5, 100), run(5, 100)));
-  CHECK_FALSE(bitwise_equal(run(5, 100), run(5, 101)));
-  CHECK_FALSE(bitwise_equal(run(5, 100), run(6, 100)));
+  CHECK(test::same_bytes(run(5, 100), run(5, 100)));
+  CHECK_FALSE(test::same_bytes(run(5, 100), run(5, 101)));
+  CHECK_FALSE(test::same_bytes(run(5, 100), run(6, 100)));
   // Same mask in float64: index-based draws do not depend on the dtype.
   Tensor y64 = fn::dropout(ag::Var(x.to(DType::kFloat64)), rate, 5, 100).value();
   Tensor y32 = run(5, 100);
@@ -188,9 +178,9 @@ TEST_CASE("Dropout layer: identity at inference, seeded by (step, index) in trai
   LayerIO tr = layer.forward(in, ctx);
   CHECK(tr.mask.shares_storage(mask));
   Tensor expect = fn::dropout(in.x, 0.5, 99, dropout_offset(7, 3, 0)).value();
-  CHECK(bitwise_equal(tr.x.value(), expect));
+  CHECK(test::same_bytes(tr.x.value(), expect));
   ctx.step = 8;  // a new step draws a new mask
-  CHECK_FALSE(bitwise_equal(layer.forward(in, ctx).x.value(), expect));
+  CHECK_FALSE(test::same_bytes(layer.forward(in, ctx).x.value(), expect));
 
   o.rate = 0.0;
   Dropout off(o);
@@ -211,7 +201,7 @@ TEST_CASE("SpatialDropout1D layer: shapes, identity, training mask", "[basic][dr
   CHECK(layer.forward(in, RunContext{false, 3, 0}).x.impl() == in.x.impl());
   LayerIO tr = layer.forward(in, RunContext{true, 3, 4});
   Tensor expect = fn::spatial_dropout1d(in.x, 0.2, 3, dropout_offset(4, 1, 0)).value();
-  CHECK(bitwise_equal(tr.x.value(), expect));
+  CHECK(test::same_bytes(tr.x.value(), expect));
   CHECK_THROWS_AS(
       layer.forward({ag::Var(x.reshape(Shape{10, 8})), Tensor()}, RunContext{true, 3, 4}),
       std::invalid_argument);

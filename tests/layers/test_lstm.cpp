@@ -37,6 +37,23 @@ Inputs random_inputs(int64_t nb, int64_t nt, int64_t nc, int64_t nh, DType dt, u
           et::random_uniform(Shape{4 * nh}, dt, -0.5, 0.5, seed + 3)};
 }
 
+// The same inputs in float32, for the float32-vs-float64 comparisons.
+Inputs to_float32(const Inputs& in) {
+  return {in.x.to(DType::kFloat32), in.kernel.to(DType::kFloat32), in.recurrent.to(DType::kFloat32),
+          in.bias.to(DType::kFloat32)};
+}
+
+// A training call with both dropouts on, drawn from `seed` (return_sequences and the rest are
+// left at their defaults for the caller to set).
+fn::LstmCall dropout_call(double dropout, double recurrent_dropout, uint64_t seed) {
+  fn::LstmCall call;
+  call.training = true;
+  call.dropout = dropout;
+  call.recurrent_dropout = recurrent_dropout;
+  call.seed = seed;
+  return call;
+}
+
 Tensor mask_from(int64_t nb, int64_t nt, const std::vector<uint8_t>& v) {
   Tensor m = Tensor::empty(Shape{nb, nt}, DType::kUInt8);
   REQUIRE(static_cast<int64_t>(v.size()) == nb * nt);
@@ -94,11 +111,6 @@ Tensor reverse_time(const Tensor& x) {  // [B,T,C] -> x[:, T-1-t, :]
       for (int64_t c = 0; c < nc; ++c)
         r.data<double>()[(b * nt + t) * nc + c] = x.data<double>()[(b * nt + nt - 1 - t) * nc + c];
   return r;
-}
-
-bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
 }  // namespace
@@ -177,11 +189,7 @@ TEST_CASE("lstm: float64 gradcheck with pre/post padding masks", "[lstm][cpu]") 
 
 TEST_CASE("lstm: float64 gradcheck with dropout and recurrent_dropout", "[lstm][cpu]") {
   Inputs in = random_inputs(4, 4, 5, 3, DType::kFloat64, 41);
-  fn::LstmCall call;
-  call.training = true;
-  call.dropout = 0.4;
-  call.recurrent_dropout = 0.35;
-  call.seed = 1234;
+  fn::LstmCall call = dropout_call(0.4, 0.35, 1234);
   call.offset = ember::dropout_offset(7, 2, 0);
   CHECK(gradcheck_lstm(in, Tensor(), call) == "");
   call.return_sequences = true;
@@ -196,7 +204,7 @@ TEST_CASE("lstm: float64 gradcheck with dropout and recurrent_dropout", "[lstm][
   CHECK(et::compare(run(in, mask, call), run(in, mask, plain), et::tolerance(DType::kFloat64)) !=
         "");
   call.training = false;
-  CHECK(bitwise_equal(run(in, mask, call), run(in, mask, plain)));
+  CHECK(et::same_bytes(run(in, mask, call), run(in, mask, plain)));
 }
 
 TEST_CASE("lstm: float64 gradcheck edge sizes", "[lstm][cpu]") {
@@ -209,10 +217,7 @@ TEST_CASE("lstm: float64 gradcheck edge sizes", "[lstm][cpu]") {
     CHECK(gradcheck_lstm(random_inputs(1, 4, 2, 2, DType::kFloat64, 52), Tensor(), call) == "");
   }
   SECTION("odd C=5, H=3, with dropout") {
-    call.training = true;
-    call.dropout = 0.2;
-    call.recurrent_dropout = 0.5;
-    call.seed = 5;
+    call = dropout_call(0.2, 0.5, 5);
     CHECK(gradcheck_lstm(random_inputs(3, 3, 5, 3, DType::kFloat64, 53), Tensor(), call) == "");
   }
 }
@@ -272,16 +277,11 @@ TEST_CASE("lstm: go_backwards on the reversed input equals forward", "[lstm][cpu
 
 TEST_CASE("lstm: float32 agrees with float64", "[lstm][cpu]") {
   Inputs in = random_inputs(4, 7, 5, 3, DType::kFloat64, 81);
-  Inputs in32{in.x.to(DType::kFloat32), in.kernel.to(DType::kFloat32),
-              in.recurrent.to(DType::kFloat32), in.bias.to(DType::kFloat32)};
+  Inputs in32 = to_float32(in);
   Tensor mask = mask_from(
       4, 7, {1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1});
-  fn::LstmCall call;
+  fn::LstmCall call = dropout_call(0.25, 0.25, 3);
   call.return_sequences = true;
-  call.training = true;
-  call.dropout = 0.25;
-  call.recurrent_dropout = 0.25;
-  call.seed = 3;
   Tensor w = et::random_uniform(Shape{4, 7, 3}, DType::kFloat64, -1.0, 1.0, 5);
   std::vector<Tensor> g64 = grads(in, mask, call, w);
   std::vector<Tensor> g32 = grads(in32, mask, call, w.to(DType::kFloat32));
@@ -299,8 +299,7 @@ TEST_CASE("lstm: float32 activations over a wide range; NaN propagates", "[lstm]
   Inputs in = random_inputs(3, 9, 4, 5, DType::kFloat64, 85);
   in.kernel = et::random_uniform(in.kernel.shape(), DType::kFloat64, -8.0, 8.0, 86);
   in.recurrent = et::random_uniform(in.recurrent.shape(), DType::kFloat64, -8.0, 8.0, 87);
-  Inputs in32{in.x.to(DType::kFloat32), in.kernel.to(DType::kFloat32),
-              in.recurrent.to(DType::kFloat32), in.bias.to(DType::kFloat32)};
+  Inputs in32 = to_float32(in);
   fn::LstmCall call;
   call.return_sequences = true;
   EMBER_EXPECT_CLOSE(run(in32, Tensor(), call).to(DType::kFloat64), run(in, Tensor(), call),
@@ -315,17 +314,13 @@ TEST_CASE("lstm: float32 activations over a wide range; NaN propagates", "[lstm]
 
 TEST_CASE("lstm: two runs are bitwise equal", "[lstm][cpu]") {
   Inputs in = random_inputs(8, 20, 16, 12, DType::kFloat32, 91);
-  fn::LstmCall call;
+  fn::LstmCall call = dropout_call(0.3, 0.2, 17);
   call.return_sequences = true;
-  call.training = true;
-  call.dropout = 0.3;
-  call.recurrent_dropout = 0.2;
-  call.seed = 17;
   Tensor w = et::random_uniform(Shape{8, 20, 12}, DType::kFloat32, -1.0, 1.0, 92);
   std::vector<Tensor> a = grads(in, Tensor(), call, w);
   std::vector<Tensor> b = grads(in, Tensor(), call, w);
-  for (size_t i = 0; i < 4; ++i) CHECK(bitwise_equal(a[i], b[i]));
-  CHECK(bitwise_equal(run(in, Tensor(), call), run(in, Tensor(), call)));
+  for (size_t i = 0; i < 4; ++i) CHECK(et::same_bytes(a[i], b[i]));
+  CHECK(et::same_bytes(run(in, Tensor(), call), run(in, Tensor(), call)));
 }
 
 TEST_CASE("lstm: fn::lstm rejects bad shapes and rates", "[lstm][cpu]") {
@@ -413,15 +408,11 @@ TEST_CASE("LSTM layer: forward matches fn::lstm, dropout streams and masks", "[l
   ember::RunContext ctx{true, 77, 12};
   ember::LayerIO out = layer.forward(ember::LayerIO{Var(in.x), mask}, ctx);
   CHECK(out.mask.shares_storage(mask));
-  fn::LstmCall call;
+  fn::LstmCall call = dropout_call(0.3, 0.2, 77);
   call.return_sequences = true;
   call.go_backwards = true;
-  call.training = true;
-  call.dropout = 0.3;
-  call.recurrent_dropout = 0.2;
-  call.seed = 77;
   call.offset = ember::dropout_offset(12, 4, 0);
-  CHECK(bitwise_equal(out.x.value(), run(in, mask, call)));
+  CHECK(et::same_bytes(out.x.value(), run(in, mask, call)));
   // Gradients reach every parameter.
   et::weighted_sum(out.x, et::random_uniform(Shape{5, 5, 3}, DType::kFloat64, -1, 1, 3)).backward();
   for (const ember::Param& p : layer.params()) {
@@ -432,8 +423,8 @@ TEST_CASE("LSTM layer: forward matches fn::lstm, dropout streams and masks", "[l
   // Inference: no dropout; without return_sequences the mask is consumed.
   ctx.training = false;
   call.training = false;
-  CHECK(bitwise_equal(layer.forward(ember::LayerIO{Var(in.x), mask}, ctx).x.value(),
-                      run(in, mask, call)));
+  CHECK(et::same_bytes(layer.forward(ember::LayerIO{Var(in.x), mask}, ctx).x.value(),
+                       run(in, mask, call)));
   o.return_sequences = false;
   ember::LSTM last(o);
   last.build({5, 5}, DType::kFloat64, rng);

@@ -137,11 +137,7 @@ TEST_CASE("cuDNN plan: compacted sequences reproduce the masked LSTM, every flag
   const Tensor b = et::random_uniform(Shape{4 * nh}, DType::kFloat64, -0.5, 0.5, 204);
   const Tensor mask = six_masks(nt);
   for (int flags = 0; flags < 16; ++flags) {
-    LstmConfig cfg;
-    cfg.batch = nb;
-    cfg.steps = nt;
-    cfg.input = nc;
-    cfg.hidden = nh;
+    LstmConfig cfg{nb, nt, nc, nh};  // B, T, C, H; the flags below
     cfg.return_sequences = flags & 1;
     cfg.go_backwards = flags & 2;
     cfg.reverse_outputs = flags & 4;
@@ -163,10 +159,7 @@ TEST_CASE("cuDNN plan: compacted sequences reproduce the masked LSTM, every flag
 }
 
 TEST_CASE("cuDNN plan: lengths, identity and the fully masked sample", "[lstm][cpu][cudnn_plan]") {
-  LstmConfig cfg;
-  cfg.batch = 6;
-  cfg.steps = 5;
-  cfg.input = cfg.hidden = 1;
+  LstmConfig cfg{6, 5, 1, 1};  // B, T, C, H
   const Tensor mask = six_masks(5);
   ember::cuda::CudnnLstmPlan p = ember::cuda::cudnn_lstm_plan(cfg, mask.data<uint8_t>());
   CHECK(p.lengths == std::vector<int32_t>{5, 3, 3, 3, 1, 1});  // the empty row runs 1 step

@@ -8,13 +8,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "engine/config/config.h"
 #include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
 #include "engine/train/trainer.h"
+#include "tests/support/loader_test_util.h"
 #include "tests/support/test_util.h"
 
 namespace fs = std::filesystem;
@@ -32,15 +32,6 @@ std::vector<int32_t> row(const Tensor& tokens, int64_t i) {
 
 std::vector<int32_t> labels_of(const Dataset& d) {
   return std::vector<int32_t>(d.labels.data<int32_t>(), d.labels.data<int32_t>() + d.size());
-}
-
-std::string load_error(const Config& cfg, const std::string& dir) {
-  try {
-    data::load_dataset(cfg, dir);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 const char* kReviews =
@@ -133,7 +124,7 @@ TEST_CASE("loader: headerless columns by number, a label map, drop_labels counte
   // Without drop_labels the neutral rows are an error that lists the label, its count and
   // where it first occurs, at the place of data.labels.
   Config strict = parse_config(base, "s140.yaml");
-  const std::string msg = load_error(strict, d.str());
+  const std::string msg = test::load_error(strict, d.str());
   INFO(msg);
   CHECK(msg ==
         "s140.yaml:6:11: data.labels: 1 raw label is neither in data.labels nor in "
@@ -152,31 +143,19 @@ TEST_CASE("loader: without data.labels the classes are the sorted training label
   d.write("u.tsv", "text\tlabel\na\tpos\nb\tneg\n");
   d.write("v.tsv", "text\tlabel\na\tpos\nb\tneutral\n");
   Config c2 = parse_config("data: {train: u.tsv, format: tsv, test: v.tsv}\n", "u.yaml");
-  CHECK_THAT(load_error(c2, d.str()), Contains("\"neutral\" (1 row, first at v.tsv:3 (test))") &&
-                                          Contains("not among the training labels"));
+  CHECK_THAT(test::load_error(c2, d.str()),
+             Contains("\"neutral\" (1 row, first at v.tsv:3 (test))") &&
+                 Contains("not among the training labels"));
 }
 
 TEST_CASE("loader: line files, one per class, and a stratified test_split", "[loader][cpu]") {
   TempDir d("lines");
-  std::string neg, pos;
-  for (int i = 0; i < 30; ++i) neg += "neg" + std::to_string(i) + " sad\n";
-  for (int i = 0; i < 20; ++i) pos += "pos" + std::to_string(i) + " glad\n";
-  d.write("s/neg.txt", neg);
-  d.write("s/pos.txt", pos);
-  const std::string yaml = R"(seed: 11
-data:
-  format: lines
-  train:
-    - {file: s/neg.txt, label: negative}
-    - {file: s/pos.txt, label: positive}
-  labels: [negative, positive]
-  test_split: 0.2
-sequence: {maxlen: 3, padding: post}
-)";
+  test::write_class_files(d, "s/", 30, 20);
+  const std::string yaml = "seed: 11\n" + test::class_files_data("s/") +
+                           "  test_split: 0.2\nsequence: {maxlen: 3, padding: post}\n";
   Config cfg = parse_config(yaml, "lines.yaml");
   data::LoadReport rep;
-  rep.keep_texts = true;
-  DataSplits s = data::load_dataset(cfg, d.str(), &rep);
+  DataSplits s = test::load_keeping_texts(cfg, d.str(), &rep);
   // 50 rows, ceil(0.2 * 50) = 10 test rows; per class 24 + 16 train, 6 + 4 test.
   REQUIRE(s.train.size() == 40);
   REQUIRE(s.test.size() == 10);
@@ -184,9 +163,7 @@ sequence: {maxlen: 3, padding: post}
   CHECK(rep.train.class_counts == std::vector<int64_t>{24, 16});
   CHECK(rep.test.class_counts == std::vector<int64_t>{6, 4});
   // Every text lands in exactly one split, and the rows come out shuffled.
-  std::set<std::string> all(rep.train.texts.begin(), rep.train.texts.end());
-  all.insert(rep.test.texts.begin(), rep.test.texts.end());
-  CHECK(all.size() == 50);
+  CHECK(test::distinct_texts({&rep.train, &rep.test}).size() == 50);
   std::vector<int32_t> y = labels_of(s.train);
   CHECK_FALSE(std::is_sorted(y.begin(), y.end()));
   // Texts of the test rows are unknown to the tokenizer (each word neg<i>/pos<i> is unique).
@@ -194,13 +171,11 @@ sequence: {maxlen: 3, padding: post}
     CHECK(rep.tokenizer.index_of(t.substr(0, t.find(' '))) == 0);
   // Deterministic under the seed; another seed picks other rows.
   data::LoadReport again;
-  again.keep_texts = true;
-  data::load_dataset(cfg, d.str(), &again);
+  test::load_keeping_texts(cfg, d.str(), &again);
   CHECK(again.test.texts == rep.test.texts);
   cfg.seed = 12;
   data::LoadReport other;
-  other.keep_texts = true;
-  data::load_dataset(cfg, d.str(), &other);
+  test::load_keeping_texts(cfg, d.str(), &other);
   CHECK(other.test.texts != rep.test.texts);
   CHECK(other.test.class_counts == std::vector<int64_t>{6, 4});
 }
@@ -220,8 +195,7 @@ TEST_CASE("loader: cleaning drops are counted; an empty text stays as all paddin
   Config cleaned = parse_config(
       "data: {train: t.csv, clean: [seed002_clean_text]}\nsequence: {maxlen: 5}\n", "t.yaml");
   data::LoadReport r1;
-  r1.keep_texts = true;
-  DataSplits s1 = data::load_dataset(cleaned, d.str(), &r1);
+  DataSplits s1 = test::load_keeping_texts(cleaned, d.str(), &r1);
   // "ok" (2 characters) and "" are dropped by seed 002's length filter.
   CHECK(s1.train.size() == 2);
   CHECK(r1.train.dropped_by_clean == 2);
@@ -256,7 +230,7 @@ TEST_CASE("loader: a missing file or column is an error a user can act on", "[lo
   TempDir d("errors");
   d.write("reviews.csv", kReviews);
   Config cfg = parse_config(kReviewsConfig, "reviews.yaml");
-  const std::string missing = load_error(cfg, (d.path / "nowhere").string());
+  const std::string missing = test::load_error(cfg, (d.path / "nowhere").string());
   INFO(missing);
   CHECK(missing.rfind("reviews.yaml:4:10: data.train: data file not found: " +
                           (d.path / "nowhere" / "reviews.csv").string(),
@@ -265,14 +239,14 @@ TEST_CASE("loader: a missing file or column is an error a user can act on", "[lo
 
   std::string yaml = kReviewsConfig;
   yaml.replace(yaml.find("text_column: review"), 19, "text_column: reveiw");
-  const std::string col = load_error(parse_config(yaml, "reviews.yaml"), d.str());
+  const std::string col = test::load_error(parse_config(yaml, "reviews.yaml"), d.str());
   INFO(col);
   CHECK(col.rfind("reviews.yaml:4:10: data.train.text_column: ", 0) == 0);
   CHECK_THAT(col, Contains("reveiw") && Contains("review, sentiment, split"));
 
   yaml = kReviewsConfig;
   yaml.replace(yaml.find("filter: {split: train}"), 22, "filter: {part: train}");
-  CHECK_THAT(load_error(parse_config(yaml, "reviews.yaml"), d.str()),
+  CHECK_THAT(test::load_error(parse_config(yaml, "reviews.yaml"), d.str()),
              Contains("data.train.filter.part: ") && Contains("part"));
 }
 

@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "engine/cli/commands.h"
@@ -16,6 +15,7 @@
 #include "engine/pipeline/loader.h"
 #include "engine/pipeline/stats.h"
 #include "engine/train/trainer.h"
+#include "tests/support/loader_test_util.h"
 #include "tests/support/test_util.h"
 
 namespace fs = std::filesystem;
@@ -25,23 +25,7 @@ using test::TempDir;
 
 namespace {
 
-// 40 negative then 20 positive lines: class order, as Sentiment140's files.
-void write_class_files(const TempDir& d) {
-  std::string neg, pos;
-  for (int i = 0; i < 40; ++i) neg += "neg" + std::to_string(i) + " sad\n";
-  for (int i = 0; i < 20; ++i) pos += "pos" + std::to_string(i) + " glad\n";
-  d.write("neg.txt", neg);
-  d.write("pos.txt", pos);
-}
-
-const char* kClassFiles = R"(seed: 5
-data:
-  format: lines
-  train:
-    - {file: neg.txt, label: negative}
-    - {file: pos.txt, label: positive}
-  labels: [negative, positive]
-)";
+const std::string kClassFiles = "seed: 5\n" + test::class_files_data("");
 
 std::string first_word(const std::string& t) {
   return t.substr(0, t.find(' '));
@@ -51,12 +35,11 @@ std::string first_word(const std::string& t) {
 
 TEST_CASE("data.validation_split: stratified, seeded, unseen by the tokenizer", "[loader][cpu]") {
   TempDir d("valsplit");
-  write_class_files(d);
+  test::write_class_files(d, "", 40, 20);  // 40 negative then 20 positive lines
   Config cfg = parse_config(
       std::string(kClassFiles) + "  validation_split: 0.25\nsequence: {maxlen: 2}\n", "v.yaml");
   data::LoadReport rep;
-  rep.keep_texts = true;
-  DataSplits s = data::load_dataset(cfg, d.str(), &rep);
+  DataSplits s = test::load_keeping_texts(cfg, d.str(), &rep);
   // 60 rows, ceil(0.25 * 60) = 15 validation rows: 10 negative + 5 positive, both classes,
   // where Keras's last-25% rule would hold 15 positives only.
   REQUIRE(s.val.size() == 15);
@@ -64,17 +47,14 @@ TEST_CASE("data.validation_split: stratified, seeded, unseen by the tokenizer", 
   CHECK(rep.validation_from_split);
   CHECK(rep.validation.class_counts == std::vector<int64_t>{10, 5});
   CHECK(rep.train.class_counts == std::vector<int64_t>{30, 15});
-  std::set<std::string> all(rep.train.texts.begin(), rep.train.texts.end());
-  all.insert(rep.validation.texts.begin(), rep.validation.texts.end());
-  CHECK(all.size() == 60);
+  CHECK(test::distinct_texts({&rep.train, &rep.validation}).size() == 60);
   // The vocabulary is fitted on the 45 training rows only: no validation word is in it.
   for (const std::string& t : rep.validation.texts)
     CHECK(rep.tokenizer.index_of(first_word(t)) == 0);
   for (const std::string& t : rep.train.texts) CHECK(rep.tokenizer.index_of(first_word(t)) > 0);
   // Same seed, same rows; the stats say where validation came from.
   data::LoadReport again;
-  again.keep_texts = true;
-  data::load_dataset(cfg, d.str(), &again);
+  test::load_keeping_texts(cfg, d.str(), &again);
   CHECK(again.validation.texts == rep.validation.texts);
   CHECK_THAT(data::format_stats(data::compute_stats(cfg, s, rep)),
              Contains("validation: a stratified 25.0% of train"));
@@ -83,22 +63,18 @@ TEST_CASE("data.validation_split: stratified, seeded, unseen by the tokenizer", 
 TEST_CASE("data.validation_split after data.test_split: three disjoint stratified parts",
           "[loader][cpu]") {
   TempDir d("valtest");
-  write_class_files(d);
+  test::write_class_files(d, "", 40, 20);  // 40 negative then 20 positive lines
   Config cfg = parse_config(std::string(kClassFiles) +
                                 "  test_split: 0.2\n  validation_split: 0.25\n"
                                 "sequence: {maxlen: 2}\n",
                             "vt.yaml");
   data::LoadReport rep;
-  rep.keep_texts = true;
-  DataSplits s = data::load_dataset(cfg, d.str(), &rep);
+  DataSplits s = test::load_keeping_texts(cfg, d.str(), &rep);
   // 60 -> test 12 (8 + 4); 48 -> validation 12 (8 + 4), train 36 (24 + 12).
   CHECK(rep.test.class_counts == std::vector<int64_t>{8, 4});
   CHECK(rep.validation.class_counts == std::vector<int64_t>{8, 4});
   CHECK(rep.train.class_counts == std::vector<int64_t>{24, 12});
-  std::set<std::string> all(rep.train.texts.begin(), rep.train.texts.end());
-  all.insert(rep.validation.texts.begin(), rep.validation.texts.end());
-  all.insert(rep.test.texts.begin(), rep.test.texts.end());
-  CHECK(all.size() == 60);
+  CHECK(test::distinct_texts({&rep.train, &rep.validation, &rep.test}).size() == 60);
   CHECK(s.test.size() + s.val.size() + s.train.size() == 60);
 }
 
@@ -116,13 +92,9 @@ TEST_CASE("data.validation_split: the errors a user sees", "[loader][config][cpu
   TempDir d("valsmall");
   d.write("t.csv", "text,label\na,x\nb,y\nc,x\n");
   Config cfg = parse_config("data: {train: t.csv, validation_split: 0.1}\n", "s.yaml");
-  try {
-    data::load_dataset(cfg, d.str());
-    FAIL("expected an error");
-  } catch (const Error& e) {
-    CHECK_THAT(e.what(), Contains("data.validation_split: 0.1") &&
-                             Contains("validation rows; a stratified split needs at least one"));
-  }
+  CHECK_THAT(test::load_error(cfg, d.str()),
+             Contains("data.validation_split: 0.1") &&
+                 Contains("validation rows; a stratified split needs at least one"));
 }
 
 TEST_CASE("data.extra_tests: named test sets, cleaned and tokenized like data.test",
@@ -144,8 +116,7 @@ sequence: {maxlen: 3}
   CHECK(cfg.data.extra_tests[0].name == "official");
   CHECK(cfg.data.extra_tests[1].sources[0].file == "train.csv");  // a map without file
   data::LoadReport rep;
-  rep.keep_texts = true;
-  DataSplits s = data::load_dataset(cfg, d.str(), &rep);
+  DataSplits s = test::load_keeping_texts(cfg, d.str(), &rep);
   REQUIRE(s.extra_tests.size() == 2);
   CHECK(s.extra_tests[0].first == "official");
   const Dataset& off = s.extra_tests[0].second;
@@ -173,30 +144,16 @@ TEST_CASE("data.extra_tests: the errors a user sees", "[loader][config][cpu]") {
   d.write("train.csv", "text,label\na,pos\nb,neg\n");
   d.write("o.csv", "text,label\nc,meh\n");
   Config cfg = parse_config("data: {train: train.csv, extra_tests: {official: o.csv}}\n", "b.yaml");
-  try {
-    data::load_dataset(cfg, d.str());
-    FAIL("expected an error");
-  } catch (const Error& e) {
-    CHECK_THAT(e.what(), Contains("\"meh\"") && Contains("o.csv:2 (extra_tests.official)"));
-  }
+  CHECK_THAT(test::load_error(cfg, d.str()),
+             Contains("\"meh\"") && Contains("o.csv:2 (extra_tests.official)"));
 }
 
 TEST_CASE("data.extra_tests: evaluated after training and by ember evaluate --split",
           "[loader][cpu]") {
   TempDir d("extratrain");
-  std::string csv = "text,label\n", off = "text,label\n";
-  for (int i = 0; i < 40; ++i)
-    csv += std::string(i % 2 ? "a fine good film" : "a dull bad film") + "," +
-           (i % 2 ? "pos" : "neg") + "\n";
-  for (int i = 0; i < 6; ++i)
-    off += std::string(i % 2 ? "good film" : "bad film") + "," + (i % 2 ? "pos" : "neg") + "\n";
-  d.write("films.csv", csv);
-  d.write("official.csv", off);
-  Config cfg = parse_config(R"(name: films
-seed: 3
-data: {train: films.csv, labels: [neg, pos], test_split: 0.25, validation_split: 0.2,
-       extra_tests: {official: {file: official.csv}}}
-tokenizer: {num_words: 20}
+  test::write_film_files(d, 6, "bad film", "good film");
+  Config cfg = parse_config(std::string("name: films\nseed: 3\n") + test::kFilmsData +
+                                R"(tokenizer: {num_words: 20}
 sequence: {maxlen: 4}
 model:
   - Embedding: {input_dim: 20, output_dim: 4}

@@ -1,9 +1,12 @@
 // Implementation of test_util.h.
 #include "tests/support/test_util.h"
 
+#include <catch2/catch.hpp>
+
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -99,6 +102,11 @@ Tensor random_ints(const Shape& s, int32_t lo, int32_t hi_exclusive, uint64_t se
   return t;
 }
 
+bool same_bytes(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
+         std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
+}
+
 std::string config_error_of(const std::string& yaml, const std::string& file) {
   try {
     parse_config(yaml, file);
@@ -106,6 +114,13 @@ std::string config_error_of(const std::string& yaml, const std::string& file) {
     return e.what();
   }
   return "";
+}
+
+void check_config_errors(const std::vector<ConfigErrorCase>& cases) {
+  for (const ConfigErrorCase& c : cases) {
+    INFO("yaml:\n" << c.yaml);
+    CHECK(config_error_of(c.yaml) == c.error);
+  }
 }
 
 ag::Var weighted_sum(const ag::Var& x, const Tensor& w) {

@@ -1,6 +1,6 @@
 // Shared test helpers: the tolerance table (one row per dtype), expect_close with a report of
-// the worst element, seeded random fills, and the float64 central-difference gradcheck every
-// op goes through.
+// the worst element, seeded random fills, the float64 central-difference gradcheck every
+// op goes through, and the table check of config error messages.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +33,11 @@ std::string compare(const Tensor& got, const Tensor& ref, Tolerance tol);
     CHECK(ember_cmp_.empty());                                            \
   } while (0)
 
+// True when the two host tensors have the same shape, dtype and bytes: for results that must be
+// reproduced exactly, not within a tolerance. (The GPU tests' bitwise_equal, gpu_test_util.h,
+// also takes device tensors.)
+bool same_bytes(const Tensor& a, const Tensor& b);
+
 // Seeded fills (Philox), reproducible across machines.
 Tensor random_uniform(const Shape& s, DType dt, double lo, double hi, uint64_t seed);
 Tensor random_ints(const Shape& s, int32_t lo, int32_t hi_exclusive, uint64_t seed);
@@ -40,6 +45,15 @@ Tensor random_ints(const Shape& s, int32_t lo, int32_t hi_exclusive, uint64_t se
 // The message of the ConfigError parse_config throws for `yaml` (named `file` in messages),
 // or "" when it parses.
 std::string config_error_of(const std::string& yaml, const std::string& file = "configs/x.yaml");
+
+// One config mistake: the YAML and the exact ConfigError message it must give.
+struct ConfigErrorCase {
+  std::string yaml;
+  std::string error;
+};
+// CHECKs config_error_of(yaml) == error for every case. The yaml goes into the failure's INFO,
+// so a failing row names itself, and a failing row does not stop the rows after it.
+void check_config_errors(const std::vector<ConfigErrorCase>& cases);
 
 // A fresh directory under the system temp dir, removed with everything in it on destruction.
 struct TempDir {

@@ -15,6 +15,7 @@ namespace {
 struct Fake {
   double lr = 1.0;
   double weights = 0;
+  int64_t next_epoch = 0;
   std::vector<std::string> saved;
   std::ostringstream log;
   TrainControl ctl;
@@ -27,6 +28,11 @@ struct Fake {
     ctl.set_weights = [this](const std::vector<Tensor>& w) { weights = w[0].item(); };
     ctl.save = [this](const std::string& p) { saved.push_back(p); };
     ctl.log = &log;
+  }
+  // Ends one epoch of `cb` per value of `monitor`, numbering the epochs on from the last call,
+  // so a test can check the run between epochs.
+  void epochs(Callback& cb, const std::string& monitor, std::initializer_list<double> values) {
+    for (double v : values) cb.on_epoch_end(next_epoch++, {{monitor, v}}, ctl);
   }
 };
 }  // namespace
@@ -54,18 +60,16 @@ TEST_CASE("EarlyStopping: min_delta, mode and baseline", "[callbacks][cpu]") {
   // min_delta 0.1: 0.95 is not 0.1 better than 1.0, so patience 1 stops at epoch 1.
   EarlyStopping es("val_loss", 0.1, 1, MonitorMode::kAuto, false, std::nan(""), 0);
   es.on_train_begin(f.ctl);
-  es.on_epoch_end(0, {{"val_loss", 1.0}}, f.ctl);
-  es.on_epoch_end(1, {{"val_loss", 0.95}}, f.ctl);
+  f.epochs(es, "val_loss", {1.0, 0.95});
   CHECK(f.ctl.stop_training);
 
   // auto mode maximises accuracies.
   Fake g;
   EarlyStopping acc("val_accuracy", 0, 1, MonitorMode::kAuto, false, std::nan(""), 0);
   acc.on_train_begin(g.ctl);
-  acc.on_epoch_end(0, {{"val_accuracy", 0.6}}, g.ctl);
-  acc.on_epoch_end(1, {{"val_accuracy", 0.7}}, g.ctl);
+  g.epochs(acc, "val_accuracy", {0.6, 0.7});
   CHECK_FALSE(g.ctl.stop_training);
-  acc.on_epoch_end(2, {{"val_accuracy", 0.65}}, g.ctl);
+  g.epochs(acc, "val_accuracy", {0.65});
   CHECK(g.ctl.stop_training);
 
   // A baseline not beaten keeps the wait counting: 0.8 improves on inf but not on 0.5, so
@@ -73,9 +77,9 @@ TEST_CASE("EarlyStopping: min_delta, mode and baseline", "[callbacks][cpu]") {
   Fake h;
   EarlyStopping base("val_loss", 0, 1, MonitorMode::kMin, false, 0.5, 0);
   base.on_train_begin(h.ctl);
-  base.on_epoch_end(0, {{"val_loss", 0.8}}, h.ctl);
+  h.epochs(base, "val_loss", {0.8});
   CHECK_FALSE(h.ctl.stop_training);
-  base.on_epoch_end(1, {{"val_loss", 0.9}}, h.ctl);
+  h.epochs(base, "val_loss", {0.9});
   CHECK(h.ctl.stop_training);
 
   // A missing metric warns and does nothing.
@@ -104,10 +108,9 @@ TEST_CASE("ReduceLROnPlateau: patience, cooldown, min_lr", "[callbacks][cpu]") {
   Fake g;
   ReduceLROnPlateau r2("val_loss", 0.1, 1, MonitorMode::kAuto, 1e-4, 0, 0, 0);
   r2.on_train_begin(g.ctl);
-  r2.on_epoch_end(0, {{"val_loss", 1.0}}, g.ctl);
-  r2.on_epoch_end(1, {{"val_loss", 0.5}}, g.ctl);
+  g.epochs(r2, "val_loss", {1.0, 0.5});
   CHECK(g.lr == 1.0);
-  r2.on_epoch_end(2, {{"val_loss", 0.49995}}, g.ctl);  // within min_delta: no improvement
+  g.epochs(r2, "val_loss", {0.49995});  // within min_delta: no improvement
   CHECK(g.lr == Approx(0.1));
   // State round trip.
   ReduceLROnPlateau r3("val_loss", 0.1, 1, MonitorMode::kAuto, 1e-4, 0, 0, 0);
@@ -124,8 +127,7 @@ TEST_CASE("ModelCheckpoint: paths and save_best_only", "[callbacks][cpu]") {
   Fake f;
   ModelCheckpoint every("e{epoch}.ckpt", "val_loss", false, MonitorMode::kAuto, 0);
   every.on_train_begin(f.ctl);
-  every.on_epoch_end(0, {{"val_loss", 1}}, f.ctl);
-  every.on_epoch_end(1, {{"val_loss", 2}}, f.ctl);
+  f.epochs(every, "val_loss", {1, 2});
   CHECK(f.saved == std::vector<std::string>{"e1.ckpt", "e2.ckpt"});
   Fake g;
   ModelCheckpoint best("best.ckpt", "val_accuracy", true, MonitorMode::kAuto, 1);
@@ -137,13 +139,13 @@ TEST_CASE("ModelCheckpoint: paths and save_best_only", "[callbacks][cpu]") {
 TEST_CASE("StopAtThreshold and the factory", "[callbacks][cpu]") {
   Fake f;
   StopAtThreshold s("accuracy", 0.95);
-  s.on_epoch_end(0, {{"accuracy", 0.94}}, f.ctl);
+  f.epochs(s, "accuracy", {0.94});
   CHECK_FALSE(f.ctl.stop_training);
-  s.on_epoch_end(1, {{"accuracy", 0.951}}, f.ctl);
+  f.epochs(s, "accuracy", {0.951});
   CHECK(f.ctl.stop_training);
   Fake g;
   StopAtThreshold l("loss", 0.2);
-  l.on_epoch_end(0, {{"loss", 0.19}}, g.ctl);
+  g.epochs(l, "loss", {0.19});
   CHECK(g.ctl.stop_training);
 
   std::vector<CallbackConfig> cfgs(2);
