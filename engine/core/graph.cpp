@@ -7,6 +7,25 @@
 
 namespace ember::ag {
 
+Node::~Node() {
+  // An input this node holds the last reference to dies with it, and so does that input's
+  // creator when nothing else holds it: take those creators out first and free them one at a
+  // time, each with its inputs already taken, so no destructor runs inside another.
+  std::vector<std::shared_ptr<Node>> pending;
+  auto take_inputs = [&pending](std::vector<std::shared_ptr<VarImpl>>& ins) {
+    for (std::shared_ptr<VarImpl>& in : ins)
+      if (in && in.use_count() == 1 && in->creator && in->creator.use_count() == 1)
+        pending.push_back(std::move(in->creator));
+    ins.clear();
+  };
+  take_inputs(inputs);
+  while (!pending.empty()) {
+    std::shared_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    take_inputs(node->inputs);
+  }  // each node is freed here, with no inputs left to free
+}
+
 namespace {
 thread_local bool g_grad_enabled = true;
 

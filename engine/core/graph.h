@@ -81,6 +81,10 @@ struct Node {
   std::vector<std::shared_ptr<VarImpl>> inputs;
   std::vector<std::weak_ptr<VarImpl>> outputs;  // weak: outputs own their node, not vice versa
   BackwardFn backward;
+
+  // Frees the chain of nodes only this one keeps alive without recursing: a graph as deep as
+  // backward() walks iteratively would otherwise overflow the stack when its last Var goes.
+  ~Node();
 };
 
 // Wraps an op's outputs in Vars and, when grad mode is on and any input requires grad,

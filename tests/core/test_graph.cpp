@@ -1,5 +1,6 @@
 // Autograd graph mechanics with tiny test-local ops: accumulation across consumers, multi-output
-// nodes, a 20,000-deep chain (the iterative sort must not recurse), no-grad mode, graph release.
+// nodes, a 20,000-deep chain (the iterative sort must not recurse) and a 200,000-deep one freed,
+// no-grad mode, graph release.
 #include <catch2/catch.hpp>
 
 #include "engine/core/graph.h"
@@ -79,6 +80,19 @@ TEST_CASE("a 20000-deep graph backpropagates without recursion", "[graph][cpu]")
   CHECK(ag::graph_size(h) == static_cast<size_t>(depth));
   h.backward();
   CHECK(x.grad().item() == 1.0);  // (-1)^10000
+}
+
+TEST_CASE("a 200000-deep graph is freed without recursion", "[graph][cpu]") {
+  // Nodes destroyed inside one another needed a few hundred bytes of stack per level: a chain
+  // this deep overflowed the 8 MiB main stack when its last Var went out of scope.
+  Var x(Tensor::from<double>({}, {1.0}), true);
+  {
+    Var h = x;
+    const int depth = 200000;
+    for (int i = 0; i < depth; ++i) h = scale(h, 1.0);
+    CHECK(ag::graph_size(h) == static_cast<size_t>(depth));
+  }
+  CHECK(x.impl().use_count() == 1);  // every node, and with it its hold on x, is gone
 }
 
 TEST_CASE("no-grad mode records nothing", "[graph][cpu]") {
