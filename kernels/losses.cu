@@ -209,12 +209,14 @@ __global__ void __launch_bounds__(kBlockThreads)
   }
 }
 
-template <class T>
-__global__ void bce_backward_kernel(const T* __restrict__ pred, const T* __restrict__ y,
-                                    const T* __restrict__ sample_weight,
-                                    const uint8_t* __restrict__ mask, int64_t n, int64_t steps,
-                                    bool from_logits, const T* __restrict__ d_loss,
-                                    const double* __restrict__ denom, T* __restrict__ d_pred) {
+// The losses' backward: d_pred[i] += dL * w_i / D * dl_i/dpred for every element i of the
+// n = B*T whose weight w_i (sample weight, mask) is not zero; nothing when D = 0 (nothing was
+// counted). Grad adds one element's term, given dL * w_i / D.
+template <class T, class Grad>
+__global__ void loss_backward_kernel(Grad grad, const T* __restrict__ sample_weight,
+                                     const uint8_t* __restrict__ mask, int64_t n, int64_t steps,
+                                     const T* __restrict__ d_loss,
+                                     const double* __restrict__ denom) {
   const double d = *denom;
   if (d <= 0.0) return;
   const double dl = static_cast<double>(*d_loss);
@@ -222,28 +224,33 @@ __global__ void bce_backward_kernel(const T* __restrict__ pred, const T* __restr
     const int64_t b = i / steps;
     const double w = element_weight(sample_weight, mask, b, i);
     if (w == 0.0) continue;
-    T l, g;
-    bce_element(pred[i], y[b], from_logits, &l, &g);
-    d_pred[i] += static_cast<T>(dl * w / d * static_cast<double>(g));
+    grad(i, b, dl * w / d);
   }
 }
 
 template <class T>
-__global__ void scce_backward_kernel(const T* __restrict__ pred, const int32_t* __restrict__ y,
-                                     const T* __restrict__ sample_weight,
-                                     const uint8_t* __restrict__ mask, int64_t n, int64_t steps,
-                                     int64_t K, bool from_logits, const T* __restrict__ d_loss,
-                                     const double* __restrict__ denom, T* __restrict__ d_pred) {
-  const double d = *denom;
-  if (d <= 0.0) return;
-  const double dl = static_cast<double>(*d_loss);
-  for (int64_t i = global_thread_index(); i < n; i += grid_stride()) {
-    const int64_t b = i / steps;
-    const double w = element_weight(sample_weight, mask, b, i);
-    if (w == 0.0) continue;
-    scce_row<T, true>(pred + i * K, y[b], K, from_logits, dl * w / d, d_pred + i * K);
+struct BceGrad {
+  const T *pred, *y;
+  bool from_logits;
+  T* d_pred;
+  __device__ void operator()(int64_t i, int64_t b, double scale) const {
+    T l, g;
+    bce_element(pred[i], y[b], from_logits, &l, &g);
+    d_pred[i] += static_cast<T>(scale * static_cast<double>(g));
   }
-}
+};
+
+template <class T>
+struct ScceGrad {
+  const T* pred;
+  const int32_t* y;
+  int64_t K;
+  bool from_logits;
+  T* d_pred;
+  __device__ void operator()(int64_t i, int64_t b, double scale) const {
+    scce_row<T, true>(pred + i * K, y[b], K, from_logits, scale, d_pred + i * K);
+  }
+};
 
 void check_workspace(void* workspace, size_t bytes, const char* op) {
   EMBER_CHECK_ARG(workspace && bytes >= loss_workspace_bytes(),
@@ -291,9 +298,10 @@ void binary_crossentropy_backward(const T* pred, const T* y, const T* sample_wei
                                   cudaStream_t stream) {
   check_dims(B, steps, 1, "cuda::binary_crossentropy_backward");
   const int64_t n = B * steps;
-  EMBER_LAUNCH(bce_backward_kernel<T>, grid_for(n), kBlockThreads, 0, stream, pred, y,
-               sample_weight, mask, n, steps, from_logits, d_loss, denom, d_pred);
-  EMBER_CUDA_CHECK_LAUNCH("bce_backward_kernel");
+  const BceGrad<T> grad{pred, y, from_logits, d_pred};
+  EMBER_LAUNCH((loss_backward_kernel<T, BceGrad<T>>), grid_for(n), kBlockThreads, 0, stream, grad,
+               sample_weight, mask, n, steps, d_loss, denom);
+  EMBER_CUDA_CHECK_LAUNCH("loss_backward_kernel (binary_crossentropy)");
 }
 
 template <class T>
@@ -317,9 +325,10 @@ void sparse_categorical_crossentropy_backward(const T* pred, const int32_t* y,
                                               cudaStream_t stream) {
   check_dims(B, steps, K, "cuda::sparse_categorical_crossentropy_backward");
   const int64_t n = B * steps;
-  EMBER_LAUNCH(scce_backward_kernel<T>, grid_for(n), kBlockThreads, 0, stream, pred, y,
-               sample_weight, mask, n, steps, K, from_logits, d_loss, denom, d_pred);
-  EMBER_CUDA_CHECK_LAUNCH("scce_backward_kernel");
+  const ScceGrad<T> grad{pred, y, K, from_logits, d_pred};
+  EMBER_LAUNCH((loss_backward_kernel<T, ScceGrad<T>>), grid_for(n), kBlockThreads, 0, stream, grad,
+               sample_weight, mask, n, steps, d_loss, denom);
+  EMBER_CUDA_CHECK_LAUNCH("loss_backward_kernel (sparse_categorical_crossentropy)");
 }
 
 template <class T>

@@ -36,24 +36,29 @@ __global__ void dropout_factors_kernel(T* f, int64_t n, float rate, T scale, uin
   f[i] = dropout_keep(seed, offset, base + static_cast<uint64_t>(i), rate) ? scale : T(0);
 }
 
-template <class T>
-__global__ void apply_row_factors_kernel(const T* x, const T* f, T* y, int64_t nb, int64_t nt,
-                                         int64_t nc) {
+// The input dropout of a [B,T,C] tensor with [B,C] factors, one per (b, c) at every t:
+// y = x * f (a dropped element is 0, even an inf or NaN), or with kAdd, y += x * f.
+template <class T, bool kAdd>
+__global__ void row_factors_kernel(const T* x, const T* f, T* y, int64_t nb, int64_t nt,
+                                   int64_t nc) {
   const int64_t i = global_thread_index();
   if (i >= nb * nt * nc) return;
   const int64_t c = i % nc, b = i / (nt * nc);
   const T fv = f[b * nc + c];
-  y[i] = fv != T(0) ? x[i] * fv : T(0);
+  if (!kAdd)
+    y[i] = fv != T(0) ? x[i] * fv : T(0);
+  else if (fv != T(0))
+    y[i] += x[i] * fv;
 }
 
-template <class T>
-__global__ void add_row_factors_kernel(const T* w, const T* f, T* dx, int64_t nb, int64_t nt,
-                                       int64_t nc) {
-  const int64_t i = global_thread_index();
-  if (i >= nb * nt * nc) return;
-  const int64_t c = i % nc, b = i / (nt * nc);
-  const T fv = f[b * nc + c];
-  if (fv != T(0)) dx[i] += w[i] * fv;
+template <class T, bool kAdd>
+void launch_row_factors(const T* x, const T* f, T* y, int64_t nb, int64_t nt, int64_t nc,
+                        cudaStream_t stream) {
+  const int64_t n = nb * nt * nc;
+  if (n <= 0) return;
+  EMBER_LAUNCH((row_factors_kernel<T, kAdd>), blocks_for(n), kBlockThreads, 0, stream, x, f, y, nb,
+               nt, nc);
+  EMBER_CUDA_CHECK_LAUNCH(kAdd ? "row_factors_kernel (add)" : "row_factors_kernel (apply)");
 }
 
 }  // namespace
@@ -72,21 +77,13 @@ void dropout_factors(T* factor, int64_t n, double rate, uint64_t seed, uint64_t 
 template <class T>
 void apply_row_factors(const T* x, const T* f, T* y, int64_t nb, int64_t nt, int64_t nc,
                        cudaStream_t stream) {
-  const int64_t n = nb * nt * nc;
-  if (n <= 0) return;
-  EMBER_LAUNCH(apply_row_factors_kernel<T>, blocks_for(n), kBlockThreads, 0, stream, x, f, y, nb,
-               nt, nc);
-  EMBER_CUDA_CHECK_LAUNCH("apply_row_factors_kernel");
+  launch_row_factors<T, false>(x, f, y, nb, nt, nc, stream);
 }
 
 template <class T>
 void add_row_factors(const T* w, const T* f, T* dx, int64_t nb, int64_t nt, int64_t nc,
                      cudaStream_t stream) {
-  const int64_t n = nb * nt * nc;
-  if (n <= 0) return;
-  EMBER_LAUNCH(add_row_factors_kernel<T>, blocks_for(n), kBlockThreads, 0, stream, w, f, dx, nb, nt,
-               nc);
-  EMBER_CUDA_CHECK_LAUNCH("add_row_factors_kernel");
+  launch_row_factors<T, true>(w, f, dx, nb, nt, nc, stream);
 }
 
 #define EMBER_INSTANTIATE_HELPERS(T)                                                    \

@@ -40,31 +40,26 @@ T atomic_update_fp(T* address, F f) {
 }
 }  // namespace emu::detail
 
+// One line per atomic: EMU_FETCH_(T, name, builtin) is a relaxed __atomic read-modify-write;
+// EMU_UPDATE_(T, name, update, new_value) a CAS loop (emu::detail::atomic_update, or
+// atomic_update_fp on a float's bits) storing new_value of the old value o.
+#define EMU_FETCH_(T, name, builtin)        \
+  inline T name(T* a, T v) {                \
+    return builtin(a, v, __ATOMIC_RELAXED); \
+  }
+#define EMU_UPDATE_(T, name, update, new_value)                      \
+  inline T name(T* a, T v) {                                         \
+    return ::emu::detail::update(a, [v](T o) { return new_value; }); \
+  }
 #define EMU_ATOMIC_INT_(T)                                                                  \
-  inline T atomicAdd(T* a, T v) {                                                           \
-    return __atomic_fetch_add(a, v, __ATOMIC_RELAXED);                                      \
-  }                                                                                         \
-  inline T atomicSub(T* a, T v) {                                                           \
-    return __atomic_fetch_sub(a, v, __ATOMIC_RELAXED);                                      \
-  }                                                                                         \
-  inline T atomicExch(T* a, T v) {                                                          \
-    return __atomic_exchange_n(a, v, __ATOMIC_RELAXED);                                     \
-  }                                                                                         \
-  inline T atomicAnd(T* a, T v) {                                                           \
-    return __atomic_fetch_and(a, v, __ATOMIC_RELAXED);                                      \
-  }                                                                                         \
-  inline T atomicOr(T* a, T v) {                                                            \
-    return __atomic_fetch_or(a, v, __ATOMIC_RELAXED);                                       \
-  }                                                                                         \
-  inline T atomicXor(T* a, T v) {                                                           \
-    return __atomic_fetch_xor(a, v, __ATOMIC_RELAXED);                                      \
-  }                                                                                         \
-  inline T atomicMin(T* a, T v) {                                                           \
-    return ::emu::detail::atomic_update(a, [v](T o) { return v < o ? v : o; });             \
-  }                                                                                         \
-  inline T atomicMax(T* a, T v) {                                                           \
-    return ::emu::detail::atomic_update(a, [v](T o) { return v > o ? v : o; });             \
-  }                                                                                         \
+  EMU_FETCH_(T, atomicAdd, __atomic_fetch_add)                                              \
+  EMU_FETCH_(T, atomicSub, __atomic_fetch_sub)                                              \
+  EMU_FETCH_(T, atomicExch, __atomic_exchange_n)                                            \
+  EMU_FETCH_(T, atomicAnd, __atomic_fetch_and)                                              \
+  EMU_FETCH_(T, atomicOr, __atomic_fetch_or)                                                \
+  EMU_FETCH_(T, atomicXor, __atomic_fetch_xor)                                              \
+  EMU_UPDATE_(T, atomicMin, atomic_update, v < o ? v : o)                                   \
+  EMU_UPDATE_(T, atomicMax, atomic_update, v > o ? v : o)                                   \
   inline T atomicCAS(T* a, T compare, T v) {                                                \
     __atomic_compare_exchange_n(a, &compare, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED); \
     return compare;                                                                         \
@@ -74,21 +69,14 @@ EMU_ATOMIC_INT_(unsigned int)
 EMU_ATOMIC_INT_(unsigned long long)
 EMU_ATOMIC_INT_(long long)
 #undef EMU_ATOMIC_INT_
-
-inline float atomicAdd(float* a, float v) {
-  return ::emu::detail::atomic_update_fp(a, [v](float o) { return o + v; });
-}
-inline double atomicAdd(double* a, double v) {
-  return ::emu::detail::atomic_update_fp(a, [v](double o) { return o + v; });
-}
+EMU_UPDATE_(float, atomicAdd, atomic_update_fp, o + v)
+EMU_UPDATE_(double, atomicAdd, atomic_update_fp, o + v)
+EMU_UPDATE_(float, atomicMin, atomic_update_fp, fminf(o, v))
+EMU_UPDATE_(float, atomicMax, atomic_update_fp, fmaxf(o, v))
+#undef EMU_FETCH_
+#undef EMU_UPDATE_
 inline float atomicExch(float* a, float v) {
   return ::emu::detail::atomic_update_fp(a, [v](float) { return v; });
-}
-inline float atomicMin(float* a, float v) {
-  return ::emu::detail::atomic_update_fp(a, [v](float o) { return fminf(o, v); });
-}
-inline float atomicMax(float* a, float v) {
-  return ::emu::detail::atomic_update_fp(a, [v](float o) { return fmaxf(o, v); });
 }
 // ((old >= limit) ? 0 : old + 1) and ((old == 0 || old > limit) ? limit : old - 1), as CUDA's.
 inline unsigned atomicInc(unsigned* a, unsigned limit) {
@@ -164,20 +152,18 @@ inline T __ldg(const T* p) {
     std::memcpy(&r, &x, sizeof r);         \
     return r;                              \
   }
-EMU_FN2_(float, __fadd_rn, float, a + b)
-EMU_FN2_(float, __fsub_rn, float, a - b)
-EMU_FN2_(float, __fmul_rn, float, (a * b))
-EMU_FN2_(float, __fdiv_rn, float, a / b)
-EMU_FN1_(float, __fsqrt_rn, float, std::sqrt(x))
-EMU_FN1_(float, __frcp_rn, float, 1.0f / x)
-EMU_FN3_(float, __fmaf_rn, float, std::fma(a, b, c))
-EMU_FN2_(double, __dadd_rn, double, a + b)
-EMU_FN2_(double, __dsub_rn, double, a - b)
-EMU_FN2_(double, __dmul_rn, double, (a * b))
-EMU_FN2_(double, __ddiv_rn, double, a / b)
-EMU_FN1_(double, __dsqrt_rn, double, std::sqrt(x))
-EMU_FN1_(double, __drcp_rn, double, 1.0 / x)
-EMU_FN3_(double, __fma_rn, double, std::fma(a, b, c))
+// The IEEE round-to-nearest operations of one floating type, named as CUDA names them.
+#define EMU_RN_(T, add, sub, mul, div, sqrt_, rcp, fma_) \
+  EMU_FN2_(T, add, T, a + b)                             \
+  EMU_FN2_(T, sub, T, a - b)                             \
+  EMU_FN2_(T, mul, T, (a * b))                           \
+  EMU_FN2_(T, div, T, a / b)                             \
+  EMU_FN1_(T, sqrt_, T, std::sqrt(x))                    \
+  EMU_FN1_(T, rcp, T, T(1) / x)                          \
+  EMU_FN3_(T, fma_, T, std::fma(a, b, c))
+EMU_RN_(float, __fadd_rn, __fsub_rn, __fmul_rn, __fdiv_rn, __fsqrt_rn, __frcp_rn, __fmaf_rn)
+EMU_RN_(double, __dadd_rn, __dsub_rn, __dmul_rn, __ddiv_rn, __dsqrt_rn, __drcp_rn, __fma_rn)
+#undef EMU_RN_
 EMU_FN1_(float, __expf, float, std::exp(x))
 EMU_FN1_(float, __exp10f, float, std::pow(10.0f, x))
 EMU_FN1_(float, __logf, float, std::log(x))
