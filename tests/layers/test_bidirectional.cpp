@@ -13,11 +13,8 @@
 #include "layers/functional.h"
 #include "tests/support/test_util.h"
 
-using ember::DType;
-using ember::Shape;
-using ember::Tensor;
+using namespace ember;
 using ember::ag::Var;
-namespace fn = ember::fn;
 namespace et = ember::test;
 
 namespace {

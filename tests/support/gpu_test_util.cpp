@@ -10,6 +10,7 @@
 #include "engine/core/check.h"
 #include "engine/cuda/check.h"
 #include "engine/cuda/context.h"
+#include "kernels/embedding.h"
 
 namespace ember::test {
 
@@ -179,6 +180,17 @@ Tensor pre_padded_ids(int64_t batch, int64_t steps, int32_t lo, int32_t hi, int6
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t t = 0; t < pad + b % 3 && t < steps; ++t) ids.data<int32_t>()[b * steps + t] = 0;
   return ids;
+}
+
+NonzeroMasks nonzero_masks(const Tensor& ids) {
+  NonzeroMasks m;
+  m.cpu = Tensor::empty(ids.shape(), DType::kUInt8);
+  ref::nonzero_mask(ids.data<int32_t>(), m.cpu.data<uint8_t>(), ids.numel());
+  const Tensor ids_dev = to_device(ids);
+  m.gpu = Tensor::empty(ids.shape(), DType::kUInt8, ids_dev.device());
+  cuda::nonzero_mask(ids_dev.data<int32_t>(), m.gpu.data<uint8_t>(), ids.numel(),
+                     cuda::Context::get(0).stream());
+  return m;
 }
 
 }  // namespace ember::test

@@ -43,6 +43,13 @@ void sync_device(int device = 0);
 Tensor pre_padded_ids(int64_t batch, int64_t steps, int32_t lo, int32_t hi, int64_t pad,
                       uint64_t seed);
 
+// The mask_zero mask of host ids from the CPU reference and from the CUDA kernel (ids uploaded,
+// the mask left on the device), for tests that compare the two bit for bit.
+struct NonzeroMasks {
+  Tensor cpu, gpu;
+};
+NonzeroMasks nonzero_masks(const Tensor& ids);
+
 // The float32 GPU tolerance: the float32 row of the tolerance table scaled by `scale`. GPU
 // float32 results differ from a float64 reference by accumulated rounding (sums of length K
 // give errors around K * 2^-24), so tests state the scale they use and why.
