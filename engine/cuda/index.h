@@ -8,13 +8,16 @@
 
 #include <cstdint>
 
-// EMBER_HD: __host__ __device__ __forceinline__ under nvcc, plain `inline` for a host
-// compiler, including the CUDA emulator's build, where device code is ordinary C++. The one
-// definition: engine/core/rng.h (Philox, needed on both sides) takes it from here.
+// EMBER_HD: __host__ __device__ __forceinline__ under nvcc, an always-inlined `inline` for a
+// host compiler, including the CUDA emulator's build, where device code is ordinary C++. The
+// one definition: engine/core/rng.h (Philox, needed on both sides) takes it from here. Always
+// inlined because a plain inline function that the optimiser leaves out of line is one symbol
+// for the whole program, and the linker may keep the copy of a test compiled at -O0 (clang
+// did: Philox at -O0 was half the emulated dropout tests' time).
 #if defined(__CUDACC__)
 #define EMBER_HD __host__ __device__ __forceinline__
 #else
-#define EMBER_HD inline
+#define EMBER_HD inline __attribute__((always_inline))
 #endif
 
 namespace ember {
