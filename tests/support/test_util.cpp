@@ -1,8 +1,6 @@
 // Implementation of test_util.h.
 #include "tests/support/test_util.h"
 
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
 #include <cmath>
@@ -114,13 +112,6 @@ std::string config_error_of(const std::string& yaml, const std::string& file) {
     return e.what();
   }
   return "";
-}
-
-void check_config_errors(const std::vector<ConfigErrorCase>& cases) {
-  for (const ConfigErrorCase& c : cases) {
-    INFO("yaml:\n" << c.yaml);
-    CHECK(config_error_of(c.yaml) == c.error);
-  }
 }
 
 ag::Var weighted_sum(const ag::Var& x, const Tensor& w) {
