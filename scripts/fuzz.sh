@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target in fuzz/ (clang, ASan+UBSan, build-fuzz/) and runs each for a
 # bounded time: FUZZ_SECONDS (default 60) each, 5 s per input before it counts as a hang,
-# 2 GiB RSS, leak detection on. Seed corpora are generated here, never committed: small texts
-# in every format for every target, plus gzip/xz files for fuzz_decompress, the repository's
-# configs/*.yaml (and a dictionary of their keys) for fuzz_config, real bundles and
+# 2 GiB RSS, leak detection on. EMBER_FUZZ_BUILD_DIR names a build that already has the
+# targets (configured with clang and EMBER_FUZZ=ON, as scripts/test_emu.sh's is) to use instead,
+# so CI builds the sanitized library once. Seed corpora are generated here, never committed:
+# small texts in every format for every target, plus gzip/xz files for fuzz_decompress, the
+# repository's configs/*.yaml (and a dictionary of their keys) for fuzz_config, real bundles and
 # checkpoints written by fuzz_bundle itself (FUZZ_WRITE_SEEDS) for fuzz_bundle, and tweets and
 # reviews for fuzz_predict. Exits non-zero when any target finds a crash, leak, timeout or
-# OOM; reproducers are left in build-fuzz/artifacts/<target>/.
+# OOM; reproducers are left in <build>/artifacts/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
-build=build-fuzz
+build="${EMBER_FUZZ_BUILD_DIR:-build-fuzz}"
 # The targets to run are fixed before building, so a source that fails to build fails the run.
 targets=(fuzz/fuzz_*.cpp)
 
-# Line tables only: reports carry file:line without the cost of full debug info.
-CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" -DEMBER_FUZZ=ON \
-  -DEMBER_CUDA=OFF -DEMBER_TESTS=OFF -DEMBER_BENCH=OFF >/dev/null
+if [ -z "${EMBER_FUZZ_BUILD_DIR:-}" ]; then
+  # Line tables only: reports carry file:line without the cost of full debug info.
+  CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" -DEMBER_FUZZ=ON \
+    -DEMBER_CUDA=OFF -DEMBER_TESTS=OFF -DEMBER_BENCH=OFF >/dev/null
+elif ! grep -q '^EMBER_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+  echo "fuzz.sh: EMBER_FUZZ_BUILD_DIR=$build is not a build configured with EMBER_FUZZ=ON" >&2
+  exit 2
+fi
 cmake --build "$build" -j"$(nproc)" --target ember_fuzz_all
 build_seconds=$SECONDS
 

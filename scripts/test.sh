@@ -3,7 +3,7 @@
 # GPU binary (label gpu) reports "skipped" on a machine without a device. Then the sanitized
 # suites (scripts/test_emu.sh: the GPU suite on the CUDA emulator and the CPU suite, under ASan
 # and UBSan) and a bounded run of every fuzz target (scripts/fuzz.sh, FUZZ_SECONDS each,
-# default 20 here).
+# default 20 here), whose targets test_emu.sh's build already holds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh "$@"
@@ -19,4 +19,5 @@ else
   echo "test.sh: GPU check simulation skipped: build/ has no CUDA compiler (nvcc not found)"
 fi
 bash scripts/test_emu.sh
-FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh
+EMBER_FUZZ_BUILD_DIR=${EMBER_EMU_BUILD_DIR:-build-emu-san} FUZZ_SECONDS=${FUZZ_SECONDS:-20} \
+  bash scripts/fuzz.sh
