@@ -86,7 +86,7 @@ Args parse_args(int argc, char** argv) {
 }
 
 // Training rows of one epoch per seed config (after its validation split), for --epoch; the
-// same table as seed_models.py's train_rows.
+// same table as bench/seed_table.py's train_rows.
 int64_t train_rows(const std::string& name) {
   if (name.rfind("seed001_", 0) == 0) return 20000;
   if (name == "seed004_imdb_lstm") return 32000;
@@ -97,7 +97,8 @@ int64_t train_rows(const std::string& name) {
 }
 
 // Real lengths of the synthetic rows of a mask_zero model: 1 + (7919 b + 13) mod T (the formula
-// of seed_models.py's lengths_for). Rows are pre-padded with id 0, as the seeds' pad_sequences.
+// of bench/seed_table.py's lengths_for). Rows are pre-padded with id 0, as the seeds'
+// pad_sequences.
 int64_t row_length(int64_t b, int64_t maxlen) {
   return 1 + (7919 * b + 13) % maxlen;
 }
