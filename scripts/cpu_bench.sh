@@ -20,11 +20,7 @@ BUILD_DIR=${BUILD_DIR:-build-bench}
 OUT=${OUT:-bench/results/cpu_vs_pytorch.jsonl}
 "$PY" -c 'import torch' 2>/dev/null || { echo "cpu_bench: $PY cannot import torch (bench/pytorch/README.md)"; exit 2; }
 
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DEMBER_CUDA=OFF -DEMBER_TESTS=OFF \
-    -DEMBER_BENCH=ON -DEMBER_WERROR=ON >/dev/null
-fi
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target bench_seed_step >/dev/null
+bash scripts/build_bench.sh "$BUILD_DIR" "$(nproc)"
 
 # Both libraries get the same thread budget (BLAS for Ember, intra-op for PyTorch).
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS

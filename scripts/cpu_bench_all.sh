@@ -48,11 +48,7 @@ if ! "$PY" -c 'import torch' >/dev/null 2>&1; then
     "(install: bench/pytorch/README.md; or set PYTHON)" >&2
 fi
 
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DEMBER_CUDA=OFF -DEMBER_TESTS=OFF \
-    -DEMBER_BENCH=ON -DEMBER_WERROR=ON >/dev/null
-fi
-cmake --build "$BUILD_DIR" -j"$JOBS" --target bench_seed_step >/dev/null
+bash scripts/build_bench.sh "$BUILD_DIR" "$JOBS"
 
 # Every library gets the same thread budget (BLAS for Ember, intra-op for PyTorch, intra- and
 # inter-op for TensorFlow, which the Keras script sets from --threads).
