@@ -8,11 +8,13 @@ namespace ember::detail {
 namespace {
 
 // The source tree's root as the build names it: this file is <root>/engine/core/check.cpp, and
-// every source and header of the tree is compiled or included under the same root.
+// every source and header of the tree is compiled or included under the same root ("" if the
+// build names this file otherwise: then sites keep their whole path).
 std::string_view source_root() {
   static const std::string_view root = [] {
     const std::string_view self = __FILE__, tail = "engine/core/check.cpp";
-    if (self.size() < tail.size() || self.substr(self.size() - tail.size()) != tail) return self;
+    if (self.size() < tail.size() || self.substr(self.size() - tail.size()) != tail)
+      return std::string_view();
     return self.substr(0, self.size() - tail.size());
   }();
   return root;
@@ -23,7 +25,7 @@ std::string_view source_root() {
 std::string site(const char* file, int line) {
   std::string_view f = file;
   const std::string_view root = source_root();
-  if (f.size() > root.size() && f.substr(0, root.size()) == root) f.remove_prefix(root.size());
+  if (f.substr(0, root.size()) == root) f.remove_prefix(root.size());
   return std::string(f) + ":" + std::to_string(line);
 }
 
