@@ -3,7 +3,6 @@
 // its losses follow the CPU's to 1e-4 relative; two GPU runs give identical losses. Once
 // through the trainer API, and once as a user runs it: `ember train --device cuda` against
 // `ember train --device cpu`, comparing the run directories' losses.csv.
-#include <sys/wait.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -18,6 +17,7 @@
 #include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
 #include "layers/builder.h"
+#include "tests/support/hardening_util.h"
 
 using namespace ember;
 
@@ -67,19 +67,12 @@ std::vector<double> cli_losses(const std::string& device) {
   const fs::path out =
       fs::temp_directory_path() / ("ember_gpu_train_" + device + "_" + std::to_string(::getpid()));
   fs::remove_all(out);
-  const std::string cmd = std::string(EMBER_BINARY) + " train " + EMBER_SOURCE_DIR +
-                          "/configs/synthetic.yaml --device " + device + " --max-steps 20 --out " +
-                          out.string() + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string log;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) log.append(buf, n);
-  const int status = pclose(p);
-  INFO(cmd << "\n" << log);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+  const std::string args = std::string("train ") + EMBER_SOURCE_DIR +
+                           "/configs/synthetic.yaml --device " + device + " --max-steps 20 --out " +
+                           out.string();
+  const test::CliResult run = test::run_ember(args);
+  INFO("ember " << args << "\n" << run.out);
+  REQUIRE(run.code == 0);
   std::ifstream in(out / "losses.csv");
   REQUIRE(in);
   std::string line;
