@@ -26,8 +26,8 @@
 
 #include "bench/bench_common.h"
 #include "engine/config/config.h"
-#include "engine/core/blas.h"
 #include "engine/core/device.h"
+#include "engine/core/parallel.h"
 #include "engine/core/rng.h"
 #include "engine/parse/load_config.h"
 #include "layers/builder.h"
@@ -46,11 +46,12 @@ struct Args {
 };
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "bench_seed_step: %s\nusage: bench_seed_step --config FILE [--device cpu|cuda] "
-               "[--steps N=10] [--warmup W=3] [--threads K=0 (BLAS default)] [--epoch] "
-               "[--lstm-impl auto|fused|cudnn|...]\n",
-               why);
+  std::fprintf(
+      stderr,
+      "bench_seed_step: %s\nusage: bench_seed_step --config FILE [--device cpu|cuda] "
+      "[--steps N=10] [--warmup W=3] [--threads K=0 (EMBER_NUM_THREADS, else all cores)] [--epoch] "
+      "[--lstm-impl auto|fused|cudnn|...]\n",
+      why);
   std::exit(2);
 }
 
@@ -130,7 +131,7 @@ double round3(double v) {
 int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
   tune_host_allocator();
-  blas::set_num_threads(args.threads);
+  par::set_num_threads(args.threads);
 
   json line = {{"framework", "ember"}, {"config", args.config}};
   try {
@@ -231,7 +232,7 @@ int main(int argc, char** argv) {
     line["step_ms_median"] = round3(percentile(ms, 0.5));
     line["step_ms_p10"] = round3(percentile(ms, 0.1));
     line["step_ms_p90"] = round3(percentile(ms, 0.9));
-    line["threads"] = args.threads;
+    line["threads"] = par::num_threads();
     line["torch_version"] = nullptr;
     line["cudnn_version"] = nullptr;  // the linked cuDNN, when the step ran on the GPU
 #ifdef EMBER_HAVE_CUDA

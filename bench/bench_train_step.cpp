@@ -1,7 +1,8 @@
 // Times one CPU training step (forward, backward, Adam) of seed 001's Model B shapes: batch 64,
 // maxlen 370, Embedding(6000,128), SpatialDropout1D .25, LSTM(100, dropout .5), Dropout .5,
 // Dense(1, sigmoid). Setup and warm-up stay outside the timed steps. Prints ms/step (median,
-// min) and one JSON line. Usage: bench_train_step [steps=5] [threads=0 (BLAS default)].
+// min) and one JSON line. Usage: bench_train_step [steps=5] [threads=0 (EMBER_NUM_THREADS, else all
+// cores)].
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,8 +12,8 @@
 
 #include "bench/bench_common.h"
 #include "engine/config/config.h"
-#include "engine/core/blas.h"
 #include "engine/core/device.h"
+#include "engine/core/parallel.h"
 #include "engine/parse/load_config.h"
 #include "layers/builder.h"
 #include "layers/functional.h"
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
   const int steps = argc > 1 ? std::atoi(argv[1]) : 5;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 0;
   tune_host_allocator();
-  blas::set_num_threads(threads);
+  par::set_num_threads(threads);
   Config cfg = parse_config(kModelB, "bench_model_b.yaml");
   Model model = build_model(cfg, DType::kFloat32);
   auto opt = make_optimizer(cfg.train.optimizer);
@@ -71,8 +72,8 @@ int main(int argc, char** argv) {
       "{\"bench\":\"train_step\",\"model\":\"seed001_model_b\",\"device\":\"cpu\","
       "\"cpu\":\"%s\",\"commit\":\"%s\",\"batch\":64,\"maxlen\":370,\"embedding\":128,"
       "\"units\":100,\"steps\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,\"hw_threads\":%u,"
-      "\"blas_threads\":%d}\n",
+      "\"threads\":%d}\n",
       bench::cpu_model().c_str(), bench::git_commit().c_str(), steps, median, best,
-      std::thread::hardware_concurrency(), threads);
+      std::thread::hardware_concurrency(), par::num_threads());
   return 0;
 }

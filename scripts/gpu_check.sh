@@ -40,7 +40,7 @@ if [ "$mode" = simulate ]; then
   cat "${GPU_SIM_DIR:?}/stages.txt" >>"$GPU_STAGES"
   cp "$GPU_SIM_DIR"/*.log "$GPU_LOGS/"
 fi
-export OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1  # as CTest runs the suites
+export OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1 EMBER_NUM_THREADS=1 EMBER_CPU_ISA=generic  # as CTest runs the suites
 commit=$(gpu_manifest commit_short)
 
 # Stage functions (run by gpu_stage in a child bash: exported, they see $GPU_STATE's values).

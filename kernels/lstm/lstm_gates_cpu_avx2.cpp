@@ -1,0 +1,4 @@
+// The CPU LSTM gate loops built for avx2 (flags: cmake/ember_cpu_isa.cmake). See lstm_gates_cpu.h.
+#include "kernels/lstm/lstm_gates_cpu_body.h"
+
+EMBER_LSTM_ROWS_F32(avx2)
