@@ -5,7 +5,9 @@
 // benchmark (bench/pytorch/seed_models.py prints the same JSON keys). A step is what the
 // trainer does per batch, minus its mid-step loss read: the host batch is uploaded by the ops
 // inside the step, and on CUDA the device is synchronized after the optimizer so the wall
-// time covers all queued work. Readable line on stderr, one JSON line on stdout.
+// time covers all queued work. Readable line on stderr, one JSON line on stdout. --profile adds
+// a per-op table of the timed steps on stderr and a "profile" array to the JSON line
+// (engine/core/op_profile.h; for the CPU: on CUDA an op's time is its launch, not its run).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -25,8 +27,10 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_common.h"
+#include "bench/profile_report.h"
 #include "engine/config/config.h"
 #include "engine/core/device.h"
+#include "engine/core/op_profile.h"
 #include "engine/core/parallel.h"
 #include "engine/core/rng.h"
 #include "engine/parse/load_config.h"
@@ -42,7 +46,7 @@ namespace {
 struct Args {
   std::string config, device = "cpu", lstm_impl;
   int steps = 10, warmup = 3, threads = 0;
-  bool epoch = false;
+  bool epoch = false, profile = false;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -50,7 +54,7 @@ struct Args {
       stderr,
       "bench_seed_step: %s\nusage: bench_seed_step --config FILE [--device cpu|cuda] "
       "[--steps N=10] [--warmup W=3] [--threads K=0 (EMBER_NUM_THREADS, else all cores)] [--epoch] "
-      "[--lstm-impl auto|fused|cudnn|...]\n",
+      "[--lstm-impl auto|fused|cudnn|...] [--profile]\n",
       why);
   std::exit(2);
 }
@@ -77,6 +81,8 @@ Args parse_args(int argc, char** argv) {
       a.lstm_impl = val();
     else if (k == "--epoch")
       a.epoch = true;
+    else if (k == "--profile")
+      a.profile = true;
     else
       usage(("unknown argument " + k).c_str());
   }
@@ -189,6 +195,7 @@ int main(int argc, char** argv) {
       sw = Tensor::full({batch}, DType::kFloat32, 1.0);
 
     auto step = [&](uint64_t s) {
+      op_profile::mark();  // the first op's forward starts with the step (a no-op unprofiled)
       RunContext ctx{/*training=*/true, cfg.seed, s};
       LayerIO out = model.forward(tokens, ctx);
       // The trainer's batch_loss: a per-step output carries its mask; a probability loss on a
@@ -201,7 +208,10 @@ int main(int argc, char** argv) {
                             : fn::sparse_categorical_crossentropy(pred, y, sw, mask, logits);
       for (ag::Var* p : params) p->zero_grad();
       loss.backward();
-      opt->step(params);
+      {
+        op_profile::Scope section("optimizer");
+        opt->step(params);
+      }
       device_sync(dev);
     };
 
@@ -211,14 +221,20 @@ int main(int argc, char** argv) {
     uint64_t s = 0;
     for (int w = 0; w < args.warmup; ++w) step(s++);
     std::vector<double> ms;
+    if (args.profile) op_profile::enable();  // the timed steps only, not the warm-up
     for (int64_t i = 0; i < steps; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       step(s++);
       ms.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
+    op_profile::enable(false);
     double total = 0;
     for (double v : ms) total += v;
+    if (args.profile) {
+      line["profile"] = bench::profile_report(op_profile::snapshot(), steps, total / steps);
+      line["profile_step_ms_mean"] = round3(total / steps);
+    }
     std::sort(ms.begin(), ms.end());
 
     // The LSTM kernels that ran: the CPU always runs the reference; on CUDA "auto" is fused.

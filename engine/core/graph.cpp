@@ -3,6 +3,7 @@
 
 #include <unordered_set>
 
+#include "engine/core/op_profile.h"
 #include "engine/core/tensor_ops.h"
 
 namespace ember::ag {
@@ -102,7 +103,13 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
                                       << node->name
                                       << " a second time: pass retain_graph=true the first time");
       GradInputs d_in(node->inputs);
-      node->backward(d_out, d_in);
+      if (op_profile::enabled()) {  // the node's call, by its name; the off path is one branch
+        const double t0 = op_profile::now_seconds();
+        node->backward(d_out, d_in);
+        op_profile::add(node->name, op_profile::Phase::kBackward, op_profile::now_seconds() - t0);
+      } else {
+        node->backward(d_out, d_in);
+      }
     }
     // Intermediate gradients (the root's too) are spent once their node has run.
     for (auto& out : alive)
@@ -113,6 +120,8 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
 
 std::vector<Var> record(const char* name, const std::vector<Var>& inputs,
                         std::vector<Tensor> outputs, BackwardFn backward) {
+  // The outputs are computed: the op's forward ends here, recorded or not (inference too).
+  if (op_profile::enabled()) op_profile::on_record(name);
   bool needs = false;
   if (g_grad_enabled)
     for (const Var& v : inputs) needs = needs || v.requires_grad();
