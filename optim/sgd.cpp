@@ -11,7 +11,8 @@ namespace ember {
 namespace ref {
 
 template <class T>
-void sgd_update(T* p, const T* g, T* velocity, int64_t n, T lr, T momentum, bool nesterov) {
+void sgd_update(T* __restrict p, const T* __restrict g, T* __restrict velocity, int64_t n, T lr,
+                T momentum, bool nesterov) {
   if (!velocity) {
     for (int64_t i = 0; i < n; ++i) p[i] -= lr * g[i];
     return;

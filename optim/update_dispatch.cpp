@@ -1,11 +1,14 @@
-// See update_dispatch.h. The CPU halves are the loops Sgd, Adam and clip.cpp always ran; the
-// CUDA halves the fused launches they made, moved here unchanged.
+// See update_dispatch.h. The CPU halves are the loops Sgd, Adam and clip.cpp always ran, now
+// spread over the CPU thread pool; the CUDA halves the fused launches they made, moved here
+// unchanged.
 #include "optim/update_dispatch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
+#include "engine/core/parallel.h"
 #include "engine/core/tensor_ops.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
@@ -14,19 +17,39 @@ namespace ember::kern {
 
 namespace {
 
+// Elements per part of a threaded update: below this a fork/join costs more than it saves.
+constexpr int64_t kUpdateChunk = 1 << 15;
+
+// f(s, begin, end) over every listed tensor, each cut into contiguous ranges spread over the
+// pool (engine/core/parallel.h). The updates are element-wise, so the split changes no bits.
+template <class T, class F>
+void for_each_range(const std::vector<ParamSlices<T>>& list, const F& f) {
+  const int64_t threads = par::num_threads();
+  for (const ParamSlices<T>& s : list) {
+    const int64_t parts = std::max<int64_t>(1, std::min(threads, s.n / kUpdateChunk));
+    par::parallel_for(parts, [&](int64_t p) {
+      const par::Range r = par::split(s.n, parts, p);
+      f(s, r.begin, r.end);
+    });
+  }
+}
+
 template <class T>
 void sgd_host(const std::vector<ParamSlices<T>>& list, double lr, double momentum, bool nesterov) {
-  for (const ParamSlices<T>& s : list)
-    ref::sgd_update<T>(s.p, s.g, s.slot_a, s.n, static_cast<T>(lr), static_cast<T>(momentum),
-                       nesterov);
+  for_each_range(list, [&](const ParamSlices<T>& s, int64_t i, int64_t end) {
+    ref::sgd_update<T>(s.p + i, s.g + i, s.slot_a ? s.slot_a + i : nullptr, end - i,
+                       static_cast<T>(lr), static_cast<T>(momentum), nesterov);
+  });
 }
 
 template <class T>
 void adam_host(const std::vector<ParamSlices<T>>& list, double alpha, double beta_1, double beta_2,
                double epsilon) {
-  for (const ParamSlices<T>& s : list)
-    ref::adam_update<T>(s.p, s.g, s.slot_a, s.slot_b, s.n, static_cast<T>(alpha),
-                        static_cast<T>(beta_1), static_cast<T>(beta_2), static_cast<T>(epsilon));
+  for_each_range(list, [&](const ParamSlices<T>& s, int64_t i, int64_t end) {
+    ref::adam_update<T>(s.p + i, s.g + i, s.slot_a + i, s.slot_b + i, end - i,
+                        static_cast<T>(alpha), static_cast<T>(beta_1), static_cast<T>(beta_2),
+                        static_cast<T>(epsilon));
+  });
 }
 
 // {norm, factor} on the host, as clip.cpp computed them for CPU gradients.
