@@ -9,18 +9,9 @@
 using namespace ember;
 using ag::Var;
 using Catch::Matchers::Contains;
+using ember::test::scale;
 
 namespace {
-// y = a * x (scalar a, elementwise), a test-local op.
-Var scale(const Var& x, double a) {
-  Tensor out = x.value().clone();
-  for (int64_t i = 0; i < out.numel(); ++i) out.at<double>(i) *= a;
-  return ag::record1("scale", {x}, out, [a](const auto& d_out, ag::GradInputs& d_in) {
-    if (Tensor* dx = d_in.get(0))
-      for (int64_t i = 0; i < dx->numel(); ++i) dx->at<double>(i) += a * d_out[0]->item(i);
-  });
-}
-
 // Splits x [2] into two scalars: a two-output node.
 std::vector<Var> split2(const Var& x) {
   std::vector<Tensor> outs{Tensor::full({}, DType::kFloat64, x.value().item(0)),

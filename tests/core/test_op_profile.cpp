@@ -11,18 +11,10 @@
 
 using namespace ember;
 using ag::Var;
+using ember::test::scale;
 using op_profile::Phase;
 
 namespace {
-// y = a * x, elementwise.
-Var scale(const Var& x, double a) {
-  Tensor out = x.value().clone();
-  for (int64_t i = 0; i < out.numel(); ++i) out.at<double>(i) *= a;
-  return ag::record1("scale", {x}, out, [a](const auto& d_out, ag::GradInputs& d_in) {
-    if (Tensor* dx = d_in.get(0))
-      for (int64_t i = 0; i < dx->numel(); ++i) dx->at<double>(i) += a * d_out[0]->item(i);
-  });
-}
 
 Var add(const Var& a, const Var& b) {
   Tensor out = a.value().clone();

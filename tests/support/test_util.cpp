@@ -114,6 +114,15 @@ std::string config_error_of(const std::string& yaml, const std::string& file) {
   return "";
 }
 
+ag::Var scale(const ag::Var& x, double a) {
+  Tensor out = x.value().clone();
+  for (int64_t i = 0; i < out.numel(); ++i) out.at<double>(i) *= a;
+  return ag::record1("scale", {x}, out, [a](const auto& d_out, ag::GradInputs& d_in) {
+    if (Tensor* dx = d_in.get(0))
+      for (int64_t i = 0; i < dx->numel(); ++i) dx->at<double>(i) += a * d_out[0]->item(i);
+  });
+}
+
 ag::Var weighted_sum(const ag::Var& x, const Tensor& w) {
   check_same_shape(x.value(), w, "weighted_sum");
   return dispatch_float(w.dtype(), "weighted_sum", [&](auto tag) {

@@ -66,6 +66,10 @@ struct TempDir {
   std::string str() const { return path.string(); }
 };
 
+// y = a * x (scalar a, elementwise) as a graph op named "scale", float64 only: the graph and
+// profiler tests' small op with a known gradient.
+ag::Var scale(const ag::Var& x, double a);
+
 // sum(x * w) as a graph op: turns any output into a scalar with a non-trivial gradient.
 ag::Var weighted_sum(const ag::Var& x, const Tensor& w);
 
