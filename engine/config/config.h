@@ -112,6 +112,9 @@ const char* loss_name(Loss l);  // "binary_crossentropy", "sparse_categorical_cr
 struct LossConfig {
   Loss name = Loss::kBinaryCrossentropy;
   bool from_logits = false;
+  // tf_keras 2.x's choice of logits or clipped probabilities, to the case (trainer.cpp,
+  // Trainer::batch_loss). false: a sigmoid/softmax output's loss always uses its logits.
+  bool keras_exact = false;
 };
 
 // train.optimizer's name, parsed once (any case, as Keras accepts "Adam");

@@ -34,12 +34,15 @@ LossConfig parse_loss(const Reader& r, const Entry& s) {
     return l;
   }
   bool has_name = false;
-  for (const Entry& e : r.entries(s.value, s.where(), s.path, {"name", "from_logits"},
-                                  /*allow_null=*/false)) {
+  for (const Entry& e :
+       r.entries(s.value, s.where(), s.path, {"name", "from_logits", "keras_exact"},
+                 /*allow_null=*/false)) {
     if (e.key == "name")
       l.name = loss_of(e), has_name = true;
-    else
+    else if (e.key == "from_logits")
       l.from_logits = r.boolean(e);
+    else
+      l.keras_exact = r.boolean(e);
   }
   if (!has_name)
     r.fail(s.where(), s.path + ".name",

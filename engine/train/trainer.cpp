@@ -154,6 +154,7 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data, const 
   num_classes_ = static_cast<int64_t>(data.class_names.size());
   EMBER_CHECK_ARG(num_classes_ >= 2, "the data has " << num_classes_ << " classes; need 2 or more");
   from_logits_ = cfg.train.loss.from_logits;
+  keras_exact_ = cfg.train.loss.keras_exact;
   binary_ = cfg.train.loss.name == Loss::kBinaryCrossentropy;
 
   // The last layer must fit the loss: one unit for binary, one per class for sparse.
@@ -225,7 +226,15 @@ ag::Var Trainer::batch_loss(const LayerIO& out, const Dataset& batch) const {
   Tensor sw = sample_weights(batch);
   // A probability loss on sigmoid/softmax output is computed from the logits, as tf.keras's
   // fit() does: same value away from saturation, and no clipping or dead gradient near it.
-  const bool use_logits = !from_logits_ && out.logits.defined();
+  // Except, in tf_keras 2.x, a per-step binary output: its labels are (B, 1), so the loss
+  // wrapper squeezes the (B, T, 1) prediction to (B, T) first, and the squeezed tensor no
+  // longer carries the sigmoid's logits; backend.binary_crossentropy then clips the
+  // probabilities to [1e-7, 1 - 1e-7], and a saturated step gets no gradient at all.
+  // keras_exact reproduces that case; by default the logits are used everywhere.
+  const Tensor& y_pred = out.x.value();
+  const bool keras_squeezed =
+      keras_exact_ && binary_ && y_pred.ndim() == 3 && y_pred.shape()[-1] == 1;
+  const bool use_logits = !from_logits_ && out.logits.defined() && !keras_squeezed;
   const ag::Var& pred = use_logits ? out.logits : out.x;
   const bool logits = from_logits_ || use_logits;
   if (binary_) {

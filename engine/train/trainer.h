@@ -106,6 +106,7 @@ class Trainer {
   std::unique_ptr<dist::DataParallel> dp_;  // set when opts.comm has several ranks
   std::vector<double> class_weight_;        // empty: none
   bool from_logits_;
+  bool keras_exact_;
   bool binary_;
 };
 
