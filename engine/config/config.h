@@ -159,6 +159,7 @@ struct TrainConfig {
   double validation_split = 0.0;
   bool shuffle = true;
   bool bucket_by_length = false;  // batch rows of similar length together (engine/data/batches.h)
+  bool log_grad_norm = false;     // losses.csv gains each step's global gradient norm
   std::vector<std::string> metrics{"accuracy"};
   std::vector<CallbackConfig> callbacks;
   std::string class_weight;                 // "" | balanced

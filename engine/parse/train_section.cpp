@@ -258,7 +258,7 @@ TrainConfig parse_train(const Reader& r, const Entry& s) {
   for (const Entry& e :
        r.entries(s.value, s.where(), s.path,
                  {"loss", "optimizer", "epochs", "batch_size", "validation_split", "shuffle",
-                  "bucket_by_length", "metrics", "callbacks", "class_weight"})) {
+                  "bucket_by_length", "log_grad_norm", "metrics", "callbacks", "class_weight"})) {
     if (e.key == "loss")
       t.loss = parse_loss(r, e);
     else if (e.key == "optimizer")
@@ -273,6 +273,8 @@ TrainConfig parse_train(const Reader& r, const Entry& s) {
       t.shuffle = r.boolean(e);
     else if (e.key == "bucket_by_length")
       t.bucket_by_length = r.boolean(e);
+    else if (e.key == "log_grad_norm")
+      t.log_grad_norm = r.boolean(e);
     else if (e.key == "metrics") {
       t.metrics.clear();
       if (e.value.IsNull()) continue;

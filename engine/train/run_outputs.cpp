@@ -80,12 +80,13 @@ void remove_stale_outputs(const std::string& run_dir, bool wrote_last_ckpt, bool
   for (const fs::path& p : stale) fs::remove(p, ec);  // best effort: a leftover is only stale
 }
 
-std::string losses_before(const std::string& text, uint64_t steps, std::string* warning) {
+std::string losses_before(const std::string& text, const std::string& header, uint64_t steps,
+                          std::string* warning) {
   std::istringstream in(text);
   std::string line, kept;
   uint64_t next = 0;
   std::getline(in, line);  // the header
-  const bool header_ok = line == "step,loss";
+  const bool header_ok = line == header;
   while (header_ok && next < steps && std::getline(in, line)) {
     const size_t comma = line.find(',');
     if (comma == std::string::npos || line.substr(0, comma) != std::to_string(next)) break;
@@ -95,6 +96,7 @@ std::string losses_before(const std::string& text, uint64_t steps, std::string* 
   if (next == steps) return kept;
   if (warning)
     *warning = text.empty() ? "no losses.csv beside the checkpoint"
+               : !header_ok ? "its losses.csv's columns are not " + header
                             : "its losses.csv lacks step " + std::to_string(next);
   return "";
 }

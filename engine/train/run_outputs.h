@@ -33,6 +33,9 @@ void remove_stale_outputs(const std::string& run_dir, bool wrote_last_ckpt, bool
 // ("0,0.69\n1,0.68\n..."), when the file holds every one of them in order; else "" and a
 // warning saying what is missing. Rows after `steps` (written after the checkpoint a run
 // resumes from) are dropped.
-std::string losses_before(const std::string& losses_csv, uint64_t steps, std::string* warning);
+// `header` is the file's first line as this run writes it ("step,loss" or
+// "step,loss,grad_norm"); a file with another header keeps nothing.
+std::string losses_before(const std::string& losses_csv, const std::string& header, uint64_t steps,
+                          std::string* warning);
 
 }  // namespace ember

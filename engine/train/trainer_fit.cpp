@@ -24,6 +24,7 @@
 #include "engine/train/run_outputs.h"
 #include "engine/train/trainer.h"
 #include "layers/functional.h"
+#include "optim/clip.h"
 
 namespace ember {
 
@@ -80,7 +81,8 @@ class FitRun {
   struct PendingStep {
     Tensor loss, counts;
     int64_t rows, step, batch, epoch;
-    Tensor reduced;  // data parallel: the global batch's sums (dist::DataParallel::read)
+    Tensor reduced;    // data parallel: the global batch's sums (dist::DataParallel::read)
+    double grad_norm;  // before clipping; train.log_grad_norm only
   };
 
   void checkpoint(const std::string& name);
@@ -116,6 +118,9 @@ class FitRun {
   std::vector<ag::Var*> params_;
   std::ostringstream losses_csv_;
   const bool bar_;
+  std::string losses_header() const {
+    return t_.cfg_.train.log_grad_norm ? "step,loss,grad_norm" : "step,loss";
+  }
   TrainControl ctl_;
   RunPosition pos_;
   bool published_ = false;  // write_run_files has run once
@@ -140,7 +145,7 @@ FitRun::FitRun(Trainer& t, std::ostream& log)
            (t.opts_.progress < 0 && &log == &std::cout && isatty(STDOUT_FILENO))),
       ctl_(train_control(*t.optimizer_, params_)),
       read_every_(t.model_.device().is_cpu() ? 1 : 64) {
-  losses_csv_ << "step,loss\n" << std::setprecision(9);
+  losses_csv_ << losses_header() << '\n' << std::setprecision(9);
   ctl_.log = &log_;
   // A callback's path is checked again here: a config built in code skips the parser.
   ctl_.save = [this](const std::string& name) {
@@ -195,7 +200,7 @@ void FitRun::open_run_dir() {
   const std::string& resume = t_.opts_.resume;
   const fs::path earlier = fs::path(resume).parent_path() / "losses.csv";
   std::string warning;
-  losses_csv_ << losses_before(read_text_file(earlier), pos_.step, &warning);
+  losses_csv_ << losses_before(read_text_file(earlier), losses_header(), pos_.step, &warning);
   if (!warning.empty())
     log_ << "ember: warning: " << resume << ": " << warning << "; losses.csv starts at "
          << "step " << pos_.step << std::endl;
@@ -244,7 +249,9 @@ void FitRun::read_steps() {
     pos_.loss_sum += lv * p.rows;
     pos_.seen += p.rows;
     result_.step_losses.push_back(lv);
-    losses_csv_ << p.step << ',' << lv << '\n';
+    losses_csv_ << p.step << ',' << lv;
+    if (t_.cfg_.train.log_grad_norm) losses_csv_ << ',' << p.grad_norm;
+    losses_csv_ << '\n';
   }
   pending_.clear();
 }
@@ -270,22 +277,25 @@ void FitRun::train_step(const data::Batch& b, int64_t epoch) {
   }
   bool draw =
       bar_ && std::chrono::steady_clock::now() - last_draw_ > std::chrono::milliseconds(200);
-  if (!t_.dp_) {
-    pending_.push_back(
-        {loss.value(), counts, n, static_cast<int64_t>(pos_.step), pos_.batch, epoch, Tensor()});
-    if (pending_.size() >= read_every_ || draw) read_steps();
-  }
   for (ag::Var* p : params_) p->zero_grad();
   if (loss.defined()) loss.backward();
+  PendingStep step{Tensor(),   Tensor(), n,        static_cast<int64_t>(pos_.step),
+                   pos_.batch, epoch,    Tensor(), std::nan("")};
   if (t_.dp_) {
     // Every rank now gets the global batch's gradients. Steps are read at the same steps on
     // every rank (never for a progress draw), so that all see a stop together.
-    pending_.push_back({Tensor(), Tensor(), n, static_cast<int64_t>(pos_.step), pos_.batch, epoch,
-                        t_.dp_->reduce_step(params_, loss.defined() ? loss.value() : Tensor(),
-                                            counts, interrupt_requested().load(), pos_.step)});
-    if (pending_.size() >= read_every_) read_steps();
-    draw = draw && pending_.empty();
+    step.reduced = t_.dp_->reduce_step(params_, loss.defined() ? loss.value() : Tensor(), counts,
+                                       interrupt_requested().load(), pos_.step);
+  } else {
+    step.loss = loss.value();
+    step.counts = counts;
   }
+  // The norm the optimizer's global_clipnorm sees; on a GPU this waits for the device, which
+  // is why it is a diagnostic to ask for.
+  if (t_.cfg_.train.log_grad_norm) step.grad_norm = global_norm(params_);
+  pending_.push_back(step);
+  if (pending_.size() >= read_every_ || (draw && !t_.dp_)) read_steps();
+  if (t_.dp_) draw = draw && pending_.empty();
   t_.optimizer_->step(params_);
   ++pos_.batch;
   ++pos_.step;
