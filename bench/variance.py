@@ -11,6 +11,7 @@ scripts/seed_variance.sh writes). The standard deviation is the sample one (n - 
 gives none: a single run is not evidence either way. Standard library only.
 """
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -27,9 +28,15 @@ def read_json(path):
         return json.load(f)
 
 
+def fmt(x):
+    return str(x) if isinstance(x, int) else f"{x:.4f}"
+
+
 def mean_sd(xs):
     if not xs:
         return "-"
+    if all(isinstance(x, int) for x in xs):  # epochs: a range says more than a mean
+        return f"{min(xs)}–{max(xs)}" if min(xs) != max(xs) else str(xs[0])
     if len(xs) == 1:
         return f"{xs[0]:.4f} (1 run)"
     return f"{statistics.mean(xs):.4f} ± {statistics.stdev(xs):.4f}"
@@ -47,6 +54,14 @@ def numbers_of(run):
             test = f[: -len("_metrics.json")]
             nums[f"{test} accuracy"] = e["accuracy"]
             nums[f"{test} macro F1"] = e["macro"]["f1"]
+    hist = os.path.join(run, "history.csv")
+    if os.path.exists(hist):  # how long it trained, and where its validation loss was lowest
+        with open(hist, encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        nums["epochs trained"] = len(rows)
+        if rows and rows[0].get("val_loss"):
+            best = min(rows, key=lambda r: float(r["val_loss"]))
+            nums["epoch of lowest val_loss"] = int(best["epoch"])
     base = os.path.join(run, "baseline_bow_logreg_test_metrics.json")
     if os.path.exists(base):
         nums["BoW baseline macro F1"] = read_json(base)["macro"]["f1"]
@@ -78,11 +93,11 @@ def main():
         per_run = [numbers_of(r) for r in runs]
         keys = [k for k in per_run[0] if all(k in n for n in per_run)]
         print(f"### {config} ({len(runs)} runs: {', '.join(seeds)})\n")
-        print("| test number | mean ± sd | " + " | ".join(seeds) + " |")
+        print("| number (test set unless named) | mean ± sd | " + " | ".join(seeds) + " |")
         print("|---|---|" + "---|" * len(seeds))
         for k in keys:
             xs = [n[k] for n in per_run]
-            print(f"| {k} | {mean_sd(xs)} | " + " | ".join(f"{x:.4f}" for x in xs) + " |")
+            print(f"| {k} | {mean_sd(xs)} | " + " | ".join(fmt(x) for x in xs) + " |")
         print()
         if args.out:
             for r in runs:
