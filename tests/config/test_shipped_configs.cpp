@@ -3,8 +3,8 @@
 // same data section as configs/<seed>.yaml (same files, splits, labels and cleaning, so the
 // same test set) and the same layer types in the same order (the same architecture family;
 // options such as mask_zero or a dropout rate may differ). No data is read.
-#include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <string>
@@ -45,8 +45,7 @@ TEST_CASE("every shipped config parses", "[config][cpu]") {
   }
 }
 
-TEST_CASE("a recipe keeps its faithful config's data and layer types",
-          "[config][cpu]") {
+TEST_CASE("a recipe keeps its faithful config's data and layer types", "[config][cpu]") {
   const fs::path root = fs::path(EMBER_SOURCE_DIR) / "configs";
   const std::string suffix = "_recipe";
   int checked = 0;

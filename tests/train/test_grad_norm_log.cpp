@@ -34,7 +34,8 @@ model:
   - Dense: {units: 1, activation: sigmoid}
 train:
   loss: binary_crossentropy
-  optimizer: )" + optimizer +
+  optimizer: )" +
+         optimizer +
          R"(
   batch_size: 12
   epochs: 1
