@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "engine/data/dataset.h"
 #include "engine/eval/evaluate.h"
 #include "engine/eval/plots.h"
 #include "engine/io/bundle.h"
@@ -57,7 +58,14 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
   const Dataset* chosen = nullptr;
   std::string known = "test, validation";
   if (name == "test") chosen = &data.test;
-  if (name == "validation") chosen = &data.val;
+  // train.validation_split (Keras's last training rows) is the validation set training saw;
+  // it is cut here as the trainer cuts it, so the numbers match the run's val_* columns.
+  Dataset val = data.val;
+  if (cfg.train.validation_split > 0) {
+    Dataset rest;
+    split_validation(data.train, cfg.train.validation_split, &rest, &val);
+  }
+  if (name == "validation") chosen = &val;
   for (const auto& [n, ds] : data.extra_tests) {
     known += ", " + n;
     if (n == name) chosen = &ds;

@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
     }
     if (*compare) return ember::compare_command(runs, svg_path, std::cout);
     ember::Config cfg = ember::load_config(config_path);
-    if (seed >= 0) cfg.seed = static_cast<uint64_t>(seed);
+    if (seed >= 0) cfg = ember::with_seed(cfg, static_cast<uint64_t>(seed));
     if (*summary) {
       ember::Model model = ember::build_model(cfg, ember::DType::kFloat32);
       std::cout << model.summary();

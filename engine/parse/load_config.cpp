@@ -155,6 +155,53 @@ Config parse_config(const std::string& yaml_text, const std::string& file_name) 
   return c;
 }
 
+Config with_seed(const Config& c, uint64_t seed) {
+  const std::string line = "seed: " + std::to_string(seed);
+  const std::string fail = c.path + ": --seed " + std::to_string(seed) +
+                           ": cannot write the seed into this config's text; put `" + line +
+                           "` in the file instead";
+  YAML::Node root;
+  try {
+    root = YAML::Load(c.text);
+  } catch (const YAML::Exception&) {
+    throw ConfigError(fail);
+  }
+  if (!root.IsMap() || root.size() == 0 || root.Style() == YAML::EmitterStyle::Flow)
+    throw ConfigError(fail);
+  // The line (0-based) to replace, or to insert before: where the top-level key sits.
+  int at = -1;
+  bool replace = false;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const YAML::Mark m = it->first.Mark();
+    if (at < 0) at = m.line;
+    if (it->first.as<std::string>() == "seed") {
+      if (m.column != 0) throw ConfigError(fail);
+      at = m.line;
+      replace = true;
+      break;
+    }
+  }
+  std::istringstream in(c.text);
+  std::string out, l;
+  for (int n = 0; std::getline(in, l); ++n) {
+    if (n == at) {
+      out += line + "  # from --seed\n";
+      if (replace) continue;
+    }
+    out += l + "\n";
+  }
+  if (at < 0) throw ConfigError(fail);
+  Config r;
+  try {
+    r = parse_config(out, c.path);
+  } catch (const ConfigError&) {
+    throw ConfigError(fail);
+  }
+  if (r.seed != seed) throw ConfigError(fail);
+  r.path = c.path;
+  return r;
+}
+
 Config load_config(const std::string& path) {
   // Checked before opening: opening a FIFO for reading blocks until someone writes to it.
   try {

@@ -1,13 +1,18 @@
 // The two data-protocol features beside data.test / data.test_split: data.validation_split
 // (a stratified validation split of the training rows, taken before the tokenizer is fitted)
 // and data.extra_tests (named further test sets, read, cleaned and tokenized like data.test,
-// evaluated after training into <name>_metrics.json and by `ember evaluate --split NAME`).
+// evaluated after training into <name>_metrics.json and by `ember evaluate --split NAME`), and
+// `ember evaluate --split validation` on a train.validation_split config.
 // Small files in a temp dir; the config errors a user sees.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "engine/cli/commands.h"
 #include "engine/config/config.h"
@@ -189,4 +194,51 @@ train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8}
     CHECK_THAT(e.what(), Contains("--split nope: no such split (this config has: test, "
                                   "validation, official)"));
   }
+}
+
+TEST_CASE("ember evaluate --split validation cuts train.validation_split as training did",
+          "[loader][cpu]") {
+  TempDir d("kerasval");
+  test::write_film_files(d, 6, "bad film", "good film");
+  Config cfg = parse_config(R"(name: films
+seed: 3
+data: {train: films.csv, labels: [neg, pos], test_split: 0.25}
+tokenizer: {num_words: 20}
+sequence: {maxlen: 4}
+model:
+  - Embedding: {input_dim: 20, output_dim: 4}
+  - LSTM: {units: 3}
+  - Dense: {units: 1, activation: sigmoid}
+train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8,
+        validation_split: 0.2}
+)",
+                            "films.yaml");
+  TrainOptions opts;
+  opts.data_dir = d.str();
+  opts.out_dir = (d.path / "run").string();
+  std::ostringstream log;
+  train_from_config(cfg, opts, log);
+  INFO(log.str());
+  // The last epoch's val_loss, the loss of the model the bundle holds (no callbacks).
+  auto fields = [](const std::string& row) {
+    std::vector<std::string> out;
+    std::istringstream in(row);
+    for (std::string f; std::getline(in, f, ',');) out.push_back(f);
+    return out;
+  };
+  std::ifstream hist(d.path / "run" / "history.csv");
+  std::string header, line, last;
+  std::getline(hist, header);
+  while (std::getline(hist, line)) last = line;
+  const std::vector<std::string> names = fields(header), values = fields(last);
+  const auto col = std::find(names.begin(), names.end(), "val_loss") - names.begin();
+  REQUIRE(col < static_cast<std::ptrdiff_t>(values.size()));
+  const double history_val_loss = std::stod(values[col]);
+
+  EvaluateOptions eo{"", d.str(), true, "validation"};
+  std::ostringstream out;
+  REQUIRE(evaluate_command((d.path / "run" / "model.ember").string(), eo, out) == 0);
+  const nlohmann::json j = nlohmann::json::parse(out.str());
+  CHECK(j["rows"] == 6);  // 30 training rows; Keras keeps int(30 * 0.8) = 24
+  CHECK(j["loss"].get<double>() == Approx(history_val_loss).epsilon(1e-5));
 }
