@@ -83,7 +83,8 @@ def overlay_config(run, rows, tmp):
     data = cfg["data"]
     set_path = os.path.join(tmp, "rotten_tomatoes.csv")
     write_set(rows, data, set_path)
-    data["extra_tests"] = {SPLIT: {"file": set_path}}
+    # filter: none, or a train-level filter (seed 001's {split: train}) would apply to it.
+    data["extra_tests"] = {SPLIT: {"file": set_path, "filter": None}}
     cfg_path = os.path.join(tmp, "config.yaml")
     with open(cfg_path, "w", encoding="utf-8") as f:
         yaml.safe_dump(cfg, f, sort_keys=False)
@@ -110,10 +111,11 @@ def baseline(run, cfg_path, args):
     """`ember baseline`'s bag-of-words logistic regression on the set, trained on the run's
     own training rows and cleaning."""
     cmd = [args.ember, "baseline", cfg_path, "--data-dir", args.data_dir, "--json"]
-    for m in run_json(cmd, run):
-        if m.get("baseline") == "bow_logreg" and m.get("split") == SPLIT:
-            return m
-    fail(f"{run}: ember baseline printed no bow_logreg line for {SPLIT}")
+    found = {m.get("split"): m for m in run_json(cmd, run) if m.get("baseline") == "bow_logreg"}
+    for split in (SPLIT, "test"):
+        if split not in found:
+            fail(f"{run}: ember baseline printed no bow_logreg line for {split}")
+    return found[SPLIT], found["test"]
 
 
 def main():
@@ -150,11 +152,8 @@ def main():
             lines.append({"run": name, "imdb_test": own, SPLIT: m})
             if args.baseline and config not in seen_configs:
                 seen_configs.add(config)
-                b = baseline(run, cfg_path, args)
-                base = os.path.join(run, "baseline_bow_logreg_test_metrics.json")
-                imdb = json.load(open(base, encoding="utf-8"))["accuracy"] if os.path.exists(
-                    base) else float("nan")
-                row(f"BoW logistic regression ({config})", imdb, b)
+                b, imdb = baseline(run, cfg_path, args)
+                row(f"BoW logistic regression ({config})", imdb["accuracy"], b)
                 lines.append({"run": f"bow_logreg/{config}", SPLIT: b})
     if args.json_out:
         with open(args.json_out, "w", encoding="utf-8") as f:
