@@ -15,8 +15,8 @@
 #include "engine/config/config.h"
 #include "engine/parse/load_config.h"
 #include "engine/train/trainer.h"
-#include "tests/support/loader_test_util.h"
 #include "tests/support/dist_test_util.h"
+#include "tests/support/loader_test_util.h"
 #include "tests/support/test_util.h"
 #include "tests/support/tiny_config.h"
 
@@ -32,8 +32,7 @@ const std::string kModelOnly = "sequence: {maxlen: 8}\n" + kNoSeed.substr(kNoSee
 }  // namespace
 
 TEST_CASE("with_seed replaces the top-level seed line", "[config][cpu]") {
-  const Config c = parse_config("name: a\nseed: 7  # the notebook's\n" + kNoSeed,
-                                "a.yaml");
+  const Config c = parse_config("name: a\nseed: 7  # the notebook's\n" + kNoSeed, "a.yaml");
   const Config r = with_seed(c, 2);
   CHECK(r.seed == 2);
   CHECK(r.path == c.path);
@@ -95,12 +94,7 @@ model:
 train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8}
 )",
                                   "films.yaml");
-  TrainOptions opts;
-  opts.data_dir = d.str();
-  opts.out_dir = (d.path / "run").string();
-  std::ostringstream log;
-  train_from_config(with_seed(cfg, 6), opts, log);
-  INFO(log.str());
+  INFO(test::train_in(d, with_seed(cfg, 6)));
   std::ifstream in(d.path / "run" / "metrics.json");
   const nlohmann::json trained = nlohmann::json::parse(in);
   CHECK(parse_config(test::read_file((d.path / "run" / "config.yaml").string()), "c").seed == 6);

@@ -157,25 +157,16 @@ TEST_CASE("data.extra_tests: evaluated after training and by ember evaluate --sp
           "[loader][cpu]") {
   TempDir d("extratrain");
   test::write_film_files(d, 6, "bad film", "good film");
-  Config cfg = parse_config(std::string("name: films\nseed: 3\n") + test::kFilmsData +
-                                R"(tokenizer: {num_words: 20}
-sequence: {maxlen: 4}
-model:
-  - Embedding: {input_dim: 20, output_dim: 4}
-  - LSTM: {units: 3}
-  - Dense: {units: 1, activation: sigmoid}
-train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8}
-)",
-                            "films.yaml");
-  TrainOptions opts;
-  opts.data_dir = d.str();
-  opts.out_dir = (d.path / "run").string();
-  std::ostringstream log;
-  train_from_config(cfg, opts, log);
-  INFO(log.str());
-  CHECK_THAT(log.str(), Contains("train 24 rows (12 neg / 12 pos), validation 6 rows, test 10 "
-                                 "rows, official 6 rows") &&
-                            Contains("official_accuracy") && Contains("test_accuracy"));
+  Config cfg =
+      parse_config(std::string("name: films\nseed: 3\n") + test::kFilmsData + test::kFilmsModel +
+                       "train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: "
+                       "2, batch_size: 8}\n",
+                   "films.yaml");
+  const std::string log = test::train_in(d, cfg);
+  INFO(log);
+  CHECK_THAT(log, Contains("train 24 rows (12 neg / 12 pos), validation 6 rows, test 10 "
+                           "rows, official 6 rows") &&
+                      Contains("official_accuracy") && Contains("test_accuracy"));
   CHECK(fs::exists(d.path / "run" / "metrics.json"));
   CHECK(fs::exists(d.path / "run" / "official_metrics.json"));
   CHECK(fs::exists(d.path / "run" / "official_classification_report.txt"));
@@ -200,25 +191,14 @@ TEST_CASE("ember evaluate --split validation cuts train.validation_split as trai
           "[loader][cpu]") {
   TempDir d("kerasval");
   test::write_film_files(d, 6, "bad film", "good film");
-  Config cfg = parse_config(R"(name: films
-seed: 3
-data: {train: films.csv, labels: [neg, pos], test_split: 0.25}
-tokenizer: {num_words: 20}
-sequence: {maxlen: 4}
-model:
-  - Embedding: {input_dim: 20, output_dim: 4}
-  - LSTM: {units: 3}
-  - Dense: {units: 1, activation: sigmoid}
-train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8,
-        validation_split: 0.2}
-)",
-                            "films.yaml");
-  TrainOptions opts;
-  opts.data_dir = d.str();
-  opts.out_dir = (d.path / "run").string();
-  std::ostringstream log;
-  train_from_config(cfg, opts, log);
-  INFO(log.str());
+  Config cfg = parse_config(
+      std::string("name: films\nseed: 3\n"
+                  "data: {train: films.csv, labels: [neg, pos], test_split: 0.25}\n") +
+          test::kFilmsModel +
+          "train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8,\n"
+          "        validation_split: 0.2}\n",
+      "films.yaml");
+  INFO(test::train_in(d, cfg));
   // The last epoch's val_loss, the loss of the model the bundle holds (no callbacks).
   auto fields = [](const std::string& row) {
     std::vector<std::string> out;

@@ -1,7 +1,10 @@
 // Implementation of loader_test_util.h.
 #include "tests/support/loader_test_util.h"
 
+#include <sstream>
+
 #include "engine/core/check.h"
+#include "engine/train/trainer.h"
 
 namespace ember::test {
 
@@ -59,5 +62,22 @@ void write_film_files(const TempDir& d, int official_rows, const std::string& of
 const char* const kFilmsData =
     "data: {train: films.csv, labels: [neg, pos], test_split: 0.25, validation_split: 0.2,\n"
     "       extra_tests: {official: {file: official.csv}}}\n";
+
+const char* const kFilmsModel = R"(tokenizer: {num_words: 20}
+sequence: {maxlen: 4}
+model:
+  - Embedding: {input_dim: 20, output_dim: 4}
+  - LSTM: {units: 3}
+  - Dense: {units: 1, activation: sigmoid}
+)";
+
+std::string train_in(const TempDir& d, const Config& cfg) {
+  TrainOptions opts;
+  opts.data_dir = d.str();
+  opts.out_dir = (d.path / "run").string();
+  std::ostringstream log;
+  train_from_config(cfg, opts, log);
+  return log.str();
+}
 
 }  // namespace ember::test

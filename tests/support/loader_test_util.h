@@ -2,7 +2,7 @@
 // with the cleaned texts kept, the message a load fails with, the distinct texts of several
 // splits (to check that no row lands in two), and the two small data sets they write into a
 // TempDir (line files, one per class; a films CSV with an extra test set) with the `data:`
-// sections that read them.
+// sections that read them; a films model and a training run in the TempDir.
 #pragma once
 
 #include <initializer_list>
@@ -40,5 +40,11 @@ void write_film_files(const TempDir& d, int official_rows, const std::string& of
 // The `data:` line that reads them: test and validation split off films.csv (stratified),
 // official.csv an extra test set.
 extern const char* const kFilmsData;
+// A films model (tokenizer num_words 20, maxlen 4, Embedding 20x4, LSTM 3, Dense sigmoid); a
+// caller appends its `train:` line.
+extern const char* const kFilmsModel;
+
+// Trains `cfg` on the files in `d` into d/run (the bundle is d/run/model.ember); the log.
+std::string train_in(const TempDir& d, const Config& cfg);
 
 }  // namespace ember::test
