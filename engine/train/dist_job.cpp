@@ -33,8 +33,10 @@ std::string options_text(const TrainOptions& o) {
 Fingerprint job_fingerprint(const Config& cfg, const TrainOptions& opts, int world_size) {
   const Launch l = detect_launch();
   return {
-      {"config text", hash_hex(cfg.text.data(), cfg.text.size()), cfg.path},
+      // The seed before the text: `--seed` rewrites the text too (with_seed), and the seed
+      // is the difference to name.
       {"seed", std::to_string(cfg.seed), ""},
+      {"config text", hash_hex(cfg.text.data(), cfg.text.size()), cfg.path},
       {"options", options_text(opts), ""},
       {"executable", executable_hash(), ""},
       {"world size",
