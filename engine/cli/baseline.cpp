@@ -234,9 +234,8 @@ int baseline_command(const Config& cfg, const BaselineOptions& opts, std::ostrea
   DataSplits data = load_data(cfg, opts.data_dir, &rep);
   const int64_t k = static_cast<int64_t>(data.class_names.size());
   // train.validation_split (Keras's last rows) applies here as it does in training.
-  Dataset train = data.train, val = data.val;
-  if (cfg.train.validation_split > 0)
-    split_validation(data.train, cfg.train.validation_split, &train, &val);
+  Dataset train, val;
+  fit_splits(data.train, data.val, cfg.train.validation_split, &train, &val);
   const int64_t vocab = rep.tokenizer.vocab_size();
 
   std::vector<std::pair<std::string, const Dataset*>> splits;

@@ -58,14 +58,13 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
   const Dataset* chosen = nullptr;
   std::string known = "test, validation";
   if (name == "test") chosen = &data.test;
-  // train.validation_split (Keras's last training rows) is the validation set training saw;
-  // it is cut here as the trainer cuts it, so the numbers match the run's val_* columns.
-  Dataset val = data.val;
-  if (cfg.train.validation_split > 0) {
-    Dataset rest;
-    split_validation(data.train, cfg.train.validation_split, &rest, &val);
+  // The validation rows training saw, train.validation_split's included (cut as the trainer
+  // cuts them), so the numbers match the run's val_* columns.
+  Dataset val;
+  if (name == "validation") {
+    fit_splits(data.train, data.val, cfg.train.validation_split, nullptr, &val);
+    chosen = &val;
   }
-  if (name == "validation") chosen = &val;
   for (const auto& [n, ds] : data.extra_tests) {
     known += ", " + n;
     if (n == name) chosen = &ds;

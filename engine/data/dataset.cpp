@@ -44,6 +44,17 @@ void split_validation(const Dataset& all, double fraction, Dataset* train, Datas
   *val = slice_rows(all, split_at, n);
 }
 
+void fit_splits(const Dataset& all, const Dataset& given_val, double fraction, Dataset* train,
+                Dataset* val) {
+  if (fraction > 0) {
+    Dataset unused;
+    split_validation(all, fraction, train ? train : &unused, val);
+  } else {
+    if (train) *train = all;
+    *val = given_val;
+  }
+}
+
 Dataset head(const Dataset& d, int64_t limit) {
   if (limit <= 0 || limit >= d.size()) return d;
   return slice_rows(d, 0, limit);

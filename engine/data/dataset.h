@@ -32,6 +32,11 @@ Dataset slice_rows(const Dataset& d, int64_t begin, int64_t end);
 Dataset gather_rows(const Dataset& d, const int64_t* idx, int64_t n);
 // Keras validation_split: the LAST fraction of the rows, taken before any shuffling.
 void split_validation(const Dataset& all, double fraction, Dataset* train, Dataset* val);
+// The rows a fit trains and validates on: train.validation_split's last rows of `all` when
+// `fraction` > 0 (split_validation), else all of `all` and the data section's own
+// validation rows `given_val`. `train` may be null (ember evaluate wants the validation rows).
+void fit_splits(const Dataset& all, const Dataset& given_val, double fraction, Dataset* train,
+                Dataset* val);
 // The first `limit` rows (limit <= 0: all).
 Dataset head(const Dataset& d, int64_t limit);
 

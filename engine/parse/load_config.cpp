@@ -190,7 +190,6 @@ Config with_seed(const Config& c, uint64_t seed) {
     }
     out += l + "\n";
   }
-  if (at < 0) throw ConfigError(fail);
   Config r;
   try {
     r = parse_config(out, c.path);
@@ -198,7 +197,6 @@ Config with_seed(const Config& c, uint64_t seed) {
     throw ConfigError(fail);
   }
   if (r.seed != seed) throw ConfigError(fail);
-  r.path = c.path;
   return r;
 }
 

@@ -174,13 +174,7 @@ Trainer::Trainer(const Config& cfg, Model& model, const DataSplits& data, const 
     throw Error("--limit: expected at least 1, got " + std::to_string(opts.limit));
   if (opts.max_steps < -1)
     throw Error("--max-steps: expected at least 0, got " + std::to_string(opts.max_steps));
-  Dataset train_all = head(data.train, opts.limit);
-  if (cfg.train.validation_split > 0) {
-    split_validation(train_all, cfg.train.validation_split, &train_, &val_);
-  } else {
-    train_ = train_all;
-    val_ = data.val;
-  }
+  fit_splits(head(data.train, opts.limit), data.val, cfg.train.validation_split, &train_, &val_);
   if (train_.empty()) throw Error("no training rows left (limit or validation_split too large)");
 
   for (const CallbackConfig& cb : cfg.train.callbacks)
