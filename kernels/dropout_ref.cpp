@@ -8,13 +8,12 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
-#include <type_traits>
 #include <vector>
 
 #include "engine/core/check.h"
 #include "engine/core/parallel.h"
 #include "engine/core/rng.h"
+#include "kernels/select_bits.h"
 
 namespace ember::ref {
 
@@ -52,51 +51,25 @@ void each_factor(int64_t n, double rate, uint64_t seed, uint64_t offset, uint64_
   });
 }
 
-// Bit patterns of T, for selects the compiler can vectorize: a float `keep ? a : b` under
-// GCC's default -ftrapping-math stays a branch; an and/or of the bits does not.
-template <class T>
-using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-
-template <class T>
-Bits<T> bits_of(T v) {
-  Bits<T> b;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
-}
-
-template <class T>
-T from_bits(Bits<T> b) {
-  T v;
-  std::memcpy(&v, &b, sizeof v);
-  return v;
-}
-
-// f(row, factor, keep) for each [C] row of [B,T,C] (row b*T + t): factor the [C] draws of its
-// sample b, shared by every t, and keep their select masks (all ones where kept, else 0).
+// f(row, factor) for each [C] row of [B,T,C] (row b*T + t), factor the [C] draws of its
+// sample b, shared by every t.
 template <class T, class F>
 void each_spatial_row(int64_t batch, int64_t steps, int64_t channels, double rate, uint64_t seed,
                       uint64_t offset, uint64_t index_base, F f) {
-  const size_t n = static_cast<size_t>(batch * channels);
-  std::vector<T> factor(n);  // [B,C]
-  std::vector<Bits<T>> keep(n);
-  each_factor<T>(batch * channels, rate, seed, offset, index_base, [&](int64_t i, T v) {
-    factor[i] = v;
-    keep[i] = v != T(0) ? ~Bits<T>{0} : Bits<T>{0};
-  });
+  std::vector<T> factor(static_cast<size_t>(batch * channels));  // [B,C]
+  each_factor<T>(batch * channels, rate, seed, offset, index_base,
+                 [&](int64_t i, T v) { factor[i] = v; });
   in_ranges(batch * steps, std::max<int64_t>(1, kGrain / channels),
             [&](int64_t begin, int64_t end) {
-              for (int64_t row = begin; row < end; ++row) {
-                const int64_t at = (row / steps) * channels;
-                f(row, factor.data() + at, keep.data() + at);
-              }
+              for (int64_t row = begin; row < end; ++row)
+                f(row, factor.data() + (row / steps) * channels);
             });
 }
 
 }  // namespace
 
 // A dropped element is a select to 0, not x * 0: a dropped inf or NaN must give 0, as the mask
-// says. SpatialDropout1D's rows form the product unconditionally and select it by bits, so
-// that they vectorize.
+// says. SpatialDropout1D's rows select without a branch (select_bits.h), so they vectorize.
 template <class T>
 void dropout_forward(const T* x, T* y, int64_t n, double rate, uint64_t seed, uint64_t offset,
                      uint64_t index_base) {
@@ -116,11 +89,11 @@ template <class T>
 void spatial_dropout1d_forward(const T* x, T* y, int64_t batch, int64_t steps, int64_t channels,
                                double rate, uint64_t seed, uint64_t offset, uint64_t index_base) {
   each_spatial_row<T>(batch, steps, channels, rate, seed, offset, index_base,
-                      [&](int64_t row, const T* f, const Bits<T>* keep) {
+                      [&](int64_t row, const T* f) {
                         const T* xr = x + row * channels;
                         T* yr = y + row * channels;
                         for (int64_t c = 0; c < channels; ++c)
-                          yr[c] = from_bits<T>(bits_of(xr[c] * f[c]) & keep[c]);
+                          yr[c] = select_bits(f[c] != T(0), xr[c] * f[c], T(0));
                       });
 }
 
@@ -129,13 +102,11 @@ void spatial_dropout1d_backward(const T* d_y, T* d_x, int64_t batch, int64_t ste
                                 int64_t channels, double rate, uint64_t seed, uint64_t offset,
                                 uint64_t index_base) {
   each_spatial_row<T>(batch, steps, channels, rate, seed, offset, index_base,
-                      [&](int64_t row, const T* f, const Bits<T>* keep) {
+                      [&](int64_t row, const T* f) {
                         const T* gr = d_y + row * channels;
                         T* dr = d_x + row * channels;
-                        for (int64_t c = 0; c < channels; ++c) {
-                          const Bits<T> sum = bits_of(dr[c] + gr[c] * f[c]);
-                          dr[c] = from_bits<T>((sum & keep[c]) | (bits_of(dr[c]) & ~keep[c]));
-                        }
+                        for (int64_t c = 0; c < channels; ++c)
+                          dr[c] = select_bits(f[c] != T(0), dr[c] + gr[c] * f[c], dr[c]);
                       });
 }
 

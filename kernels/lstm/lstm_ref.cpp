@@ -23,6 +23,7 @@
 #include "engine/cuda/index.h"
 #include "kernels/lstm/lstm_cell.cuh"
 #include "kernels/lstm/lstm_gates_cpu.h"
+#include "kernels/select_bits.h"
 
 namespace ember::ref {
 
@@ -52,16 +53,16 @@ Tensor draw_factors(const Shape& shape, double rate, uint64_t seed, uint64_t off
   return t;
 }
 
-// xd[b,t,:] = x[b,t,:] * factor[b,:], a select so that a dropped inf/NaN gives 0.
+// xd[b,t,:] = x[b,t,:] * factor[b,:], a select so that a dropped inf/NaN gives 0 (branch-free,
+// so that the rows vectorize).
 template <class T>
 void apply_input_factors(const T* x, const T* factor, T* xd, int64_t nb, int64_t nt, int64_t nc) {
   for (int64_t b = 0; b < nb; ++b)
     for (int64_t t = 0; t < nt; ++t) {
       const int64_t base = (b * nt + t) * nc;
-      for (int64_t c = 0; c < nc; ++c) {
-        const T f = factor[b * nc + c];
-        xd[base + c] = f != T(0) ? x[base + c] * f : T(0);
-      }
+      const T* f = factor + b * nc;
+      for (int64_t c = 0; c < nc; ++c)
+        xd[base + c] = select_bits(f[c] != T(0), x[base + c] * f[c], T(0));
     }
 }
 
@@ -214,14 +215,17 @@ void lstm_forward(const LstmConfig& cfg, const T* x, const T* kernel, const T* r
 
 namespace {
 
-// The backward's step loop over rows [b0, b1), then what else only needs those rows: d_x and
-// the slice's column sums of d_gates (d_bias, combined across slices in slice order).
+// The backward's step loop over rows [b0, b1), then what else only needs those rows: d_x, the
+// slice's column sums of d_gates (d_bias, combined across slices in slice order) and, when
+// x_dropped is set, the dropped-out input the kernel's gradient multiplies (in dx_work, after
+// d_x is done with it).
 template <class T>
 struct BackwardSlice {
   const LstmConfig& cfg;
-  const T *kernel, *recurrent_kernel, *gates, *c_save, *h_scale, *x_scale, *d_out, *zeros;
+  const T *x, *kernel, *recurrent_kernel, *gates, *c_save, *h_scale, *x_scale, *d_out, *zeros;
   const uint8_t* mask;
   T *d_gates, *state, *d_x, *dx_work;
+  bool x_dropped;
   double* bias_acc;  // [slices, G], or null
   LstmRowKernels<T> rows;
 
@@ -278,10 +282,10 @@ struct BackwardSlice {
         for (int64_t b = 0; b < n; ++b)
           for (int64_t t = 0; t < nt; ++t) {
             const int64_t base = (b * nt + t) * nc;
-            for (int64_t c = 0; c < nc; ++c) {
-              const T f = x_scale[(b0 + b) * nc + c];
-              if (f != T(0)) dx[base + c] += w[base + c] * f;
-            }
+            const T* f = x_scale + (b0 + b) * nc;
+            for (int64_t c = 0; c < nc; ++c)
+              dx[base + c] =
+                  select_bits(f[c] != T(0), dx[base + c] + w[base + c] * f[c], dx[base + c]);
           }
       } else {
         blas::gemm<T>(false, true, rows_n, nc, ng, T(1), dg0, ng, kernel, ng, T(1), dx, nc);
@@ -294,6 +298,8 @@ struct BackwardSlice {
         for (int64_t j = 0; j < ng; ++j) acc[j] += static_cast<double>(dg[j]);
       }
     }
+    if (x_dropped)
+      apply_input_factors(x + b0 * nt * nc, x_scale + b0 * nc, dx_work + b0 * nt * nc, n, nt, nc);
   }
 };
 
@@ -322,6 +328,7 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
   const int64_t parts = batch_slices(nb);
   std::vector<double> bias_acc(d_bias ? static_cast<size_t>(parts * ng) : 0, 0.0);
   const BackwardSlice<T> slice{cfg,
+                               x,
                                kernel,
                                recurrent_kernel,
                                saved.gates.data<T>(),
@@ -335,6 +342,7 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
                                state.data<T>(),
                                d_x,
                                work.defined() ? work.data<T>() : nullptr,
+                               xs != nullptr && d_kernel != nullptr,
                                d_bias ? bias_acc.data() : nullptr,
                                lstm_row_kernels<T>()};
   par::parallel_for(parts, [&](int64_t p) {
@@ -349,11 +357,7 @@ void lstm_backward(const LstmConfig& cfg, const T* x, const T* kernel, const T* 
     blas::gemm<T>(true, false, nh, ng, rows, T(1), saved.h_prev.data<T>(), nh, d_gates, ng, T(1),
                   d_recurrent_kernel, ng);
   if (d_kernel) {
-    const T* x_in = x;
-    if (xs) {
-      apply_input_factors(x, xs, work.data<T>(), nb, nt, nc);
-      x_in = work.data<T>();
-    }
+    const T* x_in = xs ? work.data<T>() : x;  // the slices left the dropped-out x there
     blas::gemm<T>(true, false, nc, ng, rows, T(1), x_in, nc, d_gates, ng, T(1), d_kernel, ng);
   }
   if (d_bias) {

@@ -45,8 +45,8 @@ struct DropoutRun {
   Tensor y, y_in_place, d_x, s_y, s_d_x;
 };
 
-constexpr int64_t kN = 120001;                       // dropout elements
-constexpr int64_t kB = 5, kT = 503, kC = 53;         // spatial [B,T,C]
+constexpr int64_t kN = 120001;                // dropout elements
+constexpr int64_t kB = 5, kT = 503, kC = 53;  // spatial [B,T,C]
 constexpr uint64_t kSeed = 41, kBase = 7;
 
 DropoutRun run_dropout(double rate) {
@@ -65,8 +65,8 @@ DropoutRun run_dropout(double rate) {
 
   const Tensor xs = input_with_specials({kB, kT, kC}, 4);
   r.s_y = xs.clone();  // in place
-  ref::spatial_dropout1d_forward<float>(r.s_y.data<float>(), r.s_y.data<float>(), kB, kT, kC,
-                                        rate, kSeed, offset, kBase);
+  ref::spatial_dropout1d_forward<float>(r.s_y.data<float>(), r.s_y.data<float>(), kB, kT, kC, rate,
+                                        kSeed, offset, kBase);
   const Tensor d_ys = input_with_specials({kB, kT, kC}, 5);
   r.s_d_x = et::random_uniform({kB, kT, kC}, DType::kFloat32, -1, 1, 6);
   ref::spatial_dropout1d_backward<float>(d_ys.data<float>(), r.s_d_x.data<float>(), kB, kT, kC,
