@@ -59,10 +59,12 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
   std::string known = "test, validation";
   if (name == "test") chosen = &data.test;
   // The validation rows training saw, train.validation_split's included (cut as the trainer
-  // cuts them), so the numbers match the run's val_* columns.
+  // cuts them, from the first --limit rows when the run had one), so the numbers match the
+  // run's val_* columns.
   Dataset val;
   if (name == "validation") {
-    fit_splits(data.train, data.val, cfg.train.validation_split, nullptr, &val);
+    fit_splits(head(data.train, b.train_limit), data.val, cfg.train.validation_split, nullptr,
+               &val);
     chosen = &val;
   }
   for (const auto& [n, ds] : data.extra_tests) {

@@ -45,6 +45,7 @@ void save_bundle(const std::string& path, Model& model, const BundleContents& c)
   meta["ember.class_names"] = json(c.class_names).dump();
   meta["ember.maxlen"] = std::to_string(c.maxlen > 0 ? c.maxlen : model.maxlen());
   if (c.tokenizer) meta["ember.tokenizer"] = c.tokenizer->to_json();
+  if (c.train_limit > 0) meta["ember.train_limit"] = std::to_string(c.train_limit);
   save_safetensors(path, tensors, meta);
 }
 
@@ -80,13 +81,21 @@ Bundle bundle_from_file(SafetensorsFile file, const std::string& path) {
   }
   // The padded length must be the config's: anything else is damage (and a huge one would be
   // allocated for every text predicted).
+  auto is_count = [](const std::string& s) {
+    return !s.empty() && s.size() <= 18 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
   const std::string& maxlen = get("ember.maxlen");
-  if (maxlen.empty() || maxlen.size() > 18 ||
-      !std::all_of(maxlen.begin(), maxlen.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      std::stoll(maxlen) != b.config.sequence.maxlen)
+  if (!is_count(maxlen) || std::stoll(maxlen) != b.config.sequence.maxlen)
     bad_bundle(path, "ember.maxlen is '" + maxlen + "', but its config's sequence.maxlen is " +
                          std::to_string(b.config.sequence.maxlen));
   b.maxlen = b.config.sequence.maxlen;
+  if (meta.count("ember.train_limit")) {  // absent: trained on every row
+    const std::string& limit = meta.at("ember.train_limit");
+    if (!is_count(limit) || std::stoll(limit) < 1)
+      bad_bundle(path, "ember.train_limit is '" + limit + "', expected a row count >= 1");
+    b.train_limit = std::stoll(limit);
+  }
   if (meta.count("ember.tokenizer"))
     b.tokenizer =
         std::make_unique<data::Tokenizer>(data::Tokenizer::from_json(meta.at("ember.tokenizer")));

@@ -26,7 +26,8 @@ struct BundleContents {
   const data::Tokenizer* tokenizer = nullptr;  // null for synthetic data (ids are the words)
   std::vector<std::string> clean_steps;
   std::vector<std::string> class_names;
-  int64_t maxlen = 0;  // the padded length training used (sequence.maxlen may be unset)
+  int64_t maxlen = 0;       // the padded length training used (sequence.maxlen may be unset)
+  int64_t train_limit = 0;  // `ember train --limit N`: training took the first N rows (0: all)
   // Extra tensors and metadata (checkpoints: optimizer slots, run state).
   std::vector<std::pair<std::string, Tensor>> extra_tensors;
   std::map<std::string, std::string> extra_metadata;
@@ -44,6 +45,7 @@ struct Bundle {
   std::unique_ptr<data::Cleaner> cleaner;
   std::vector<std::string> class_names;
   int64_t maxlen = 0;
+  int64_t train_limit = 0;            // as in BundleContents; evaluate's validation split needs it
   SafetensorsFile file;               // the raw tensors and metadata (checkpoint state lives here)
   std::string source;                 // where it was read from, for messages
   std::vector<std::string> warnings;  // for the user: e.g. a file without tensor checksums

@@ -324,6 +324,7 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
   contents.clean_steps = cfg.data.clean;
   contents.class_names = data.class_names;
   contents.maxlen = data.train.tokens.size(1);
+  contents.train_limit = opts.limit;
   trainer.set_contents(contents);
 
   const int64_t rows = opts.limit > 0 ? std::min(opts.limit, data.train.size()) : data.train.size();

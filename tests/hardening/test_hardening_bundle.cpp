@@ -116,3 +116,18 @@ TEST_CASE("a bundle's maxlen must be its config's", "[hardening][bundle][cpu]") 
                       Contains("big.ember") && Contains("maxlen"));
   }
 }
+
+TEST_CASE("a bundle's train limit must be a row count", "[hardening][bundle][cpu]") {
+  test::TempDir dir("limit");
+  const std::string path = test::write_bundle(dir.path / "m.ember");
+  CHECK(load_bundle(path).train_limit == 0);  // no key: every row
+  CHECK(load_bundle(rewrite(path, dir.path / "ok.ember", [](auto& m) {
+          m["ember.train_limit"] = "250";
+        })).train_limit == 250);
+  for (const char* bad : {"0", "-3", "8x", "", "1000000000000000000000"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(load_bundle(rewrite(path, dir.path / "bad.ember",
+                                          [&](auto& m) { m["ember.train_limit"] = bad; })),
+                      Contains("bad.ember") && Contains("train_limit"));
+  }
+}

@@ -71,8 +71,9 @@ model:
   - Dense: {units: 1, activation: sigmoid}
 )";
 
-std::string train_in(const TempDir& d, const Config& cfg) {
+std::string train_in(const TempDir& d, const Config& cfg, int64_t limit) {
   TrainOptions opts;
+  opts.limit = limit;
   opts.data_dir = d.str();
   opts.out_dir = (d.path / "run").string();
   std::ostringstream log;

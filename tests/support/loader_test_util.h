@@ -44,7 +44,8 @@ extern const char* const kFilmsData;
 // caller appends its `train:` line.
 extern const char* const kFilmsModel;
 
-// Trains `cfg` on the files in `d` into d/run (the bundle is d/run/model.ember); the log.
-std::string train_in(const TempDir& d, const Config& cfg);
+// Trains `cfg` on the files in `d` into d/run (the bundle is d/run/model.ember), on the first
+// `limit` rows when limit > 0 (`ember train --limit`); the log.
+std::string train_in(const TempDir& d, const Config& cfg, int64_t limit = 0);
 
 }  // namespace ember::test
