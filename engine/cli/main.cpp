@@ -15,11 +15,13 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 
 #include "engine/cli/baseline.h"
 #include "engine/cli/commands.h"
 #include "engine/config/config.h"
 #include "engine/core/device.h"
+#include "engine/core/parallel.h"
 #include "engine/data/reader.h"
 #include "engine/parse/load_config.h"
 #include "engine/pipeline/loader.h"
@@ -77,18 +79,24 @@ void install_stop_handlers() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
 
-// CLI11 check for an integer option: at least `min`, with a message naming what it means.
-CLI::Validator at_least(int64_t min, const std::string& meaning) {
+// CLI11 check for an integer option: at least `min` (and at most `max`), with a message
+// naming what it means.
+CLI::Validator at_least(int64_t min, const std::string& meaning,
+                        int64_t max = std::numeric_limits<int64_t>::max()) {
+  const bool bounded = max != std::numeric_limits<int64_t>::max();
+  const std::string range = bounded ? "in " + std::to_string(min) + ".." + std::to_string(max)
+                                    : ">= " + std::to_string(min);
   return CLI::Validator(
-      [min, meaning](std::string& s) -> std::string {
+      [min, max, meaning, range](std::string& s) -> std::string {
         errno = 0;
         char* end = nullptr;
         const long long v = std::strtoll(s.c_str(), &end, 10);
-        if (s.empty() || *end != '\0' || errno == ERANGE || v < min)
-          return "expected an integer >= " + std::to_string(min) + " (" + meaning + "), got " + s;
+        if (s.empty() || *end != '\0' || errno == ERANGE || v < min || v > max)
+          return "expected an integer " + range + " (" + meaning + "), got " + s;
         return "";
       },
-      "INT>=" + std::to_string(min));
+      bounded ? "INT in " + std::to_string(min) + ".." + std::to_string(max)
+              : "INT>=" + std::to_string(min));
 }
 
 }  // namespace
@@ -123,6 +131,10 @@ int main(int argc, char** argv) {
   train->add_option("--seed", seed, "override the config's seed")->check(at_least(0, "a seed"));
   train->add_option("--resume", topts.resume,
                     "continue from a checkpoint (last.ckpt, interrupted.ckpt)");
+  // The CPU path's thread pool (engine/core/parallel.h); EMBER_NUM_THREADS when absent.
+  int64_t threads = 0;
+  const char* threads_help = "CPU threads (default $EMBER_NUM_THREADS, else every core)";
+  train->add_option("--threads", threads, threads_help)->check(at_least(1, "CPU threads", 1024));
 
   auto* summary = app.add_subcommand("summary", "print the model's layers, shapes and parameters");
   summary->add_option("config", config_path, "config file (YAML)")->required();
@@ -163,10 +175,12 @@ int main(int argc, char** argv) {
   evaluate->add_flag("--json", eopts.json, "print one JSON object");
   evaluate->add_option("--split", eopts.split,
                        "test (default), validation, or a data.extra_tests name");
+  evaluate->add_option("--threads", threads, threads_help)->check(at_least(1, "CPU threads", 1024));
   auto* predict = app.add_subcommand("predict", "label and class probabilities for texts");
   predict->add_option("bundle", bundle_path, "a model.ember bundle")->required();
   predict->add_option("texts", texts, "texts to classify (none: one per line on stdin)");
   predict->add_flag("--json", json, "one JSON object per line");
+  predict->add_option("--threads", threads, threads_help)->check(at_least(1, "CPU threads", 1024));
   auto* compare = app.add_subcommand("compare", "chart the test metrics of several runs");
   compare->add_option("runs", runs, "run directories")->required();
   compare->add_option("--out", svg_path, "SVG file to write")->capture_default_str();
@@ -180,6 +194,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (threads > 0) ember::par::set_num_threads(static_cast<int>(threads));
     if (*evaluate) return ember::evaluate_command(bundle_path, eopts, std::cout);
     if (*predict) {
       if (texts.empty()) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "engine/core/device.h"
+#include "engine/core/parallel.h"
 #include "engine/core/tensor_ops.h"
 #include "engine/dist/backend.h"
 #include "engine/dist/data_parallel.h"
@@ -329,7 +330,8 @@ TrainResult train_from_config(const Config& cfg, const TrainOptions& opts, std::
 
   const int64_t rows = opts.limit > 0 ? std::min(opts.limit, data.train.size()) : data.train.size();
   log << "ember: training '" << cfg.name << "' on "
-      << (dev.is_cpu() ? std::string("cpu") : dev.str() + " (" + cuda_device_name(dev.index) + ")")
+      << (dev.is_cpu() ? "cpu (" + std::to_string(par::num_threads()) + " threads)"
+                       : dev.str() + " (" + cuda_device_name(dev.index) + ")")
       << ": " << rows << " rows, " << model.param_count() << " parameters" << std::endl;
   TrainResult r = trainer.fit(log);
   if (r.interrupted) return r;

@@ -61,6 +61,26 @@ TEST_CASE("ember train writes a run directory and one line per epoch", "[cli][cp
   fs::remove_all(d);
 }
 
+TEST_CASE("--threads sets the CPU pool, and a count that makes no sense is refused", "[cli][cpu]") {
+  fs::path d = temp_dir("threads");
+  std::ofstream(d / "tiny.yaml") << kTinyYaml;
+  const std::string cfg = (d / "tiny.yaml").string();
+  auto r = run_ember("train " + cfg + " --device cpu --threads 3 --out " + (d / "run").string());
+  INFO(r.out);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Contains("on cpu (3 threads)"));
+  const std::string bundle = (d / "run" / "model.ember").string();
+  CHECK(run_ember("evaluate " + bundle + " --threads 2").code == 0);
+  CHECK(run_ember("predict " + bundle + " --threads 1 'a text'").code == 0);
+  for (const char* bad : {"0", "-1", "1025", "two"}) {
+    INFO(bad);
+    auto b = run_ember("train " + cfg + " --device cpu --threads " + bad);
+    CHECK(b.code == 2);
+    CHECK_THAT(b.out, Contains("--threads") && Contains("CPU threads"));
+  }
+  fs::remove_all(d);
+}
+
 TEST_CASE("ember reports bad input with a message and exit code 1", "[cli][cpu]") {
   fs::path d = temp_dir("bad");
   auto missing = run_ember("train " + (d / "nope.yaml").string());
