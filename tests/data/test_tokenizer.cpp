@@ -312,4 +312,26 @@ TEST_CASE("from_json rejects malformed input with a clear error", "[tokenizer][c
             .find("word_index does not match word_counts") != std::string::npos);
   CHECK(json_error("{" + cfg + R"(,"word_index":{},"word_counts":{},"extra":1})")
             .find("unknown top-level key \"extra\"") != std::string::npos);
+  // A word the counts give twice (a JSON object with a repeated key) is refused, not merged.
+  CHECK(json_error("{" + cfg + R"(,"word_index":{"a":1},"word_counts":{"a":1,"a":1}})")
+            .find("word_counts lists \"a\" twice") != std::string::npos);
+}
+
+TEST_CASE("JSON round trip of a large vocabulary keeps first-seen order", "[tokenizer][cpu]") {
+  // 20,000 words first seen in an order far from sorted (the reader's map sorts its keys), with
+  // counts 1-3 so that word_index's ties fall back on that order.
+  std::vector<std::string> texts;
+  for (int i = 0; i < 20000; ++i) {
+    const int k = (i * 7919) % 20000;
+    std::string w = "w" + std::to_string(k) + (k % 3 == 0 ? " \"q\"" : "");
+    for (int r = 0; r < k % 3; ++r) w += " w" + std::to_string(k);
+    texts.push_back(w);
+  }
+  const Tokenizer tok = fitted(texts);
+  REQUIRE(tok.word_counts().size() == 20001);
+  const std::string json = tok.to_json();
+  const Tokenizer back = Tokenizer::from_json(json);
+  CHECK(back.word_counts() == tok.word_counts());
+  CHECK(back.index_word() == tok.index_word());
+  CHECK(back.to_json() == json);
 }
