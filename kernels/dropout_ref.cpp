@@ -6,7 +6,6 @@
 // only, so every thread count gives the same bits.
 #include "kernels/dropout.h"
 
-#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -25,27 +24,12 @@ T keep_scale(double rate) {
   return rate < 1.0 ? static_cast<T>(1.0 / (1.0 - rate)) : T(0);  // rate 1: nothing is kept
 }
 
-// f(begin, end) over [0, n) in contiguous ranges on the pool, each at least `grain` items
-// (waking a thread costs more than a few thousand elements of work).
-template <class F>
-void in_ranges(int64_t n, int64_t grain, F f) {
-  const int64_t parts =
-      par::in_parallel() ? 1 : std::clamp<int64_t>(n / grain, 1, par::num_threads());
-  if (parts == 1) return f(int64_t{0}, n);
-  par::parallel_for(parts, [&](int64_t p) {
-    const par::Range r = par::split(n, parts, p);
-    f(r.begin, r.end);
-  });
-}
-
-constexpr int64_t kGrain = int64_t{1} << 15;  // elements
-
 // f(i, factor) for the n draws of stream (seed, offset): factor = keep(base + i) ? scale : 0.
 template <class T, class F>
 void each_factor(int64_t n, double rate, uint64_t seed, uint64_t offset, uint64_t base, F f) {
   const T scale = keep_scale<T>(rate);
   const float r = static_cast<float>(rate);
-  in_ranges(n, kGrain, [&](int64_t begin, int64_t end) {
+  par::parallel_ranges(n, par::kGrain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
       f(i, dropout_keep(seed, offset, base + static_cast<uint64_t>(i), r) ? scale : T(0));
   });
@@ -59,11 +43,9 @@ void each_spatial_row(int64_t batch, int64_t steps, int64_t channels, double rat
   std::vector<T> factor(static_cast<size_t>(batch * channels));  // [B,C]
   each_factor<T>(batch * channels, rate, seed, offset, index_base,
                  [&](int64_t i, T v) { factor[i] = v; });
-  in_ranges(batch * steps, std::max<int64_t>(1, kGrain / channels),
-            [&](int64_t begin, int64_t end) {
-              for (int64_t row = begin; row < end; ++row)
-                f(row, factor.data() + (row / steps) * channels);
-            });
+  par::parallel_ranges(batch * steps, par::kGrain / channels, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) f(row, factor.data() + (row / steps) * channels);
+  });
 }
 
 }  // namespace

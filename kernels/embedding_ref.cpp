@@ -16,17 +16,6 @@
 
 namespace ember::ref {
 
-namespace {
-
-// Parts for `work` elements of copying or summing: one per pool thread, none under ~32K
-// elements (a wake-up costs more).
-int64_t parts_for(int64_t work) {
-  if (par::in_parallel()) return 1;
-  return std::clamp<int64_t>(work / (int64_t{1} << 15), 1, par::num_threads());
-}
-
-}  // namespace
-
 void embedding_check_ids(const int32_t* ids, int64_t batch, int64_t steps, int64_t vocab) {
   for (int64_t i = 0; i < batch * steps; ++i) {
     EMBER_CHECK_ARG(ids[i] >= 0 && ids[i] < vocab,
@@ -45,10 +34,8 @@ template <class T>
 void embedding_forward(const T* weight, const int32_t* ids, T* out, int64_t batch, int64_t steps,
                        int64_t vocab, int64_t dim) {
   embedding_check_ids(ids, batch, steps, vocab);
-  const int64_t n = batch * steps, parts = parts_for(n * dim);
-  par::parallel_for(parts, [&](int64_t p) {
-    const par::Range r = par::split(n, parts, p);
-    for (int64_t i = r.begin; i < r.end; ++i) {
+  par::parallel_ranges(batch * steps, par::kGrain / dim, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
       const T* row = weight + static_cast<int64_t>(ids[i]) * dim;
       T* dst = out + i * dim;
       for (int64_t e = 0; e < dim; ++e) dst[e] = row[e];
@@ -71,7 +58,7 @@ void embedding_backward(const T* d_out, const int32_t* ids, T* d_weight, int64_t
 
   // One pass per occurring id: sum its positions in double, then add to the row once. Part p
   // takes the ids whose positions begin in [p*n/parts, (p+1)*n/parts): disjoint rows.
-  const int64_t parts = parts_for(n * dim);
+  const int64_t parts = par::parts_for(n * dim, par::kGrain);
   par::parallel_for(parts, [&](int64_t p) {
     const par::Range r = par::split(n, parts, p);
     const int64_t v0 = std::lower_bound(start.begin(), start.end() - 1, r.begin) - start.begin();

@@ -17,21 +17,12 @@ namespace ember::kern {
 
 namespace {
 
-// Elements per part of a threaded update: below this a fork/join costs more than it saves.
-constexpr int64_t kUpdateChunk = 1 << 15;
-
 // f(s, begin, end) over every listed tensor, each cut into contiguous ranges spread over the
 // pool (engine/core/parallel.h). The updates are element-wise, so the split changes no bits.
 template <class T, class F>
 void for_each_range(const std::vector<ParamSlices<T>>& list, const F& f) {
-  const int64_t threads = par::num_threads();
-  for (const ParamSlices<T>& s : list) {
-    const int64_t parts = std::max<int64_t>(1, std::min(threads, s.n / kUpdateChunk));
-    par::parallel_for(parts, [&](int64_t p) {
-      const par::Range r = par::split(s.n, parts, p);
-      f(s, r.begin, r.end);
-    });
-  }
+  for (const ParamSlices<T>& s : list)
+    par::parallel_ranges(s.n, par::kGrain, [&](int64_t begin, int64_t end) { f(s, begin, end); });
 }
 
 template <class T>

@@ -133,8 +133,12 @@ int main(int argc, char** argv) {
                     "continue from a checkpoint (last.ckpt, interrupted.ckpt)");
   // The CPU path's thread pool (engine/core/parallel.h); EMBER_NUM_THREADS when absent.
   int64_t threads = 0;
-  const char* threads_help = "CPU threads (default $EMBER_NUM_THREADS, else every core)";
-  train->add_option("--threads", threads, threads_help)->check(at_least(1, "CPU threads", 1024));
+  auto add_threads = [&threads](CLI::App* sub) {
+    sub->add_option("--threads", threads,
+                    "CPU threads (default $EMBER_NUM_THREADS, else every core)")
+        ->check(at_least(1, "CPU threads", 1024));
+  };
+  add_threads(train);
 
   auto* summary = app.add_subcommand("summary", "print the model's layers, shapes and parameters");
   summary->add_option("config", config_path, "config file (YAML)")->required();
@@ -175,12 +179,12 @@ int main(int argc, char** argv) {
   evaluate->add_flag("--json", eopts.json, "print one JSON object");
   evaluate->add_option("--split", eopts.split,
                        "test (default), validation, or a data.extra_tests name");
-  evaluate->add_option("--threads", threads, threads_help)->check(at_least(1, "CPU threads", 1024));
+  add_threads(evaluate);
   auto* predict = app.add_subcommand("predict", "label and class probabilities for texts");
   predict->add_option("bundle", bundle_path, "a model.ember bundle")->required();
   predict->add_option("texts", texts, "texts to classify (none: one per line on stdin)");
   predict->add_flag("--json", json, "one JSON object per line");
-  predict->add_option("--threads", threads, threads_help)->check(at_least(1, "CPU threads", 1024));
+  add_threads(predict);
   auto* compare = app.add_subcommand("compare", "chart the test metrics of several runs");
   compare->add_option("runs", runs, "run directories")->required();
   compare->add_option("--out", svg_path, "SVG file to write")->capture_default_str();

@@ -5,6 +5,7 @@
 // thread runs a part varies; what a part computes does not.
 #include "engine/core/parallel.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -179,6 +180,21 @@ void parallel_for(int64_t parts, const std::function<void(int64_t part)>& fn) {
 
 bool in_parallel() {
   return t_in_part;
+}
+
+int64_t parts_for(int64_t n, int64_t grain) {
+  if (t_in_part) return 1;
+  return std::clamp<int64_t>(n / std::max<int64_t>(grain, 1), 1, num_threads());
+}
+
+void parallel_ranges(int64_t n, int64_t grain,
+                     const std::function<void(int64_t begin, int64_t end)>& fn) {
+  const int64_t parts = parts_for(n, grain);
+  if (parts == 1) return fn(0, n);
+  parallel_for(parts, [&](int64_t p) {
+    const Range r = split(n, parts, p);
+    fn(r.begin, r.end);
+  });
 }
 
 }  // namespace ember::par

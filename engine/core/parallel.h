@@ -39,4 +39,17 @@ inline Range split(int64_t n, int64_t parts, int64_t p) {
   return {begin, begin + base + (p < extra ? 1 : 0)};
 }
 
+// Elements of simple element-wise work (a copy, a dropout select, an optimizer update) below
+// which handing a part to another thread costs more than it saves.
+constexpr int64_t kGrain = int64_t{1} << 15;
+
+// How many parts to cut n items into so that each holds at least `grain` of them: one per
+// pool thread at most, at least 1, and 1 inside a part of parallel_for (nested calls run
+// inline anyway). A function of num_threads() and n only, as determinism needs.
+int64_t parts_for(int64_t n, int64_t grain);
+
+// fn(begin, end) over [0, n) in parts_for(n, grain) contiguous ranges (split), on the pool.
+void parallel_ranges(int64_t n, int64_t grain,
+                     const std::function<void(int64_t begin, int64_t end)>& fn);
+
 }  // namespace ember::par

@@ -9,6 +9,7 @@
 // odd sizes, a batch that does not split evenly, masks with fully padded rows, dropouts.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -249,5 +250,31 @@ TEST_CASE("parallel_for runs every part once and rethrows a part's error", "[cpu
         }
         CHECK(covered == n);
       }
+  }
+}
+
+TEST_CASE("parallel_ranges covers [0, n) once in parts of at least the grain", "[cpu][threads]") {
+  CpuSettingsGuard guard;
+  for (int threads : {1, 2, 3}) {
+    par::set_num_threads(threads);
+    for (int64_t n : {0, 1, 99, 100, 250, 1000}) {
+      // parts_for: as many grains as fit, capped by the threads, never 0.
+      const int64_t parts = par::parts_for(n, 100);
+      CHECK(parts == std::max<int64_t>(1, std::min<int64_t>(threads, n / 100)));
+      std::vector<int> hits(static_cast<size_t>(n), 0);
+      std::vector<int64_t> lengths(static_cast<size_t>(parts), -1);
+      par::parallel_ranges(n, 100, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) ++hits[i];
+        for (int64_t p = 0; p < parts; ++p)
+          if (par::split(n, parts, p).begin == begin) lengths[p] = end - begin;
+      });
+      for (int v : hits) CHECK(v == 1);
+      for (int64_t len : lengths) CHECK(len >= (parts > 1 ? 100 : 0));
+    }
+    // Inside a part everything is one range, on the part's thread.
+    std::vector<int64_t> nested(2, 0);
+    par::parallel_for(2, [&](int64_t p) { nested[p] = par::parts_for(1 << 20, 1); });
+    CHECK(nested == std::vector<int64_t>{1, 1});
+    CHECK(par::parts_for(1 << 20, 0) == threads);  // a grain of 0 counts as 1
   }
 }
