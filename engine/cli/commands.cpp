@@ -60,11 +60,12 @@ int evaluate_command(const std::string& path, const EvaluateOptions& opts, std::
   if (name == "test") chosen = &data.test;
   // The validation rows training saw, train.validation_split's included (cut as the trainer
   // cuts them, from the first --limit rows when the run had one), so the numbers match the
-  // run's val_* columns.
+  // run's val_* columns. Under --config the rows are that config's, so the run's --limit,
+  // which counted rows of the bundle's own data, does not apply.
   Dataset val;
   if (name == "validation") {
-    fit_splits(head(data.train, b.train_limit), data.val, cfg.train.validation_split, nullptr,
-               &val);
+    const int64_t limit = opts.config.empty() ? b.train_limit : 0;
+    fit_splits(head(data.train, limit), data.val, cfg.train.validation_split, nullptr, &val);
     chosen = &val;
   }
   for (const auto& [n, ds] : data.extra_tests) {

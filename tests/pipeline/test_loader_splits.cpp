@@ -191,13 +191,13 @@ TEST_CASE("ember evaluate --split validation cuts train.validation_split as trai
           "[loader][cpu]") {
   TempDir d("kerasval");
   test::write_film_files(d, 6, "bad film", "good film");
-  Config cfg = parse_config(
+  const std::string yaml =
       std::string("name: films\nseed: 3\n"
                   "data: {train: films.csv, labels: [neg, pos], test_split: 0.25}\n") +
-          test::kFilmsModel +
-          "train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8,\n"
-          "        validation_split: 0.2}\n",
-      "films.yaml");
+      test::kFilmsModel +
+      "train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8,\n"
+      "        validation_split: 0.2}\n";
+  Config cfg = parse_config(yaml, "films.yaml");
   // 30 training rows; Keras keeps int(30 * 0.8) = 24 and validates on the last 6. With
   // `--limit 20` training took the first 20 rows: 16 and the last 4 of those.
   const auto [limit, rows] = GENERATE(table<int64_t, int64_t>({{0, 6}, {20, 4}}));
@@ -225,4 +225,13 @@ TEST_CASE("ember evaluate --split validation cuts train.validation_split as trai
   const nlohmann::json j = nlohmann::json::parse(out.str());
   CHECK(j["rows"] == rows);
   CHECK(j["loss"].get<double>() == Approx(history_val_loss).epsilon(1e-5));
+
+  // Under --config the validation rows are that config's whole split, whatever the run's
+  // --limit was: the limit counted rows of the bundle's own data.
+  const std::string other = (d.path / "other.yaml").string();
+  std::ofstream(other) << yaml;
+  EvaluateOptions eo_other{other, d.str(), true, "validation"};
+  std::ostringstream out_other;
+  REQUIRE(evaluate_command((d.path / "run" / "model.ember").string(), eo_other, out_other) == 0);
+  CHECK(nlohmann::json::parse(out_other.str())["rows"] == 6);
 }
