@@ -192,8 +192,9 @@ TEST_CASE("ember evaluate --split validation cuts train.validation_split as trai
   TempDir d("kerasval");
   test::write_film_files(d, 6, "bad film", "good film");
   const std::string yaml =
-      std::string("name: films\nseed: 3\n"
-                  "data: {train: films.csv, labels: [neg, pos], test_split: 0.25}\n") +
+      std::string(
+          "name: films\nseed: 3\n"
+          "data: {train: films.csv, labels: [neg, pos], test_split: 0.25}\n") +
       test::kFilmsModel +
       "train: {optimizer: {name: adam, learning_rate: 0.05}, epochs: 2, batch_size: 8,\n"
       "        validation_split: 0.2}\n";
